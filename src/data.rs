@@ -1,0 +1,321 @@
+//! Data sets: the shipped Iris rows and TensorFlow Playground's 2-D sets generated from the seed,
+//! split into training and test rows and optionally standardized.
+
+use crate::error::{PlaygroundError, Result};
+use crate::rng::SplitMix64;
+use crate::spec::{train_rows, DataSet, ValidSpec};
+use serde::Serialize;
+use std::f64::consts::PI;
+
+/// scikit-learn's copy of the UCI Iris data (CC BY 4.0); see data/README.md.
+const IRIS_CSV: &str = include_str!("../data/iris.csv");
+
+/// Rows of features (row-major) with a class index each.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Split {
+    pub features: Vec<f32>,
+    pub labels: Vec<usize>,
+}
+
+impl Split {
+    pub fn rows(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn select(&self, indices: &[usize], width: usize) -> Split {
+        let mut split = Split::default();
+        for &row in indices {
+            split
+                .features
+                .extend_from_slice(&self.features[row * width..(row + 1) * width]);
+            split.labels.push(self.labels[row]);
+        }
+        split
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub train: Split,
+    /// Empty when the spec trains on every row.
+    pub test: Split,
+    pub features: usize,
+    pub class_names: Vec<String>,
+    pub feature_names: Vec<String>,
+}
+
+/// Streams drawn from the seed; each purpose has its own so that changing one (say, the
+/// split) leaves the others (say, the initial weights) as they were.
+pub(crate) const STREAM_DATA: u64 = 1;
+pub(crate) const STREAM_SPLIT: u64 = 2;
+pub(crate) const STREAM_INIT: u64 = 3;
+pub(crate) const STREAM_SHUFFLE: u64 = 4;
+pub(crate) const STREAM_DROPOUT: u64 = 5;
+
+/// Summary of the data that the page shows beside the network.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataSummary {
+    pub train_rows: usize,
+    pub test_rows: usize,
+    pub features: usize,
+    pub class_names: Vec<String>,
+    pub feature_names: Vec<String>,
+}
+
+impl Dataset {
+    /// Loads or generates the rows, splits them and standardizes them as the spec says.
+    pub fn load(valid: &ValidSpec) -> Result<Self> {
+        let spec = &valid.spec.data;
+        let (all, features, class_names, feature_names) = match spec.set {
+            DataSet::Iris => {
+                let (all, names) = parse_iris(IRIS_CSV)?;
+                let features = [
+                    "sepal length (cm)",
+                    "sepal width (cm)",
+                    "petal length (cm)",
+                    "petal width (cm)",
+                ];
+                (all, 4, names, features.map(String::from).to_vec())
+            }
+            set => {
+                let mut rng = SplitMix64::stream(valid.seed, STREAM_DATA);
+                let all = generate_2d(set, valid.samples, spec.noise / 100.0, &mut rng);
+                let classes = vec!["0".to_string(), "1".to_string()];
+                (all, 2, classes, vec!["x1".to_string(), "x2".to_string()])
+            }
+        };
+
+        let rows = all.rows();
+        let mut order: Vec<usize> = (0..rows).collect();
+        let (train, test) = if spec.train_percent >= 100.0 {
+            (all, Split::default())
+        } else {
+            SplitMix64::stream(valid.seed, STREAM_SPLIT).shuffle(&mut order);
+            let cut = train_rows(rows, spec.train_percent);
+            (
+                all.select(&order[..cut], features),
+                all.select(&order[cut..], features),
+            )
+        };
+        let mut dataset = Dataset {
+            train,
+            test,
+            features,
+            class_names,
+            feature_names,
+        };
+        if spec.standardize {
+            dataset.standardize();
+        }
+        Ok(dataset)
+    }
+
+    /// Z-scores each feature with the training rows' mean and population standard deviation,
+    /// as scikit-learn's StandardScaler does, and applies the same transform to the test rows.
+    fn standardize(&mut self) {
+        let width = self.features;
+        let rows = self.train.rows() as f64;
+        for column in 0..width {
+            let values = || self.train.features.iter().skip(column).step_by(width);
+            let mean = values().map(|&x| x as f64).sum::<f64>() / rows;
+            let variance = values().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / rows;
+            // A constant column keeps its values centred but unscaled, as StandardScaler does.
+            let scale = if variance > 0.0 { variance.sqrt() } else { 1.0 };
+            for split in [&mut self.train, &mut self.test] {
+                for x in split.features.iter_mut().skip(column).step_by(width) {
+                    *x = ((*x as f64 - mean) / scale) as f32;
+                }
+            }
+        }
+    }
+
+    pub fn summary(&self) -> DataSummary {
+        DataSummary {
+            train_rows: self.train.rows(),
+            test_rows: self.test.rows(),
+            features: self.features,
+            class_names: self.class_names.clone(),
+            feature_names: self.feature_names.clone(),
+        }
+    }
+}
+
+/// Parses scikit-learn's iris.csv: a header `150,4,name,name,name`, then rows of four floats
+/// and a class index.
+pub fn parse_iris(csv: &str) -> Result<(Split, Vec<String>)> {
+    let fail = |line: usize, message: &str| PlaygroundError::Data {
+        message: format!("iris.csv line {line}: {message}"),
+    };
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    if header.len() < 3 {
+        return Err(fail(1, "expected a header `rows,features,class names`"));
+    }
+    let rows: usize = header[0]
+        .trim()
+        .parse()
+        .map_err(|_| fail(1, "bad row count"))?;
+    let width: usize = header[1]
+        .trim()
+        .parse()
+        .map_err(|_| fail(1, "bad feature count"))?;
+    let names: Vec<String> = header[2..].iter().map(|s| s.trim().to_string()).collect();
+
+    let mut split = Split::default();
+    for (index, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let line_number = index + 2;
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        if cells.len() != width + 1 {
+            return Err(fail(line_number, "wrong number of cells"));
+        }
+        for cell in &cells[..width] {
+            let value: f32 = cell
+                .parse()
+                .map_err(|_| fail(line_number, "non-numeric cell"))?;
+            split.features.push(value);
+        }
+        let label: usize = cells[width]
+            .parse()
+            .ok()
+            .filter(|&label| label < names.len())
+            .ok_or_else(|| fail(line_number, "class index out of range"))?;
+        split.labels.push(label);
+    }
+    if split.rows() != rows {
+        return Err(fail(1, "row count does not match the header"));
+    }
+    Ok((split, names))
+}
+
+/// Generates one of TensorFlow Playground's 2-D sets. Coordinates lie in about [-6, 6]; `noise`
+/// is a fraction from 0 to 0.5. Labels follow the shape before noise is added, so noise moves
+/// points across the class boundary.
+pub fn generate_2d(set: DataSet, samples: usize, noise: f64, rng: &mut SplitMix64) -> Split {
+    let mut split = Split::default();
+    let mut push = |x: f64, y: f64, label: usize| {
+        split.features.push(x as f32);
+        split.features.push(y as f32);
+        split.labels.push(label);
+    };
+    match set {
+        DataSet::Circle => {
+            // Class 1 fills a disc of radius 2.5; class 0 a ring from 3.5 to 5.
+            const RADIUS: f64 = 5.0;
+            for i in 0..samples {
+                let label = usize::from(i < samples / 2);
+                let r = if label == 1 {
+                    rng.uniform(0.0, RADIUS * 0.5)
+                } else {
+                    rng.uniform(RADIUS * 0.7, RADIUS)
+                };
+                let angle = rng.uniform(0.0, 2.0 * PI);
+                let dx = rng.uniform(-RADIUS, RADIUS) * noise;
+                let dy = rng.uniform(-RADIUS, RADIUS) * noise;
+                push(r * angle.sin() + dx, r * angle.cos() + dy, label);
+            }
+        }
+        DataSet::Xor => {
+            // Quadrants, with a 0.3 gap along the axes so that no point sits on the boundary.
+            const PADDING: f64 = 0.3;
+            for _ in 0..samples {
+                let mut x = rng.uniform(-5.0, 5.0);
+                let mut y = rng.uniform(-5.0, 5.0);
+                x += PADDING.copysign(x);
+                y += PADDING.copysign(y);
+                let label = usize::from(x * y >= 0.0);
+                let dx = rng.uniform(-5.0, 5.0) * noise;
+                let dy = rng.uniform(-5.0, 5.0) * noise;
+                push(x + dx, y + dy, label);
+            }
+        }
+        DataSet::Gaussian => {
+            // Two Gaussian clusters at (2, 2) and (-2, -2); noise widens their standard
+            // deviation from 0.5 (no noise) to 4 (noise 0.5).
+            let std_dev = 0.5 + 7.0 * noise;
+            for i in 0..samples {
+                let label = usize::from(i < samples / 2);
+                let centre = if label == 1 { 2.0 } else { -2.0 };
+                let x = centre + rng.normal() * std_dev;
+                let y = centre + rng.normal() * std_dev;
+                push(x, y, label);
+            }
+        }
+        DataSet::Spiral => {
+            // Two interleaved arms, each 1.75 turns long, from the centre out to radius 5.
+            let half = samples / 2;
+            for i in 0..samples {
+                let (label, j, offset) = if i < half {
+                    (1, i, 0.0)
+                } else {
+                    (0, i - half, PI)
+                };
+                let arm = (samples - half).max(half) as f64;
+                let r = j as f64 / arm * 5.0;
+                let t = 1.75 * j as f64 / arm * 2.0 * PI + offset;
+                let dx = rng.uniform(-1.0, 1.0) * noise;
+                let dy = rng.uniform(-1.0, 1.0) * noise;
+                push(r * t.sin() + dx, r * t.cos() + dy, label);
+            }
+        }
+        DataSet::Iris => unreachable!("Iris is loaded, not generated"),
+    }
+    split
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iris_parses_150_rows() {
+        let (split, names) = parse_iris(IRIS_CSV).unwrap();
+        assert_eq!(split.rows(), 150);
+        assert_eq!(split.features.len(), 600);
+        assert_eq!(names, ["setosa", "versicolor", "virginica"]);
+        for class in 0..3 {
+            assert_eq!(split.labels.iter().filter(|&&l| l == class).count(), 50);
+        }
+        assert_eq!(&split.features[..4], &[5.1, 3.5, 1.4, 0.2]);
+    }
+
+    #[test]
+    fn iris_rejects_bad_rows() {
+        let cases = [
+            ("2,4,a,b\n1,2,3,4,0\n", "row count does not match"),
+            ("1,4,a,b\n1,2,3,0\n", "wrong number of cells"),
+            ("1,4,a,b\n1,x,3,4,0\n", "non-numeric cell"),
+            ("1,4,a,b\n1,2,3,4,2\n", "class index out of range"),
+            ("", "expected a header"),
+        ];
+        for (csv, expected) in cases {
+            let error = parse_iris(csv).unwrap_err().to_string();
+            assert!(error.contains(expected), "{csv:?} gave {error}");
+        }
+    }
+
+    #[test]
+    fn generated_sets_are_balanced_and_bounded() {
+        for set in [
+            DataSet::Circle,
+            DataSet::Xor,
+            DataSet::Gaussian,
+            DataSet::Spiral,
+        ] {
+            let mut rng = SplitMix64::new(11);
+            let split = generate_2d(set, 400, 0.0, &mut rng);
+            assert_eq!(split.rows(), 400, "{set:?}");
+            let ones = split.labels.iter().filter(|&&l| l == 1).count();
+            assert!((100..=300).contains(&ones), "{set:?} has {ones} of class 1");
+            assert!(split.features.iter().all(|x| x.abs() < 8.0), "{set:?}");
+        }
+    }
+
+    #[test]
+    fn circle_without_noise_separates_by_radius() {
+        let split = generate_2d(DataSet::Circle, 200, 0.0, &mut SplitMix64::new(2));
+        for (point, &label) in split.features.chunks(2).zip(&split.labels) {
+            let r = (point[0].powi(2) + point[1].powi(2)).sqrt();
+            assert_eq!(label == 1, r < 3.0, "r = {r}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! dfdx-playground: dense networks that a web page edits at run time, built and trained with
+//! dfdx on runtime-shaped tensors. The core is free of the DOM and is tested natively; `web`
+//! holds every `#[wasm_bindgen]` item.
+
+pub mod data;
+pub mod error;
+pub mod network;
+pub mod optimizer;
+pub mod presets;
+pub mod rng;
+pub mod spec;
+pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::PlaygroundError;
+pub use spec::NetworkSpec;
+pub use train::{EpochMetrics, Trainer};

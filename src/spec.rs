@@ -1,0 +1,494 @@
+//! The network spec: plain data that the page edits, stores in the URL and sends to the engine.
+//! `NetworkSpec::validate` checks every field before anything is built, so that building and
+//! training never meet a size that dfdx 0.13 would panic on (it panics on zero-element tensors).
+
+use crate::error::{PlaygroundError, Result};
+use serde::{Deserialize, Serialize};
+
+/// Hidden layers the editor allows, from 0 (logistic regression) upwards.
+pub const MAX_HIDDEN_LAYERS: usize = 16;
+pub const MAX_UNITS: i64 = 1024;
+pub const MAX_BATCH_SIZE: i64 = 4096;
+pub const MAX_EPOCHS: i64 = 10_000;
+/// Dropout keeps at least 5% of the units, because the rescaling by 1 / (1 - rate) grows
+/// without bound as the rate nears 1.
+pub const MAX_DROPOUT_RATE: f64 = 0.95;
+pub const MAX_LEARNING_RATE: f64 = 10.0;
+/// Seeds stay below 2^32 so that JavaScript numbers carry them exactly.
+pub const MAX_SEED: i64 = u32::MAX as i64;
+/// Trainable parameters, so that weights, gradients and two optimizer moments stay near
+/// 64 MiB of f32.
+pub const MAX_PARAMETERS: u64 = 4_000_000;
+/// Activation bytes one training batch may hold (pre-activations, activations and their
+/// gradients), so that a wide layer with a large batch gets a message instead of exhausting
+/// the tab's memory.
+pub const MAX_ACTIVATION_BYTES: u64 = 256 << 20;
+
+/// Everything that defines a run: the same spec and seed give the same losses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    pub data: DataSpec,
+    /// Hidden layers; the output layer follows from the data and the loss.
+    pub layers: Vec<LayerSpec>,
+    pub loss: Loss,
+    pub optimizer: OptimizerSpec,
+    pub batch_size: i64,
+    pub epochs: i64,
+    pub seed: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSet {
+    /// The 150 rows of the UCI Iris data, as scikit-learn distributes them.
+    Iris,
+    /// TensorFlow Playground's 2-D sets, generated from the seed.
+    Circle,
+    Xor,
+    Gaussian,
+    Spiral,
+}
+
+impl DataSet {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Iris => "iris",
+            Self::Circle => "circle",
+            Self::Xor => "xor",
+            Self::Gaussian => "gaussian",
+            Self::Spiral => "spiral",
+        }
+    }
+
+    pub fn is_generated(self) -> bool {
+        self != Self::Iris
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    pub set: DataSet,
+    /// Share of rows used for training, in percent; 100 means no test split.
+    #[serde(default = "default_train_percent")]
+    pub train_percent: f64,
+    /// Label noise of the 2-D sets, in percent (0 to 50, as in TensorFlow Playground).
+    #[serde(default)]
+    pub noise: f64,
+    /// Points generated for the 2-D sets; Iris always has 150 rows.
+    #[serde(default = "default_samples")]
+    pub samples: i64,
+    /// Z-score each feature with the mean and standard deviation of the training rows.
+    #[serde(default = "default_true")]
+    pub standardize: bool,
+}
+
+fn default_train_percent() -> f64 {
+    100.0
+}
+
+fn default_samples() -> i64 {
+    500
+}
+
+fn default_true() -> bool {
+    true
+}
+
+pub const MIN_SAMPLES: i64 = 20;
+pub const MAX_SAMPLES: i64 = 5000;
+pub const MIN_TRAIN_PERCENT: f64 = 10.0;
+pub const MAX_NOISE: f64 = 50.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerSpec {
+    Dense { units: i64, activation: Activation },
+    Dropout { rate: f64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Relu,
+    Sigmoid,
+    Tanh,
+    /// Negative slope 0.01, PyTorch's default.
+    LeakyRelu,
+    /// The exact form x * Phi(x), the default of Keras and PyTorch.
+    Gelu,
+    Linear,
+}
+
+pub const LEAKY_RELU_SLOPE: f32 = 0.01;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// Softmax over the classes, then cross-entropy with the class index
+    /// (Keras's sparse categorical cross-entropy).
+    CrossEntropy,
+    /// One sigmoid output, then binary cross-entropy; needs exactly 2 classes.
+    BinaryCrossEntropy,
+    /// Mean squared error between a linear output and the one-hot label.
+    MeanSquaredError,
+}
+
+impl Loss {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CrossEntropy => "cross_entropy",
+            Self::BinaryCrossEntropy => "binary_cross_entropy",
+            Self::MeanSquaredError => "mean_squared_error",
+        }
+    }
+
+    /// Width of the output layer for a data set with `classes` classes.
+    pub fn output_units(self, classes: usize) -> usize {
+        match self {
+            Self::BinaryCrossEntropy => 1,
+            Self::CrossEntropy | Self::MeanSquaredError => classes,
+        }
+    }
+}
+
+/// Optimizer and its hyperparameters. Unset fields take Keras's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OptimizerSpec {
+    /// SGD with classic momentum: v = momentum * v + g, then w -= lr * v.
+    Sgd {
+        learning_rate: f64,
+        #[serde(default)]
+        momentum: f64,
+    },
+    /// Adam (Kingma and Ba, 2015) as dfdx 0.13 implements it:
+    /// w -= lr * m_hat / (sqrt(v_hat) + epsilon). Keras adds epsilon to sqrt(v) before the
+    /// bias correction instead, which differs only in the size of epsilon's effect.
+    Adam {
+        learning_rate: f64,
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        #[serde(default = "default_epsilon")]
+        epsilon: f64,
+    },
+    /// RMSprop as dfdx 0.13 implements it: w -= lr * g / sqrt(s + epsilon), with epsilon inside
+    /// the square root. PyTorch and Keras put it outside, w -= lr * g / (sqrt(s) + epsilon).
+    Rmsprop {
+        learning_rate: f64,
+        #[serde(default = "default_rho")]
+        rho: f64,
+        #[serde(default = "default_epsilon")]
+        epsilon: f64,
+        #[serde(default)]
+        momentum: f64,
+    },
+}
+
+fn default_beta1() -> f64 {
+    0.9
+}
+
+fn default_beta2() -> f64 {
+    0.999
+}
+
+/// Keras's default epsilon (PyTorch uses 1e-8).
+fn default_epsilon() -> f64 {
+    1e-7
+}
+
+fn default_rho() -> f64 {
+    0.9
+}
+
+impl OptimizerSpec {
+    pub fn learning_rate(&self) -> f64 {
+        match self {
+            Self::Sgd { learning_rate, .. }
+            | Self::Adam { learning_rate, .. }
+            | Self::Rmsprop { learning_rate, .. } => *learning_rate,
+        }
+    }
+}
+
+/// A layer of the validated network, with its sizes resolved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LayerPlan {
+    Dense {
+        inputs: usize,
+        units: usize,
+        activation: Activation,
+    },
+    Dropout {
+        units: usize,
+        rate: f64,
+    },
+}
+
+impl LayerPlan {
+    pub fn output_units(&self) -> usize {
+        match *self {
+            Self::Dense { units, .. } | Self::Dropout { units, .. } => units,
+        }
+    }
+
+    pub fn parameters(&self) -> u64 {
+        match *self {
+            Self::Dense { inputs, units, .. } => (inputs as u64 + 1) * units as u64,
+            Self::Dropout { .. } => 0,
+        }
+    }
+}
+
+/// A spec that passed validation, with every size resolved to `usize`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidSpec {
+    pub spec: NetworkSpec,
+    pub features: usize,
+    pub classes: usize,
+    /// Hidden layers followed by the output layer, whose activation is applied by the loss.
+    pub layers: Vec<LayerPlan>,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    pub samples: usize,
+}
+
+impl ValidSpec {
+    pub fn parameters(&self) -> u64 {
+        self.layers.iter().map(LayerPlan::parameters).sum()
+    }
+}
+
+/// Shape of a data set, known before its rows are loaded or generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataShape {
+    pub rows: usize,
+    pub features: usize,
+    pub classes: usize,
+}
+
+pub fn data_shape(set: DataSet, samples: usize) -> DataShape {
+    match set {
+        DataSet::Iris => DataShape {
+            rows: 150,
+            features: 4,
+            classes: 3,
+        },
+        _ => DataShape {
+            rows: samples,
+            features: 2,
+            classes: 2,
+        },
+    }
+}
+
+fn check_int(field: &str, value: i64, min: i64, max: i64) -> Result<usize> {
+    if (min..=max).contains(&value) {
+        Ok(value as usize)
+    } else {
+        Err(out_of_range(field, value.to_string(), min, max))
+    }
+}
+
+/// Checks min <= value <= max, or min < value <= max when `open_min` is set.
+fn check_float(field: &str, value: f64, min: f64, max: f64, open_min: bool) -> Result<f64> {
+    let above_min = if open_min { value > min } else { value >= min };
+    if value.is_finite() && above_min && value <= max {
+        Ok(value)
+    } else {
+        let min = if open_min {
+            format!("just above {min}")
+        } else {
+            min.to_string()
+        };
+        Err(out_of_range(field, value.to_string(), min, max))
+    }
+}
+
+fn out_of_range(
+    field: &str,
+    value: String,
+    min: impl ToString,
+    max: impl ToString,
+) -> PlaygroundError {
+    PlaygroundError::OutOfRange {
+        field: field.to_string(),
+        value,
+        min: min.to_string(),
+        max: max.to_string(),
+    }
+}
+
+/// Largest value below 1 that beta, rho and momentum may take.
+const BELOW_ONE: f64 = 0.9999;
+
+impl NetworkSpec {
+    /// Parses a spec from JSON, as stored in a URL or a test fixture.
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|error| PlaygroundError::InvalidSpec {
+            message: error.to_string(),
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a NetworkSpec always serializes")
+    }
+
+    /// Checks every field and resolves the layer sizes, returning the first problem found.
+    pub fn validate(&self) -> Result<ValidSpec> {
+        let data = &self.data;
+        let samples = if data.set.is_generated() {
+            check_int("data.samples", data.samples, MIN_SAMPLES, MAX_SAMPLES)?
+        } else {
+            150
+        };
+        check_float(
+            "data.train_percent",
+            data.train_percent,
+            MIN_TRAIN_PERCENT,
+            100.0,
+            false,
+        )?;
+        check_float("data.noise", data.noise, 0.0, MAX_NOISE, false)?;
+        let shape = data_shape(data.set, samples);
+        let train_rows = train_rows(shape.rows, data.train_percent);
+        if train_rows == 0 || (data.train_percent < 100.0 && train_rows == shape.rows) {
+            return Err(PlaygroundError::EmptySplit {
+                split: if train_rows == 0 { "training" } else { "test" }.to_string(),
+                rows: shape.rows,
+                train_percent: data.train_percent,
+            });
+        }
+
+        if self.layers.len() > MAX_HIDDEN_LAYERS {
+            return Err(out_of_range(
+                "layers (count)",
+                self.layers.len().to_string(),
+                0,
+                MAX_HIDDEN_LAYERS,
+            ));
+        }
+        let mut plans = Vec::with_capacity(self.layers.len() + 1);
+        let mut width = shape.features;
+        for (index, layer) in self.layers.iter().enumerate() {
+            let plan = match *layer {
+                LayerSpec::Dense { units, activation } => LayerPlan::Dense {
+                    inputs: width,
+                    units: check_int(&format!("layers[{index}].units"), units, 1, MAX_UNITS)?,
+                    activation,
+                },
+                LayerSpec::Dropout { rate } => LayerPlan::Dropout {
+                    units: width,
+                    rate: check_float(
+                        &format!("layers[{index}].rate"),
+                        rate,
+                        0.0,
+                        MAX_DROPOUT_RATE,
+                        false,
+                    )?,
+                },
+            };
+            width = plan.output_units();
+            plans.push(plan);
+        }
+
+        if self.loss == Loss::BinaryCrossEntropy && shape.classes != 2 {
+            return Err(PlaygroundError::LossNeedsTwoClasses {
+                loss: "binary cross-entropy".to_string(),
+                data: data.set.name().to_string(),
+                classes: shape.classes,
+            });
+        }
+        plans.push(LayerPlan::Dense {
+            inputs: width,
+            units: self.loss.output_units(shape.classes),
+            activation: Activation::Linear,
+        });
+
+        self.validate_optimizer()?;
+        let batch_size = check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)?;
+        let epochs = check_int("epochs", self.epochs, 1, MAX_EPOCHS)?;
+        let seed = check_int("seed", self.seed, 0, MAX_SEED)? as u64;
+
+        let valid = ValidSpec {
+            spec: self.clone(),
+            features: shape.features,
+            classes: shape.classes,
+            layers: plans,
+            batch_size,
+            epochs,
+            seed,
+            samples,
+        };
+        check_memory(&valid)?;
+        Ok(valid)
+    }
+
+    fn validate_optimizer(&self) -> Result<()> {
+        let lr = self.optimizer.learning_rate();
+        check_float("optimizer.learning_rate", lr, 0.0, MAX_LEARNING_RATE, true)?;
+        match self.optimizer {
+            OptimizerSpec::Sgd { momentum, .. } => {
+                check_float("optimizer.momentum", momentum, 0.0, BELOW_ONE, false)?;
+            }
+            OptimizerSpec::Adam {
+                beta1,
+                beta2,
+                epsilon,
+                ..
+            } => {
+                check_float("optimizer.beta1", beta1, 0.0, BELOW_ONE, false)?;
+                check_float("optimizer.beta2", beta2, 0.0, BELOW_ONE, false)?;
+                check_float("optimizer.epsilon", epsilon, 0.0, 1.0, true)?;
+            }
+            OptimizerSpec::Rmsprop {
+                rho,
+                epsilon,
+                momentum,
+                ..
+            } => {
+                check_float("optimizer.rho", rho, 0.0, BELOW_ONE, false)?;
+                check_float("optimizer.epsilon", epsilon, 0.0, 1.0, true)?;
+                check_float("optimizer.momentum", momentum, 0.0, BELOW_ONE, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows that go to training: the share rounded to the nearest row.
+pub fn train_rows(rows: usize, train_percent: f64) -> usize {
+    ((rows as f64) * train_percent / 100.0).round() as usize
+}
+
+fn check_memory(valid: &ValidSpec) -> Result<()> {
+    let count = valid.parameters();
+    if count > MAX_PARAMETERS {
+        return Err(PlaygroundError::TooManyParameters {
+            count,
+            max: MAX_PARAMETERS,
+        });
+    }
+    // Each layer output is stored as a value and a gradient, and dense layers also keep their
+    // pre-activation value and its gradient: 4 f32 per unit and row, counted generously.
+    let units: u64 = valid.features as u64
+        + valid
+            .layers
+            .iter()
+            .map(|plan| plan.output_units() as u64)
+            .sum::<u64>();
+    let bytes = units * valid.batch_size as u64 * 4 * 4;
+    if bytes > MAX_ACTIVATION_BYTES {
+        return Err(PlaygroundError::TooMuchActivationMemory {
+            bytes,
+            max: MAX_ACTIVATION_BYTES,
+            batch_size: valid.batch_size,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Stepwise training: the page asks for a few batches at a time, so the Worker can stream
+//! metrics, pause and stop between calls.
+
+use crate::data::{DataSummary, Dataset, Split, STREAM_DROPOUT, STREAM_SHUFFLE};
+use crate::error::{PlaygroundError, Result};
+use crate::network::{Matrix, Mode, Network};
+use crate::optimizer::Optimizer;
+use crate::rng::SplitMix64;
+use crate::spec::{Activation, LayerPlan, Loss, NetworkSpec, ValidSpec};
+use dfdx::losses::{
+    binary_cross_entropy_with_logits_loss, cross_entropy_with_logits_loss, mse_loss,
+};
+use dfdx::prelude::*;
+use serde::Serialize;
+
+/// Metrics of one finished epoch. As in Keras's `fit`, the training loss and accuracy are
+/// averaged over the epoch's batches while the weights change; the test metrics are computed
+/// after the epoch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EpochMetrics {
+    /// Counts from 1.
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    /// None when the spec has no test split.
+    pub test_loss: Option<f64>,
+    pub test_accuracy: Option<f64>,
+    pub examples: usize,
+}
+
+/// One layer as the editor shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerSummary {
+    /// "dense" or "dropout".
+    pub kind: &'static str,
+    /// Output shape without the batch dimension.
+    pub units: usize,
+    pub parameters: u64,
+    /// "relu", …; for the output layer, the function the loss applies ("softmax", "sigmoid",
+    /// "linear").
+    pub activation: Option<String>,
+    pub output: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetworkSummary {
+    pub inputs: usize,
+    pub layers: Vec<LayerSummary>,
+    pub parameters: u64,
+    pub data: DataSummary,
+}
+
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    valid: ValidSpec,
+    data: Dataset,
+    network: Network,
+    optimizer: Optimizer,
+    shuffle: SplitMix64,
+    /// Row order of the current epoch and the next row to take from it.
+    order: Vec<usize>,
+    cursor: usize,
+    epoch: usize,
+    running: Running,
+    history: Vec<EpochMetrics>,
+    /// Set once the loss has diverged; every later call returns it.
+    failure: Option<PlaygroundError>,
+}
+
+/// Sums over the batches of the epoch in progress.
+#[derive(Debug, Clone, Default)]
+struct Running {
+    loss: f64,
+    correct: usize,
+    rows: usize,
+}
+
+impl Trainer {
+    /// Validates the spec, loads the data and builds the network with its initial weights.
+    pub fn new(spec: &NetworkSpec) -> Result<Self> {
+        let valid = spec.validate()?;
+        let data = Dataset::load(&valid)?;
+        let device = Cpu::seed_from_u64(SplitMix64::stream(valid.seed, STREAM_DROPOUT).next_u64());
+        let network = Network::build(&valid, &device)?;
+        let optimizer = Optimizer::new(&valid.spec.optimizer, &network)?;
+        let shuffle = SplitMix64::stream(valid.seed, STREAM_SHUFFLE);
+        Ok(Self {
+            valid,
+            data,
+            network,
+            optimizer,
+            shuffle,
+            order: Vec::new(),
+            cursor: 0,
+            epoch: 0,
+            running: Running::default(),
+            history: Vec::new(),
+            failure: None,
+        })
+    }
+
+    pub fn spec(&self) -> &NetworkSpec {
+        &self.valid.spec
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// Epochs finished so far.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn history(&self) -> &[EpochMetrics] {
+        &self.history
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.epoch >= self.valid.epochs
+    }
+
+    pub fn summary(&self) -> NetworkSummary {
+        summarize(&self.valid, self.data.summary())
+    }
+
+    /// Trains at most `max_batches` batches and returns the metrics if an epoch ended. Past
+    /// the spec's last epoch it returns None without training.
+    pub fn run_batches(&mut self, max_batches: usize) -> Result<Option<EpochMetrics>> {
+        if let Some(failure) = &self.failure {
+            return Err(failure.clone());
+        }
+        for _ in 0..max_batches {
+            if self.is_finished() {
+                return Ok(None);
+            }
+            if self.cursor == 0 {
+                self.order = (0..self.data.train.rows()).collect();
+                self.shuffle.shuffle(&mut self.order);
+            }
+            let end = (self.cursor + self.valid.batch_size).min(self.order.len());
+            let rows = self.order[self.cursor..end].to_vec();
+            self.cursor = end;
+            if let Err(failure) = self.train_batch(&rows) {
+                self.failure = Some(failure.clone());
+                return Err(failure);
+            }
+            if self.cursor == self.order.len() {
+                return self.finish_epoch().map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Trains the rest of the current epoch; None once every epoch is done.
+    pub fn train_epoch(&mut self) -> Result<Option<EpochMetrics>> {
+        loop {
+            if self.is_finished() {
+                return Ok(None);
+            }
+            if let Some(metrics) = self.run_batches(usize::MAX)? {
+                return Ok(Some(metrics));
+            }
+        }
+    }
+
+    fn train_batch(&mut self, rows: &[usize]) -> Result<()> {
+        let batch = gather(&self.data.train, rows, self.data.features);
+        let input = self.input(&batch)?.leaky_traced();
+        let output = self.network.forward(input, Mode::Train)?;
+        let correct = count_correct(&output.retaped::<NoneTape>(), &batch.labels, self.loss());
+        let loss = self.loss_of(output, &batch.labels)?;
+        let value = loss.array();
+        if !value.is_finite() {
+            return Err(PlaygroundError::Diverged {
+                epoch: self.epoch + 1,
+                loss: value,
+                learning_rate: self.valid.spec.optimizer.learning_rate(),
+            });
+        }
+        let mut grads = loss.try_backward()?;
+        self.optimizer.update(&mut self.network, &mut grads)?;
+        self.running.loss += value as f64 * rows.len() as f64;
+        self.running.correct += correct;
+        self.running.rows += rows.len();
+        Ok(())
+    }
+
+    fn finish_epoch(&mut self) -> Result<EpochMetrics> {
+        let running = std::mem::take(&mut self.running);
+        self.cursor = 0;
+        self.epoch += 1;
+        let (test_loss, test_accuracy) = if self.data.test.rows() > 0 {
+            let (loss, accuracy) = self.evaluate(&self.data.test)?;
+            (Some(loss), Some(accuracy))
+        } else {
+            (None, None)
+        };
+        let metrics = EpochMetrics {
+            epoch: self.epoch,
+            train_loss: running.loss / running.rows as f64,
+            train_accuracy: running.correct as f64 / running.rows as f64,
+            test_loss,
+            test_accuracy,
+            examples: running.rows,
+        };
+        self.history.push(metrics.clone());
+        Ok(metrics)
+    }
+
+    /// Loss and accuracy of the current weights on `split`, without dropout.
+    pub fn evaluate(&self, split: &Split) -> Result<(f64, f64)> {
+        if split.rows() == 0 {
+            return Ok((f64::NAN, f64::NAN));
+        }
+        let output = self.network.forward(self.input(split)?, Mode::Evaluate)?;
+        let correct = count_correct(&output, &split.labels, self.loss());
+        let loss = self.loss_of(output, &split.labels)?.array() as f64;
+        Ok((loss, correct as f64 / split.rows() as f64))
+    }
+
+    /// Output-layer values for `split` (logits for the cross-entropy losses), row-major.
+    pub fn predict(&self, split: &Split) -> Result<Vec<f32>> {
+        if split.rows() == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .network
+            .forward(self.input(split)?, Mode::Evaluate)?
+            .as_vec())
+    }
+
+    fn loss(&self) -> Loss {
+        self.valid.spec.loss
+    }
+
+    fn input(&self, split: &Split) -> Result<Matrix> {
+        let shape = (split.rows(), self.data.features);
+        Ok(self
+            .network
+            .device()
+            .try_tensor_from_vec(split.features.clone(), shape)?)
+    }
+
+    /// The mean loss of a batch; `output` holds raw output-layer values.
+    fn loss_of<T: Tape<f32, Cpu>>(
+        &self,
+        output: Matrix<T>,
+        labels: &[usize],
+    ) -> Result<Tensor<Rank0, f32, Cpu, T>> {
+        let (rows, width) = *output.shape();
+        let device = self.network.device().clone();
+        let target: Vec<f32> = match self.loss() {
+            Loss::BinaryCrossEntropy => labels.iter().map(|&label| label as f32).collect(),
+            Loss::CrossEntropy | Loss::MeanSquaredError => one_hot(labels, width),
+        };
+        let target: Matrix = device.try_tensor_from_vec(target, (rows, width))?;
+        Ok(match self.loss() {
+            Loss::CrossEntropy => cross_entropy_with_logits_loss(output, target),
+            Loss::BinaryCrossEntropy => binary_cross_entropy_with_logits_loss(output, target),
+            Loss::MeanSquaredError => mse_loss(output, target),
+        })
+    }
+}
+
+pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {
+    let last = valid.layers.len() - 1;
+    let layers = valid
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, plan)| {
+            let output = index == last;
+            let (kind, activation) = match *plan {
+                LayerPlan::Dense { .. } if output => {
+                    let name = match valid.spec.loss {
+                        Loss::CrossEntropy => "softmax",
+                        Loss::BinaryCrossEntropy => "sigmoid",
+                        Loss::MeanSquaredError => "linear",
+                    };
+                    ("dense", Some(name.to_string()))
+                }
+                LayerPlan::Dense { activation, .. } => ("dense", Some(activation_name(activation))),
+                LayerPlan::Dropout { .. } => ("dropout", None),
+            };
+            LayerSummary {
+                kind,
+                units: plan.output_units(),
+                parameters: plan.parameters(),
+                activation,
+                output,
+            }
+        })
+        .collect();
+    NetworkSummary {
+        inputs: valid.features,
+        layers,
+        parameters: valid.parameters(),
+        data,
+    }
+}
+
+fn activation_name(activation: Activation) -> String {
+    serde_json::to_value(activation)
+        .ok()
+        .and_then(|value| value.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+fn gather(split: &Split, rows: &[usize], width: usize) -> Split {
+    let mut batch = Split {
+        features: Vec::with_capacity(rows.len() * width),
+        labels: Vec::with_capacity(rows.len()),
+    };
+    for &row in rows {
+        batch
+            .features
+            .extend_from_slice(&split.features[row * width..(row + 1) * width]);
+        batch.labels.push(split.labels[row]);
+    }
+    batch
+}
+
+fn one_hot(labels: &[usize], classes: usize) -> Vec<f32> {
+    let mut target = vec![0.0; labels.len() * classes];
+    for (row, &label) in labels.iter().enumerate() {
+        target[row * classes + label] = 1.0;
+    }
+    target
+}
+
+/// Rows whose predicted class equals the label: the largest output, or for the single
+/// sigmoid output of binary cross-entropy, a logit above 0.
+fn count_correct(output: &Matrix, labels: &[usize], loss: Loss) -> usize {
+    let (_, width) = *output.shape();
+    let values = output.as_vec();
+    values
+        .chunks(width)
+        .zip(labels)
+        .filter(|(row, &label)| {
+            let predicted = match loss {
+                Loss::BinaryCrossEntropy => usize::from(row[0] > 0.0),
+                Loss::CrossEntropy | Loss::MeanSquaredError => argmax(row),
+            };
+            predicted == label
+        })
+        .count()
+}
+
+/// Index of the largest value; the first one on ties.
+fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (index, &value) in row.iter().enumerate() {
+        if value > row[best] {
+            best = index;
+        }
+    }
+    best
+}

@@ -1,0 +1,121 @@
+//! Every `#[wasm_bindgen]` item of the crate. Specs and metrics cross as plain JavaScript
+//! objects through serde-wasm-bindgen; errors cross as JavaScript `Error`s, converted here once.
+
+use crate::error::PlaygroundError;
+use crate::spec::NetworkSpec;
+use crate::train::{summarize, Trainer};
+use crate::{data::Dataset, presets};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// Installs the panic hook, so that a panic (a bug: every failure is meant to be a `Result`)
+/// still reaches the console with its message.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// Converts a core error into a JavaScript `Error` whose message is the English text and whose
+/// `details` property carries the error's code and fields, from which the page builds the
+/// message in its own language.
+impl From<PlaygroundError> for JsValue {
+    fn from(error: PlaygroundError) -> Self {
+        let js_error = js_sys::Error::new(&error.to_string());
+        js_error.set_name("PlaygroundError");
+        if let Ok(details) = to_js(&error) {
+            // Setting a property on a fresh Error object cannot fail.
+            let _ = js_sys::Reflect::set(&js_error, &"details".into(), &details);
+        }
+        js_error.into()
+    }
+}
+
+/// Serializes maps as plain objects (not `Map`s), which is what the page reads.
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+}
+
+fn engine_error(error: serde_wasm_bindgen::Error) -> PlaygroundError {
+    PlaygroundError::Engine {
+        message: error.to_string(),
+    }
+}
+
+fn parse_spec(spec: JsValue) -> Result<NetworkSpec, PlaygroundError> {
+    serde_wasm_bindgen::from_value(spec).map_err(|error| PlaygroundError::InvalidSpec {
+        message: error.to_string(),
+    })
+}
+
+/// Returns the presets as `[{ id, spec }]`.
+#[wasm_bindgen]
+pub fn presets() -> Result<JsValue, PlaygroundError> {
+    to_js(&presets::all()).map_err(engine_error)
+}
+
+/// Validates a spec and returns the layer shapes and parameter counts the editor shows,
+/// without building the network.
+#[wasm_bindgen(js_name = describeSpec)]
+pub fn describe_spec(spec: JsValue) -> Result<JsValue, PlaygroundError> {
+    let valid = parse_spec(spec)?.validate()?;
+    let data = Dataset::load(&valid)?;
+    to_js(&summarize(&valid, data.summary())).map_err(engine_error)
+}
+
+/// A network being trained, with its data and optimizer state.
+#[wasm_bindgen]
+pub struct Session {
+    trainer: Trainer,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Validates the spec, loads the data and initializes the weights.
+    #[wasm_bindgen(constructor)]
+    pub fn new(spec: JsValue) -> Result<Session, PlaygroundError> {
+        Ok(Self {
+            trainer: Trainer::new(&parse_spec(spec)?)?,
+        })
+    }
+
+    /// Returns the spec as the session read it, with defaults filled in.
+    pub fn spec(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(self.trainer.spec()).map_err(engine_error)
+    }
+
+    pub fn summary(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(&self.trainer.summary()).map_err(engine_error)
+    }
+
+    /// Trains at most `max_batches` batches; returns the epoch's metrics when one ended,
+    /// otherwise `undefined`.
+    #[wasm_bindgen(js_name = runBatches)]
+    pub fn run_batches(&mut self, max_batches: u32) -> Result<JsValue, PlaygroundError> {
+        let metrics = self.trainer.run_batches(max_batches as usize)?;
+        to_js(&metrics).map_err(engine_error)
+    }
+
+    /// Trains the rest of the current epoch; returns its metrics, or `undefined` after the
+    /// last epoch.
+    #[wasm_bindgen(js_name = trainEpoch)]
+    pub fn train_epoch(&mut self) -> Result<JsValue, PlaygroundError> {
+        let metrics = self.trainer.train_epoch()?;
+        to_js(&metrics).map_err(engine_error)
+    }
+
+    /// Epochs finished so far.
+    #[wasm_bindgen(getter)]
+    pub fn epoch(&self) -> u32 {
+        self.trainer.epoch() as u32
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn finished(&self) -> bool {
+        self.trainer.is_finished()
+    }
+
+    /// Returns every finished epoch's metrics.
+    pub fn history(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(self.trainer.history()).map_err(engine_error)
+    }
+}
