@@ -173,7 +173,7 @@ impl Trainer {
         let input = self.input(&batch)?.leaky_traced();
         let output = self.network.forward(input, Mode::Train)?;
         let correct = count_correct(&output.retaped::<NoneTape>(), &batch.labels, self.loss());
-        let loss = self.loss_of(output, &batch.labels)?;
+        let loss = batch_loss(self.loss(), output, &batch.labels)?;
         let value = loss.array();
         if !value.is_finite() {
             return Err(PlaygroundError::Diverged {
@@ -219,7 +219,7 @@ impl Trainer {
         }
         let output = self.network.forward(self.input(split)?, Mode::Evaluate)?;
         let correct = count_correct(&output, &split.labels, self.loss());
-        let loss = self.loss_of(output, &split.labels)?.array() as f64;
+        let loss = batch_loss(self.loss(), output, &split.labels)?.array() as f64;
         Ok((loss, correct as f64 / split.rows() as f64))
     }
 
@@ -245,26 +245,28 @@ impl Trainer {
             .device()
             .try_tensor_from_vec(split.features.clone(), shape)?)
     }
+}
 
-    /// The mean loss of a batch; `output` holds raw output-layer values.
-    fn loss_of<T: Tape<f32, Cpu>>(
-        &self,
-        output: Matrix<T>,
-        labels: &[usize],
-    ) -> Result<Tensor<Rank0, f32, Cpu, T>> {
-        let (rows, width) = *output.shape();
-        let device = self.network.device().clone();
-        let target: Vec<f32> = match self.loss() {
-            Loss::BinaryCrossEntropy => labels.iter().map(|&label| label as f32).collect(),
-            Loss::CrossEntropy | Loss::MeanSquaredError => one_hot(labels, width),
-        };
-        let target: Matrix = device.try_tensor_from_vec(target, (rows, width))?;
-        Ok(match self.loss() {
-            Loss::CrossEntropy => cross_entropy_with_logits_loss(output, target),
-            Loss::BinaryCrossEntropy => binary_cross_entropy_with_logits_loss(output, target),
-            Loss::MeanSquaredError => mse_loss(output, target),
-        })
-    }
+/// Computes the mean `loss` of a batch. `output` holds raw output-layer values of shape
+/// (rows, width). `labels` holds one class index per row, which must be 0 or 1 for binary
+/// cross-entropy and below `width` otherwise (a larger one panics).
+pub fn batch_loss<T: Tape<f32, Cpu>>(
+    loss: Loss,
+    output: Matrix<T>,
+    labels: &[usize],
+) -> Result<Tensor<Rank0, f32, Cpu, T>> {
+    let (rows, width) = *output.shape();
+    let device = output.device().clone();
+    let target: Vec<f32> = match loss {
+        Loss::BinaryCrossEntropy => labels.iter().map(|&label| label as f32).collect(),
+        Loss::CrossEntropy | Loss::MeanSquaredError => one_hot(labels, width),
+    };
+    let target: Matrix = device.try_tensor_from_vec(target, (rows, width))?;
+    Ok(match loss {
+        Loss::CrossEntropy => cross_entropy_with_logits_loss(output, target),
+        Loss::BinaryCrossEntropy => binary_cross_entropy_with_logits_loss(output, target),
+        Loss::MeanSquaredError => mse_loss(output, target),
+    })
 }
 
 pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {

@@ -1,0 +1,865 @@
+//! Spec validation: each bad field gives its own error with the value and the allowed range,
+//! good specs resolve to the expected layer plan, and JSON parsing rejects malformed specs.
+#![cfg(not(target_arch = "wasm32"))]
+
+use dfdx_playground::presets::{self, keras_iris};
+use dfdx_playground::spec::{
+    Activation, DataSet, LayerPlan, LayerSpec, Loss, OptimizerSpec, ValidSpec,
+};
+use dfdx_playground::{NetworkSpec, PlaygroundError, Trainer};
+
+/// The Keras preset with one change applied.
+fn keras_with(change: impl FnOnce(&mut NetworkSpec)) -> NetworkSpec {
+    let mut spec = keras_iris();
+    change(&mut spec);
+    spec
+}
+
+fn dense(units: i64, activation: Activation) -> LayerSpec {
+    LayerSpec::Dense { units, activation }
+}
+
+fn dense_plan(inputs: usize, units: usize, activation: Activation) -> LayerPlan {
+    LayerPlan::Dense {
+        inputs,
+        units,
+        activation,
+    }
+}
+
+fn set_learning_rate(spec: &mut NetworkSpec, value: f64) {
+    match &mut spec.optimizer {
+        OptimizerSpec::Sgd { learning_rate, .. }
+        | OptimizerSpec::Adam { learning_rate, .. }
+        | OptimizerSpec::Rmsprop { learning_rate, .. } => *learning_rate = value,
+    }
+}
+
+fn validate_ok(name: &str, spec: &NetworkSpec) -> ValidSpec {
+    match spec.validate() {
+        Ok(valid) => valid,
+        Err(error) => panic!("case {name}: expected a valid spec, got {error:?} ({error})"),
+    }
+}
+
+fn validate_err(name: &str, spec: &NetworkSpec) -> PlaygroundError {
+    match spec.validate() {
+        Ok(valid) => panic!("case {name}: expected an error, got {valid:?}"),
+        Err(error) => error,
+    }
+}
+
+/// A spec on a generated 2-D set with one tanh layer and binary cross-entropy.
+fn two_d_spec(set: DataSet) -> NetworkSpec {
+    keras_with(|spec| {
+        spec.data.set = set;
+        spec.data.samples = 200;
+        spec.layers = vec![dense(8, Activation::Tanh)];
+        spec.loss = Loss::BinaryCrossEntropy;
+    })
+}
+
+/// `two_d_spec(set)` with one change applied.
+fn two_d_with(set: DataSet, change: impl FnOnce(&mut NetworkSpec)) -> NetworkSpec {
+    let mut spec = two_d_spec(set);
+    change(&mut spec);
+    spec
+}
+
+struct RangeCase {
+    name: &'static str,
+    spec: NetworkSpec,
+    field: &'static str,
+    value: &'static str,
+    min: &'static str,
+    max: &'static str,
+}
+
+fn range_case(
+    name: &'static str,
+    spec: NetworkSpec,
+    field: &'static str,
+    value: &'static str,
+    min: &'static str,
+    max: &'static str,
+) -> RangeCase {
+    RangeCase {
+        name,
+        spec,
+        field,
+        value,
+        min,
+        max,
+    }
+}
+
+fn range_cases() -> Vec<RangeCase> {
+    vec![
+        range_case(
+            "units 0",
+            keras_with(|spec| spec.layers[0] = dense(0, Activation::Relu)),
+            "layers[0].units",
+            "0",
+            "1",
+            "1024",
+        ),
+        range_case(
+            "units 1025",
+            keras_with(|spec| spec.layers[0] = dense(1025, Activation::Relu)),
+            "layers[0].units",
+            "1025",
+            "1",
+            "1024",
+        ),
+        range_case(
+            "units -3",
+            keras_with(|spec| spec.layers[1] = dense(-3, Activation::Relu)),
+            "layers[1].units",
+            "-3",
+            "1",
+            "1024",
+        ),
+        range_case(
+            "dropout rate 1",
+            keras_with(|spec| spec.layers.insert(1, LayerSpec::Dropout { rate: 1.0 })),
+            "layers[1].rate",
+            "1",
+            "0",
+            "0.95",
+        ),
+        range_case(
+            "dropout rate -0.1",
+            keras_with(|spec| spec.layers.insert(1, LayerSpec::Dropout { rate: -0.1 })),
+            "layers[1].rate",
+            "-0.1",
+            "0",
+            "0.95",
+        ),
+        range_case(
+            "dropout rate NaN",
+            keras_with(|spec| spec.layers.push(LayerSpec::Dropout { rate: f64::NAN })),
+            "layers[2].rate",
+            "NaN",
+            "0",
+            "0.95",
+        ),
+        range_case(
+            "17 hidden layers",
+            keras_with(|spec| spec.layers = vec![dense(8, Activation::Relu); 17]),
+            "layers (count)",
+            "17",
+            "0",
+            "16",
+        ),
+        range_case(
+            "batch_size 0",
+            keras_with(|spec| spec.batch_size = 0),
+            "batch_size",
+            "0",
+            "1",
+            "4096",
+        ),
+        range_case(
+            "batch_size 4097",
+            keras_with(|spec| spec.batch_size = 4097),
+            "batch_size",
+            "4097",
+            "1",
+            "4096",
+        ),
+        range_case(
+            "epochs 0",
+            keras_with(|spec| spec.epochs = 0),
+            "epochs",
+            "0",
+            "1",
+            "10000",
+        ),
+        range_case(
+            "seed -1",
+            keras_with(|spec| spec.seed = -1),
+            "seed",
+            "-1",
+            "0",
+            "4294967295",
+        ),
+        range_case(
+            "seed 2^32",
+            keras_with(|spec| spec.seed = 1 << 32),
+            "seed",
+            "4294967296",
+            "0",
+            "4294967295",
+        ),
+        range_case(
+            "learning_rate 0",
+            keras_with(|spec| set_learning_rate(spec, 0.0)),
+            "optimizer.learning_rate",
+            "0",
+            "just above 0",
+            "10",
+        ),
+        range_case(
+            "learning_rate NaN",
+            keras_with(|spec| set_learning_rate(spec, f64::NAN)),
+            "optimizer.learning_rate",
+            "NaN",
+            "just above 0",
+            "10",
+        ),
+        range_case(
+            "learning_rate infinite",
+            keras_with(|spec| set_learning_rate(spec, f64::INFINITY)),
+            "optimizer.learning_rate",
+            "inf",
+            "just above 0",
+            "10",
+        ),
+        range_case(
+            "learning_rate 11",
+            keras_with(|spec| set_learning_rate(spec, 11.0)),
+            "optimizer.learning_rate",
+            "11",
+            "just above 0",
+            "10",
+        ),
+        range_case(
+            "adam beta1 1",
+            keras_with(|spec| {
+                spec.optimizer = OptimizerSpec::Adam {
+                    learning_rate: 0.001,
+                    beta1: 1.0,
+                    beta2: 0.999,
+                    epsilon: 1e-7,
+                }
+            }),
+            "optimizer.beta1",
+            "1",
+            "0",
+            "0.9999",
+        ),
+        range_case(
+            "adam beta2 1",
+            keras_with(|spec| {
+                spec.optimizer = OptimizerSpec::Adam {
+                    learning_rate: 0.001,
+                    beta1: 0.9,
+                    beta2: 1.0,
+                    epsilon: 1e-7,
+                }
+            }),
+            "optimizer.beta2",
+            "1",
+            "0",
+            "0.9999",
+        ),
+        range_case(
+            "adam epsilon 0",
+            keras_with(|spec| {
+                spec.optimizer = OptimizerSpec::Adam {
+                    learning_rate: 0.001,
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    epsilon: 0.0,
+                }
+            }),
+            "optimizer.epsilon",
+            "0",
+            "just above 0",
+            "1",
+        ),
+        range_case(
+            "sgd momentum 1",
+            keras_with(|spec| {
+                spec.optimizer = OptimizerSpec::Sgd {
+                    learning_rate: 0.01,
+                    momentum: 1.0,
+                }
+            }),
+            "optimizer.momentum",
+            "1",
+            "0",
+            "0.9999",
+        ),
+        range_case(
+            "rmsprop rho 1",
+            keras_with(|spec| {
+                spec.optimizer = OptimizerSpec::Rmsprop {
+                    learning_rate: 0.001,
+                    rho: 1.0,
+                    epsilon: 1e-7,
+                    momentum: 0.0,
+                }
+            }),
+            "optimizer.rho",
+            "1",
+            "0",
+            "0.9999",
+        ),
+        range_case(
+            "rmsprop momentum -0.5",
+            keras_with(|spec| {
+                spec.optimizer = OptimizerSpec::Rmsprop {
+                    learning_rate: 0.001,
+                    rho: 0.9,
+                    epsilon: 1e-7,
+                    momentum: -0.5,
+                }
+            }),
+            "optimizer.momentum",
+            "-0.5",
+            "0",
+            "0.9999",
+        ),
+        range_case(
+            "train_percent 5",
+            keras_with(|spec| spec.data.train_percent = 5.0),
+            "data.train_percent",
+            "5",
+            "10",
+            "100",
+        ),
+        range_case(
+            "train_percent 100.5",
+            keras_with(|spec| spec.data.train_percent = 100.5),
+            "data.train_percent",
+            "100.5",
+            "10",
+            "100",
+        ),
+        range_case(
+            "samples 10 on circle",
+            keras_with(|spec| {
+                spec.data.set = DataSet::Circle;
+                spec.data.samples = 10;
+            }),
+            "data.samples",
+            "10",
+            "20",
+            "5000",
+        ),
+        range_case(
+            "samples 5001 on xor",
+            keras_with(|spec| {
+                spec.data.set = DataSet::Xor;
+                spec.data.samples = 5001;
+            }),
+            "data.samples",
+            "5001",
+            "20",
+            "5000",
+        ),
+        range_case(
+            "noise 60",
+            two_d_with(DataSet::Spiral, |spec| spec.data.noise = 60.0),
+            "data.noise",
+            "60",
+            "0",
+            "50",
+        ),
+        range_case(
+            "noise -1",
+            two_d_with(DataSet::Gaussian, |spec| spec.data.noise = -1.0),
+            "data.noise",
+            "-1",
+            "0",
+            "50",
+        ),
+    ]
+}
+
+#[test]
+fn out_of_range_fields_rejected() {
+    for case in range_cases() {
+        let name = case.name;
+        let error = validate_err(name, &case.spec);
+        let expected = PlaygroundError::OutOfRange {
+            field: case.field.to_string(),
+            value: case.value.to_string(),
+            min: case.min.to_string(),
+            max: case.max.to_string(),
+        };
+        assert_eq!(error, expected, "case {name}");
+
+        let message = error.to_string();
+        let names_value = format!("{} is {}", case.field, case.value);
+        assert!(
+            message.contains(&names_value),
+            "case {name}: message {message:?} lacks {names_value:?}"
+        );
+        let names_range = format!("use a value from {} to {}", case.min, case.max);
+        assert!(
+            message.contains(&names_range),
+            "case {name}: message {message:?} lacks {names_range:?}"
+        );
+
+        let from_trainer = Trainer::new(&case.spec).err();
+        assert_eq!(from_trainer, Some(error), "case {name}: Trainer::new");
+    }
+}
+
+#[test]
+fn iris_train_99_9_empties_test() {
+    let spec = keras_with(|spec| spec.data.train_percent = 99.9);
+    let error = validate_err("train_percent 99.9", &spec);
+    assert_eq!(
+        error,
+        PlaygroundError::EmptySplit {
+            split: "test".to_string(),
+            rows: 150,
+            train_percent: 99.9,
+        }
+    );
+
+    let message = error.to_string();
+    for part in ["99.9%", "150 rows", "test split", "100% for no test split"] {
+        assert!(message.contains(part), "message {message:?} lacks {part:?}");
+    }
+}
+
+#[test]
+fn small_2d_set_empties_test() {
+    // 97.5% of 20 rows rounds to 20 training rows, leaving none to test on.
+    let mut spec = two_d_spec(DataSet::Xor);
+    spec.data.samples = 20;
+    spec.data.train_percent = 97.5;
+    let error = validate_err("20 samples, train_percent 97.5", &spec);
+    assert_eq!(
+        error,
+        PlaygroundError::EmptySplit {
+            split: "test".to_string(),
+            rows: 20,
+            train_percent: 97.5,
+        }
+    );
+
+    let mut passing = spec.clone();
+    passing.data.train_percent = 97.0;
+    let valid = validate_ok("20 samples, train_percent 97", &passing);
+    assert_eq!(valid.samples, 20);
+}
+
+#[test]
+fn binary_cross_entropy_rejects_iris() {
+    let spec = keras_with(|spec| spec.loss = Loss::BinaryCrossEntropy);
+    let error = validate_err("binary_cross_entropy on iris", &spec);
+    assert_eq!(
+        error,
+        PlaygroundError::LossNeedsTwoClasses {
+            loss: "binary cross-entropy".to_string(),
+            data: "iris".to_string(),
+            classes: 3,
+        }
+    );
+
+    let message = error.to_string();
+    for part in ["needs 2 classes", "iris has 3", "pick cross-entropy or MSE"] {
+        assert!(message.contains(part), "message {message:?} lacks {part:?}");
+    }
+}
+
+#[test]
+fn too_many_parameters_rejected() {
+    // (4 + 1) * 1024 + 4 * (1024 + 1) * 1024 + (1024 + 1) * 3 = 4_206_595 parameters.
+    let spec = keras_with(|spec| spec.layers = vec![dense(1024, Activation::Relu); 5]);
+    let error = validate_err("5 layers of 1024", &spec);
+    assert_eq!(
+        error,
+        PlaygroundError::TooManyParameters {
+            count: 4_206_595,
+            max: 4_000_000,
+        }
+    );
+
+    let message = error.to_string();
+    for part in ["4206595 parameters", "limit of 4000000", "fewer or narrower layers"] {
+        assert!(message.contains(part), "message {message:?} lacks {part:?}");
+    }
+}
+
+#[test]
+fn too_much_activation_memory_rejected() {
+    // 4 layers of 1024 hold 3_156_995 parameters, under the cap of 4_000_000. A batch of 4096
+    // rows through 4 + 4 * 1024 + 3 = 4103 units, at 16 bytes per unit and row, needs
+    // 268_894_208 bytes, just over the 256 MiB (268_435_456 bytes) limit.
+    let spec = keras_with(|spec| {
+        spec.layers = vec![dense(1024, Activation::Relu); 4];
+        spec.batch_size = 4096;
+    });
+    let error = validate_err("4 layers of 1024, batch 4096", &spec);
+    assert_eq!(
+        error,
+        PlaygroundError::TooMuchActivationMemory {
+            bytes: 268_894_208,
+            max: 268_435_456,
+            batch_size: 4096,
+        }
+    );
+
+    let message = error.to_string();
+    for part in [
+        "batch of 4096",
+        "about 257 MiB",
+        "limit of 256 MiB",
+        "smaller batch or narrower layers",
+    ] {
+        assert!(message.contains(part), "message {message:?} lacks {part:?}");
+    }
+
+    let mut half_batch = spec.clone();
+    half_batch.batch_size = 2048;
+    let valid = validate_ok("4 layers of 1024, batch 2048", &half_batch);
+    assert_eq!(valid.parameters(), 3_156_995);
+}
+
+/// Parses `json`, expecting an `InvalidSpec` error whose message contains each of `parts`.
+fn assert_json_rejected(name: &str, json: &str, parts: &[&str]) {
+    let error = match NetworkSpec::from_json(json) {
+        Ok(spec) => panic!("case {name}: expected an error, got {spec:?}"),
+        Err(error) => error,
+    };
+    let PlaygroundError::InvalidSpec { message } = &error else {
+        panic!("case {name}: expected InvalidSpec, got {error:?}");
+    };
+    for part in parts {
+        assert!(
+            message.contains(part),
+            "case {name}: message {message:?} lacks {part:?}"
+        );
+    }
+
+    let display = error.to_string();
+    assert!(
+        display.starts_with("The network spec is invalid: "),
+        "case {name}: display {display:?}"
+    );
+    assert!(
+        display.contains(message.as_str()),
+        "case {name}: display {display:?} lacks {message:?}"
+    );
+}
+
+#[test]
+fn json_errors_name_the_problem() {
+    let json = keras_iris().to_json();
+    let replace = |from: &str, to: &str| {
+        assert!(json.contains(from), "{json} lacks {from:?}");
+        json.replacen(from, to, 1)
+    };
+
+    assert_json_rejected(
+        "unknown top-level field",
+        &replace("{\"data\"", "{\"colour\":\"red\",\"data\""),
+        &["unknown field `colour`"],
+    );
+    assert_json_rejected(
+        "unknown layer field",
+        &replace("\"units\":64", "\"units\":64,\"bias\":false"),
+        &["unknown field `bias`"],
+    );
+    assert_json_rejected(
+        "unknown activation",
+        &replace("\"relu\"", "\"swish\""),
+        &["unknown variant `swish`", "leaky_relu", "gelu"],
+    );
+    assert_json_rejected(
+        "unknown optimizer",
+        &replace("\"type\":\"adam\"", "\"type\":\"adagrad\""),
+        &["unknown variant `adagrad`", "rmsprop"],
+    );
+    assert_json_rejected(
+        "unknown data set",
+        &replace("\"iris\"", "\"mnist\""),
+        &["unknown variant `mnist`", "spiral"],
+    );
+    assert_json_rejected(
+        "batch_size as string",
+        &replace("\"batch_size\":32", "\"batch_size\":\"32\""),
+        &["invalid type: string \"32\"", "i64"],
+    );
+    assert_json_rejected(
+        "units as float",
+        &replace("\"units\":64", "\"units\":64.5"),
+        &["invalid type: floating point `64.5`", "i64"],
+    );
+    assert_json_rejected(
+        "missing epochs",
+        &replace(",\"epochs\":10", ""),
+        &["missing field `epochs`"],
+    );
+    assert_json_rejected("not JSON", "dense 64 relu", &["expected value"]);
+}
+
+#[test]
+fn json_defaults_match_keras() {
+    let json = r#"{
+        "data": {"set": "circle"},
+        "layers": [{"type": "dense", "units": 4, "activation": "relu"}],
+        "loss": "binary_cross_entropy",
+        "optimizer": {"type": "adam", "learning_rate": 0.001},
+        "batch_size": 10,
+        "epochs": 5,
+        "seed": 3
+    }"#;
+    let spec = NetworkSpec::from_json(json).expect("minimal spec parses");
+    assert_eq!(spec.data.train_percent, 100.0);
+    assert_eq!(spec.data.noise, 0.0);
+    assert_eq!(spec.data.samples, 500);
+    assert!(spec.data.standardize, "standardize defaults to true");
+    assert_eq!(
+        spec.optimizer,
+        OptimizerSpec::Adam {
+            learning_rate: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+        }
+    );
+
+    let rmsprop = json.replace(r#""type": "adam""#, r#""type": "rmsprop""#);
+    let spec = NetworkSpec::from_json(&rmsprop).expect("minimal RMSprop spec parses");
+    assert_eq!(
+        spec.optimizer,
+        OptimizerSpec::Rmsprop {
+            learning_rate: 0.001,
+            rho: 0.9,
+            epsilon: 1e-7,
+            momentum: 0.0,
+        }
+    );
+
+    let sgd = json.replace(r#""type": "adam""#, r#""type": "sgd""#);
+    let spec = NetworkSpec::from_json(&sgd).expect("minimal SGD spec parses");
+    assert_eq!(
+        spec.optimizer,
+        OptimizerSpec::Sgd {
+            learning_rate: 0.001,
+            momentum: 0.0,
+        }
+    );
+}
+
+#[test]
+fn presets_round_trip_json() {
+    for preset in presets::all() {
+        let json = preset.spec.to_json();
+        let parsed = NetworkSpec::from_json(&json);
+        assert_eq!(parsed, Ok(preset.spec.clone()), "preset {}: {json}", preset.id);
+    }
+}
+
+#[test]
+fn presets_are_valid() {
+    for preset in presets::all() {
+        let valid = validate_ok(preset.id, &preset.spec);
+        assert_eq!(valid.spec, preset.spec, "preset {}", preset.id);
+    }
+}
+
+#[test]
+fn keras_preset_plan_has_4675_parameters() {
+    let valid = validate_ok("keras", &keras_iris());
+    assert_eq!(valid.features, 4);
+    assert_eq!(valid.classes, 3);
+    assert_eq!(
+        valid.layers,
+        [
+            dense_plan(4, 64, Activation::Relu),
+            dense_plan(64, 64, Activation::Relu),
+            dense_plan(64, 3, Activation::Linear),
+        ]
+    );
+    let per_layer: Vec<u64> = valid.layers.iter().map(LayerPlan::parameters).collect();
+    assert_eq!(per_layer, [4 * 64 + 64, 64 * 64 + 64, 64 * 3 + 3]);
+    assert_eq!(valid.parameters(), 4675);
+    assert_eq!(valid.batch_size, 32);
+    assert_eq!(valid.epochs, 10);
+    assert_eq!(valid.seed, 0);
+    assert_eq!(valid.samples, 150);
+}
+
+#[test]
+fn no_hidden_layers_is_valid() {
+    let spec = keras_with(|spec| spec.layers.clear());
+    let valid = validate_ok("0 hidden layers", &spec);
+    assert_eq!(valid.layers, [dense_plan(4, 3, Activation::Linear)]);
+    assert_eq!(valid.parameters(), 15);
+}
+
+#[test]
+fn dropout_zero_keeps_width() {
+    let spec = keras_with(|spec| spec.layers.insert(1, LayerSpec::Dropout { rate: 0.0 }));
+    let valid = validate_ok("dropout 0", &spec);
+    assert_eq!(
+        valid.layers,
+        [
+            dense_plan(4, 64, Activation::Relu),
+            LayerPlan::Dropout {
+                units: 64,
+                rate: 0.0,
+            },
+            dense_plan(64, 64, Activation::Relu),
+            dense_plan(64, 3, Activation::Linear),
+        ]
+    );
+    assert_eq!(valid.parameters(), 4675);
+}
+
+#[test]
+fn every_activation_is_valid() {
+    let activations = [
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::LeakyRelu,
+        Activation::Gelu,
+        Activation::Linear,
+    ];
+    for activation in activations {
+        let spec = keras_with(|spec| spec.layers = vec![dense(8, activation)]);
+        let valid = validate_ok(&format!("{activation:?}"), &spec);
+        assert_eq!(
+            valid.layers,
+            [
+                dense_plan(4, 8, activation),
+                dense_plan(8, 3, Activation::Linear),
+            ],
+            "activation {activation:?}"
+        );
+        assert_eq!(valid.parameters(), 5 * 8 + 9 * 3, "activation {activation:?}");
+    }
+}
+
+#[test]
+fn every_optimizer_is_valid() {
+    let optimizers = [
+        OptimizerSpec::Sgd {
+            learning_rate: 0.1,
+            momentum: 0.9,
+        },
+        OptimizerSpec::Sgd {
+            learning_rate: 0.1,
+            momentum: 0.0,
+        },
+        OptimizerSpec::Adam {
+            learning_rate: 0.001,
+            beta1: 0.0,
+            beta2: 0.9999,
+            epsilon: 1.0,
+        },
+        OptimizerSpec::Rmsprop {
+            learning_rate: 0.001,
+            rho: 0.9,
+            epsilon: 1e-7,
+            momentum: 0.5,
+        },
+    ];
+    for optimizer in optimizers {
+        let spec = keras_with(|spec| spec.optimizer = optimizer.clone());
+        let valid = validate_ok(&format!("{optimizer:?}"), &spec);
+        assert_eq!(valid.spec.optimizer, optimizer);
+    }
+}
+
+#[test]
+fn each_2d_set_takes_binary_cross_entropy() {
+    for set in [
+        DataSet::Circle,
+        DataSet::Xor,
+        DataSet::Gaussian,
+        DataSet::Spiral,
+    ] {
+        let valid = validate_ok(set.name(), &two_d_spec(set));
+        assert_eq!(valid.features, 2, "set {set:?}");
+        assert_eq!(valid.classes, 2, "set {set:?}");
+        assert_eq!(valid.samples, 200, "set {set:?}");
+        assert_eq!(
+            valid.layers,
+            [
+                dense_plan(2, 8, Activation::Tanh),
+                dense_plan(8, 1, Activation::Linear),
+            ],
+            "set {set:?}"
+        );
+        assert_eq!(valid.parameters(), 3 * 8 + 9, "set {set:?}");
+    }
+}
+
+#[test]
+fn iris_takes_mean_squared_error() {
+    let spec = keras_with(|spec| spec.loss = Loss::MeanSquaredError);
+    let valid = validate_ok("mean_squared_error on iris", &spec);
+    assert_eq!(valid.layers.last(), Some(&dense_plan(64, 3, Activation::Linear)));
+    assert_eq!(valid.parameters(), 4675);
+}
+
+#[test]
+fn boundary_values_are_valid() {
+    let cases = [
+        (
+            "units 1",
+            keras_with(|spec| spec.layers[0] = dense(1, Activation::Relu)),
+        ),
+        (
+            "units 1024",
+            keras_with(|spec| spec.layers[0] = dense(1024, Activation::Relu)),
+        ),
+        (
+            "dropout rate 0.95",
+            keras_with(|spec| spec.layers.insert(1, LayerSpec::Dropout { rate: 0.95 })),
+        ),
+        (
+            "16 hidden layers",
+            keras_with(|spec| spec.layers = vec![dense(8, Activation::Relu); 16]),
+        ),
+        ("batch_size 1", keras_with(|spec| spec.batch_size = 1)),
+        ("batch_size 4096", keras_with(|spec| spec.batch_size = 4096)),
+        ("epochs 1", keras_with(|spec| spec.epochs = 1)),
+        ("epochs 10000", keras_with(|spec| spec.epochs = 10_000)),
+        ("seed 2^32 - 1", keras_with(|spec| spec.seed = 4_294_967_295)),
+        (
+            "learning_rate 10",
+            keras_with(|spec| set_learning_rate(spec, 10.0)),
+        ),
+        (
+            "learning_rate 1e-9",
+            keras_with(|spec| set_learning_rate(spec, 1e-9)),
+        ),
+        (
+            "sgd momentum 0.9999",
+            keras_with(|spec| {
+                spec.optimizer = OptimizerSpec::Sgd {
+                    learning_rate: 0.01,
+                    momentum: 0.9999,
+                }
+            }),
+        ),
+        (
+            "train_percent 10",
+            keras_with(|spec| spec.data.train_percent = 10.0),
+        ),
+        (
+            "train_percent 99",
+            keras_with(|spec| spec.data.train_percent = 99.0),
+        ),
+        (
+            "samples 20",
+            two_d_with(DataSet::Circle, |spec| spec.data.samples = 20),
+        ),
+        (
+            "samples 5000",
+            two_d_with(DataSet::Circle, |spec| spec.data.samples = 5000),
+        ),
+        (
+            "noise 50",
+            two_d_with(DataSet::Xor, |spec| spec.data.noise = 50.0),
+        ),
+        (
+            "iris ignores samples",
+            keras_with(|spec| spec.data.samples = 0),
+        ),
+    ];
+    for (name, spec) in cases {
+        validate_ok(name, &spec);
+    }
+}

@@ -1,0 +1,43 @@
+// Assembles the static site in dist/ from the page sources, the wasm-bindgen output in
+// www/pkg/ and the chart library, and shrinks the module with binaryen's wasm-opt from npm.
+// Debian's wasm-opt (binaryen 108) is avoided: the modules it writes fail at load.
+import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const www = fileURLToPath(new URL('.', import.meta.url));
+const dist = join(www, '..', 'dist');
+const optimize = !process.argv.includes('--no-wasm-opt');
+
+const pkg = join(www, 'pkg');
+if (!(await stat(join(pkg, 'dfdx_playground_bg.wasm')).catch(() => null))) {
+  console.error('www/pkg/ has no module: run scripts/build.sh, which runs wasm-bindgen first.');
+  process.exit(1);
+}
+
+await rm(dist, { recursive: true, force: true });
+await mkdir(join(dist, 'vendor'), { recursive: true });
+await cp(join(www, 'index.html'), join(dist, 'index.html'));
+await cp(join(www, 'src'), join(dist, 'src'), { recursive: true });
+await cp(pkg, join(dist, 'pkg'), { recursive: true });
+const uplot = join(www, 'node_modules', 'uplot', 'dist');
+await cp(join(uplot, 'uPlot.esm.js'), join(dist, 'vendor', 'uPlot.esm.js'));
+await cp(join(uplot, 'uPlot.min.css'), join(dist, 'vendor', 'uPlot.min.css'));
+await cp(join(www, '..', 'data', 'README.md'), join(dist, 'DATA-LICENSE.md'));
+
+const wasm = join(dist, 'pkg', 'dfdx_playground_bg.wasm');
+const before = (await stat(wasm)).size;
+if (optimize) {
+  const wasmOpt = join(www, 'node_modules', '.bin', 'wasm-opt');
+  // The features match what rustc emits for wasm32-unknown-unknown by default.
+  execFileSync(
+    wasmOpt,
+    [wasm, '-O3', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
+      '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue',
+      '--enable-reference-types', '-o', wasm],
+    { stdio: 'inherit' },
+  );
+}
+const after = (await stat(wasm)).size;
+console.log(`dist/ is ready; the module is ${after} bytes (${before} before wasm-opt).`);

@@ -1,0 +1,240 @@
+// UI text in English and Simplified Chinese. The field's terms (ReLU, Adam, epoch, batch) stay
+// as they are in both languages, as Chinese course material writes them.
+
+export const LANGUAGES = { en: 'English', 'zh-CN': '简体中文' };
+
+const STRINGS = {
+  en: {
+    title: 'dfdx playground',
+    tagline: 'Neural networks built with dfdx and trained in your browser.',
+    preset: 'Preset',
+    'preset.custom': 'Custom',
+    'preset.keras-iris': 'Keras Iris MLP',
+    'preset.iris-test-split': 'Iris with a test split',
+    'preset.circle': 'Circle (TensorFlow Playground)',
+    'preset.spiral': 'Spiral (TensorFlow Playground)',
+    language: 'Language',
+    play: 'Play',
+    pause: 'Pause',
+    step: 'Step',
+    reset: 'Reset',
+    'step.title': 'Train one epoch',
+    'reset.title': 'Start again from the initial weights',
+    epoch: 'Epoch',
+    trainLoss: 'Training loss',
+    testLoss: 'Test loss',
+    trainAccuracy: 'Training accuracy',
+    testAccuracy: 'Test accuracy',
+    speed: 'Examples/s',
+    backend: 'Backend',
+    'backend.cpu': 'CPU (wasm)',
+    data: 'Data',
+    dataSet: 'Data set',
+    'set.iris': 'Iris (150 flowers, 4 features, 3 classes)',
+    'set.circle': 'Circle',
+    'set.xor': 'XOR',
+    'set.gaussian': 'Gaussian',
+    'set.spiral': 'Spiral',
+    trainPercent: 'Training share (%)',
+    noise: 'Noise (%)',
+    samples: 'Points',
+    standardize: 'Standardize features (z-score, fitted on training rows)',
+    dataRows: '{train} training rows, {test} test rows',
+    network: 'Network',
+    inputLayer: 'Input',
+    outputLayer: 'Output',
+    features: '{count} features',
+    addLayer: 'Add layer',
+    'layer.dense': 'Dense',
+    'layer.dropout': 'Dropout',
+    units: 'Units',
+    activation: 'Activation',
+    rate: 'Rate',
+    moveUp: 'Move up',
+    moveDown: 'Move down',
+    remove: 'Remove',
+    shape: 'Output shape',
+    params: 'Parameters',
+    totalParams: 'Total parameters: {count}',
+    outputNote: 'width follows the data; activation follows the loss',
+    training: 'Training',
+    loss: 'Loss',
+    'loss.cross_entropy': 'Cross-entropy (softmax)',
+    'loss.binary_cross_entropy': 'Binary cross-entropy (sigmoid)',
+    'loss.mean_squared_error': 'MSE',
+    optimizer: 'Optimizer',
+    'optimizer.sgd': 'SGD with momentum',
+    'optimizer.adam': 'Adam',
+    'optimizer.rmsprop': 'RMSprop',
+    learningRate: 'Learning rate',
+    momentum: 'Momentum',
+    beta1: 'beta1',
+    beta2: 'beta2',
+    epsilon: 'epsilon',
+    rho: 'rho',
+    rmspropNote: 'dfdx adds epsilon inside the square root; Keras and PyTorch add it outside.',
+    batchSize: 'Batch size',
+    epochs: 'Epochs',
+    seed: 'Seed',
+    lossChart: 'Loss per epoch',
+    accuracyChart: 'Accuracy per epoch',
+    'series.train': 'training',
+    'series.test': 'test',
+    done: 'Finished {epochs} epochs.',
+    loading: 'Loading the engine…',
+    engineFailed: 'The training engine failed to start: {message}',
+    'error.invalid_spec': 'The network spec is invalid: {message}.',
+    'error.out_of_range': '{field} is {value}, which is out of range; use a value from {min} to {max}.',
+    'error.loss_needs_two_classes':
+      'The {loss} loss needs 2 classes, but {data} has {classes}; pick cross-entropy or MSE.',
+    'error.empty_split':
+      'A training share of {train_percent}% of {rows} rows leaves the {split} split empty; pick a share that leaves rows on both sides, or 100% for no test split.',
+    'error.too_many_parameters':
+      'The network has {count} parameters, more than the limit of {max}; use fewer or narrower layers.',
+    'error.too_much_activation_memory':
+      'A batch of {batch_size} needs about {mib} MiB of activations, more than the limit of {max_mib} MiB; use a smaller batch or narrower layers.',
+    'error.diverged':
+      'Training stopped in epoch {epoch} because the loss became {loss}; lower the learning rate (now {learning_rate}) and press Reset.',
+    'error.data': 'The data could not be loaded: {message}.',
+    'error.engine': 'The tensor engine failed: {message}.',
+    'field.units': 'layer {layer} units',
+    'field.rate': 'layer {layer} dropout rate',
+    'split.training': 'training',
+    'split.test': 'test',
+  },
+  'zh-CN': {
+    title: 'dfdx 神经网络游乐场',
+    tagline: '用 dfdx 搭建神经网络，直接在浏览器里训练。',
+    preset: '预设',
+    'preset.custom': '自定义',
+    'preset.keras-iris': 'Keras 鸢尾花 MLP',
+    'preset.iris-test-split': '鸢尾花（划分测试集）',
+    'preset.circle': '圆形（TensorFlow Playground）',
+    'preset.spiral': '螺旋（TensorFlow Playground）',
+    language: '语言',
+    play: '开始',
+    pause: '暂停',
+    step: '单步',
+    reset: '重置',
+    'step.title': '训练一个 epoch',
+    'reset.title': '从初始权重重新开始',
+    epoch: 'Epoch',
+    trainLoss: '训练损失',
+    testLoss: '测试损失',
+    trainAccuracy: '训练准确率',
+    testAccuracy: '测试准确率',
+    speed: '样本/秒',
+    backend: '后端',
+    'backend.cpu': 'CPU（wasm）',
+    data: '数据',
+    dataSet: '数据集',
+    'set.iris': '鸢尾花 Iris（150 朵花，4 个特征，3 个类别）',
+    'set.circle': '圆形',
+    'set.xor': '异或 XOR',
+    'set.gaussian': '高斯',
+    'set.spiral': '螺旋',
+    trainPercent: '训练集比例（%）',
+    noise: '噪声（%）',
+    samples: '点数',
+    standardize: '标准化特征（z-score，只用训练集拟合）',
+    dataRows: '训练集 {train} 行，测试集 {test} 行',
+    network: '网络',
+    inputLayer: '输入层',
+    outputLayer: '输出层',
+    features: '{count} 个特征',
+    addLayer: '添加层',
+    'layer.dense': 'Dense 全连接',
+    'layer.dropout': 'Dropout',
+    units: '神经元数',
+    activation: '激活函数',
+    rate: '比率',
+    moveUp: '上移',
+    moveDown: '下移',
+    remove: '删除',
+    shape: '输出形状',
+    params: '参数',
+    totalParams: '参数总数：{count}',
+    outputNote: '宽度由数据决定，激活函数由损失函数决定',
+    training: '训练',
+    loss: '损失函数',
+    'loss.cross_entropy': '交叉熵（softmax）',
+    'loss.binary_cross_entropy': '二元交叉熵（sigmoid）',
+    'loss.mean_squared_error': '均方误差 MSE',
+    optimizer: '优化器',
+    'optimizer.sgd': 'SGD（带动量）',
+    'optimizer.adam': 'Adam',
+    'optimizer.rmsprop': 'RMSprop',
+    learningRate: '学习率',
+    momentum: '动量',
+    beta1: 'beta1',
+    beta2: 'beta2',
+    epsilon: 'epsilon',
+    rho: 'rho',
+    rmspropNote: 'dfdx 把 epsilon 放在平方根内；Keras 和 PyTorch 放在平方根外。',
+    batchSize: 'Batch 大小',
+    epochs: 'Epoch 数',
+    seed: '随机种子',
+    lossChart: '每个 epoch 的损失',
+    accuracyChart: '每个 epoch 的准确率',
+    'series.train': '训练',
+    'series.test': '测试',
+    done: '已完成 {epochs} 个 epoch。',
+    loading: '正在加载训练引擎…',
+    engineFailed: '训练引擎启动失败：{message}',
+    'error.invalid_spec': '网络配置无效：{message}。',
+    'error.out_of_range': '{field} 为 {value}，超出范围；请使用 {min} 到 {max} 之间的值。',
+    'error.loss_needs_two_classes':
+      '{loss} 损失函数需要 2 个类别，但 {data} 有 {classes} 个；请选择交叉熵或 MSE。',
+    'error.empty_split':
+      '{rows} 行数据按 {train_percent}% 划分训练集后，{split}集为空；请选择两边都有数据的比例，或选 100% 表示不划分测试集。',
+    'error.too_many_parameters':
+      '网络有 {count} 个参数，超过上限 {max}；请减少层数或神经元数。',
+    'error.too_much_activation_memory':
+      'Batch 大小为 {batch_size} 时激活值约需 {mib} MiB，超过上限 {max_mib} MiB；请减小 batch 或神经元数。',
+    'error.diverged':
+      '训练在第 {epoch} 个 epoch 停止，因为损失变成了 {loss}；请降低学习率（当前为 {learning_rate}）后按“重置”。',
+    'error.data': '数据加载失败：{message}。',
+    'error.engine': '张量引擎出错：{message}。',
+    'field.units': '第 {layer} 层的神经元数',
+    'field.rate': '第 {layer} 层的 dropout 比率',
+    'split.training': '训练',
+    'split.test': '测试',
+  },
+};
+
+/** Picks the UI language from the browser's preferences: Chinese for any `zh` tag. */
+export function detectLanguage(languages = navigator.languages ?? [navigator.language]) {
+  return languages.some((tag) => tag?.toLowerCase().startsWith('zh')) ? 'zh-CN' : 'en';
+}
+
+/** Returns the text for `key` in `lang` with `{name}` placeholders filled from `values`. */
+export function translate(lang, key, values = {}) {
+  const template = STRINGS[lang]?.[key] ?? STRINGS.en[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (match, name) =>
+    name in values ? String(values[name]) : match,
+  );
+}
+
+/** Names a spec field for people: `layers[0].units` becomes "layer 1 units". */
+function describeField(lang, field) {
+  const layer = /^layers\[(\d+)\]\.(units|rate)$/.exec(field);
+  if (layer) return translate(lang, `field.${layer[2]}`, { layer: Number(layer[1]) + 1 });
+  return field;
+}
+
+/**
+ * Builds the message for an error thrown by the engine in the UI's language. The engine's
+ * errors carry `details` with a `code` and the values; the English message is the engine's own.
+ */
+export function formatError(lang, error) {
+  const details = error?.details;
+  if (!details?.code) return String(error?.message ?? error);
+  const values = { ...details };
+  if (details.field) values.field = describeField(lang, details.field);
+  if (details.split) values.split = translate(lang, `split.${details.split}`);
+  if (details.code === 'too_much_activation_memory') {
+    values.mib = Math.ceil(details.bytes / 2 ** 20);
+    values.max_mib = Math.floor(details.max / 2 ** 20);
+  }
+  return translate(lang, `error.${details.code}`, values);
+}

@@ -1,0 +1,487 @@
+// The page controller: the only code that touches the DOM. It edits a copy of the network spec,
+// asks the training Worker to build it, and commits the edit only when the Worker accepts it, so
+// a rejected edit leaves the previous network, data and charts as they were.
+import { LANGUAGES, detectLanguage, formatError, translate } from './i18n.js';
+import { EpochChart } from './charts.js';
+
+const $ = (id) => document.getElementById(id);
+
+const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
+const ACTIVATION_LABELS = {
+  relu: 'ReLU', sigmoid: 'sigmoid', tanh: 'tanh', leaky_relu: 'LeakyReLU', gelu: 'GELU',
+  linear: 'linear', softmax: 'softmax',
+};
+const DATA_SETS = ['iris', 'circle', 'xor', 'gaussian', 'spiral'];
+const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
+const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
+/** Keras's defaults, used when the optimizer changes. */
+const OPTIMIZER_DEFAULTS = {
+  sgd: { momentum: 0.9 },
+  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+  rmsprop: { rho: 0.9, epsilon: 1e-7, momentum: 0 },
+};
+const OPTIMIZER_FIELDS = {
+  sgd: ['learning_rate', 'momentum'],
+  adam: ['learning_rate', 'beta1', 'beta2', 'epsilon'],
+  rmsprop: ['learning_rate', 'rho', 'epsilon', 'momentum'],
+};
+const FIELD_LABELS = {
+  learning_rate: 'learningRate', momentum: 'momentum', beta1: 'beta1', beta2: 'beta2',
+  epsilon: 'epsilon', rho: 'rho',
+};
+
+const state = {
+  lang: localStorage.getItem('dfdx-playground-language') ?? detectLanguage(),
+  presets: [],
+  presetId: 'keras-iris',
+  /** The accepted spec and its summary; edits are made on copies. */
+  spec: null,
+  summary: null,
+  running: false,
+  finished: false,
+  epoch: 0,
+  nextRequest: 1,
+  /** Resolvers of `load` requests the Worker has not answered yet, by request id. */
+  pending: new Map(),
+  /** Set while Play waits for a Reset to finish. */
+  playAfterReset: false,
+};
+
+const t = (key, values) => translate(state.lang, key, values);
+
+const lossChart = new EpochChart($('loss-chart'));
+const accuracyChart = new EpochChart($('accuracy-chart'), { yRange: [0, 1] });
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+worker.onmessage = ({ data }) => handlers[data.type]?.(data);
+worker.onerror = (event) => showError(t('engineFailed', { message: event.message }));
+
+const handlers = {
+  ready({ presets }) {
+    state.presets = presets;
+    renderPresetOptions();
+    const preset = presets.find((p) => p.id === state.presetId) ?? presets[0];
+    propose(preset.spec, preset.id);
+  },
+  failed({ error }) {
+    showError(t('engineFailed', { message: error.message }));
+  },
+  loaded({ requestId, spec, summary }) {
+    state.pending.get(requestId)?.resolve();
+    state.pending.delete(requestId);
+    commit(spec, summary);
+    if (state.playAfterReset) {
+      state.playAfterReset = false;
+      worker.postMessage({ type: 'play' });
+    }
+  },
+  rejected({ requestId, error }) {
+    state.pending.get(requestId)?.reject(error);
+    state.pending.delete(requestId);
+    showError(formatError(state.lang, error));
+    render();
+  },
+  state({ running }) {
+    state.running = running;
+    renderButtons();
+  },
+  metrics({ metrics, examplesPerSecond }) {
+    state.epoch = metrics.epoch;
+    lossChart.push(metrics.epoch, metrics.train_loss, metrics.test_loss);
+    accuracyChart.push(metrics.epoch, metrics.train_accuracy, metrics.test_accuracy);
+    $('loss-chart').dataset.points = lossChart.points;
+    $('accuracy-chart').dataset.points = accuracyChart.points;
+    $('epoch').textContent = metrics.epoch;
+    $('train-loss').textContent = formatNumber(metrics.train_loss);
+    $('test-loss').textContent = formatNumber(metrics.test_loss);
+    $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
+    $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
+    $('speed').textContent =
+      examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
+  },
+  done({ epochs }) {
+    state.finished = true;
+    $('status').textContent = t('done', { epochs });
+    renderButtons();
+  },
+  error({ error }) {
+    state.running = false;
+    state.finished = true;
+    showError(formatError(state.lang, error));
+    renderButtons();
+  },
+};
+
+function formatNumber(value) {
+  return value == null || Number.isNaN(value) ? '–' : value.toFixed(4);
+}
+
+function showError(message) {
+  const box = $('error');
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+/**
+ * Asks the Worker to build `spec`. The page changes only once the Worker accepts it; a
+ * rejection shows the reason and re-renders the form from the accepted spec.
+ */
+function propose(spec, presetId = 'custom') {
+  const requestId = state.nextRequest++;
+  state.proposedPreset = presetId;
+  worker.postMessage({ type: 'load', requestId, spec });
+  return new Promise((resolve, reject) => state.pending.set(requestId, { resolve, reject }))
+    .catch(() => {});
+}
+
+function commit(spec, summary) {
+  state.spec = spec;
+  state.summary = summary;
+  state.presetId = state.proposedPreset ?? state.presetId;
+  state.proposedPreset = null;
+  state.running = false;
+  state.finished = false;
+  state.epoch = 0;
+  lossChart.clear();
+  accuracyChart.clear();
+  $('loss-chart').dataset.points = 0;
+  $('accuracy-chart').dataset.points = 0;
+  for (const id of ['train-loss', 'test-loss', 'train-accuracy', 'test-accuracy', 'speed']) {
+    $(id).textContent = '–';
+  }
+  $('epoch').textContent = '0';
+  showError('');
+  $('status').textContent = '';
+  render();
+}
+
+/** Copies the accepted spec, applies `change` to the copy and proposes it. */
+function edit(change) {
+  if (!state.spec) return;
+  const next = structuredClone(state.spec);
+  change(next);
+  propose(next);
+}
+
+/**
+ * Reads a whole number from an input. Non-integers are reported here, because the engine's
+ * spec types are integers and would only say "invalid type".
+ */
+function readInteger(input, label) {
+  const value = Number(input.value);
+  if (input.value.trim() === '' || !Number.isSafeInteger(value)) {
+    showError(t('error.out_of_range', { field: label, value: input.value || '""', min: input.min, max: input.max || '…' }));
+    render();
+    return null;
+  }
+  return value;
+}
+
+function readNumber(input, label) {
+  const value = Number(input.value);
+  if (input.value.trim() === '' || !Number.isFinite(value)) {
+    showError(t('error.out_of_range', { field: label, value: input.value || '""', min: input.min || '…', max: input.max || '…' }));
+    render();
+    return null;
+  }
+  return value;
+}
+
+// ---- Rendering -------------------------------------------------------------------------
+
+function option(value, label, selected) {
+  const element = document.createElement('option');
+  element.value = value;
+  element.textContent = label;
+  element.selected = selected;
+  return element;
+}
+
+function fillSelect(select, values, label, selected) {
+  select.replaceChildren(...values.map((value) => option(value, label(value), value === selected)));
+}
+
+function renderPresetOptions() {
+  const ids = state.presets.map((p) => p.id);
+  const current = state.presetId;
+  fillSelect($('preset'), [...ids, 'custom'], (id) => t(`preset.${id}`), current);
+  $('preset').querySelector('option[value="custom"]').disabled = true;
+}
+
+function renderStaticText() {
+  document.documentElement.lang = state.lang;
+  document.title = t('title');
+  for (const element of document.querySelectorAll('[data-i18n]')) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of document.querySelectorAll('[data-i18n-title]')) {
+    element.title = t(element.dataset.i18nTitle);
+  }
+  fillSelect($('language'), Object.keys(LANGUAGES), (lang) => LANGUAGES[lang], state.lang);
+  lossChart.setLabels(t('series.train'), t('series.test'));
+  accuracyChart.setLabels(t('series.train'), t('series.test'));
+}
+
+function render() {
+  if (!state.spec) return;
+  const { spec, summary } = state;
+  renderPresetOptions();
+
+  fillSelect($('data-set'), DATA_SETS, (set) => t(`set.${set}`), spec.data.set);
+  const generated = spec.data.set !== 'iris';
+  for (const element of document.querySelectorAll('.generated')) element.hidden = !generated;
+  $('train-percent').value = spec.data.train_percent;
+  $('noise').value = spec.data.noise;
+  $('samples').value = spec.data.samples;
+  $('standardize').checked = spec.data.standardize;
+  $('data-rows').textContent = t('dataRows', {
+    train: summary.data.train_rows, test: summary.data.test_rows,
+  });
+
+  renderLayers();
+
+  fillSelect($('loss'), LOSSES, (loss) => t(`loss.${loss}`), spec.loss);
+  fillSelect($('optimizer'), OPTIMIZERS, (name) => t(`optimizer.${name}`), spec.optimizer.type);
+  renderOptimizerParams();
+  $('batch-size').value = spec.batch_size;
+  $('epochs-input').value = spec.epochs;
+  $('epochs').textContent = spec.epochs;
+  $('seed').value = spec.seed;
+  renderButtons();
+}
+
+function renderButtons() {
+  const loaded = state.spec != null;
+  $('play').disabled = !loaded || state.running;
+  $('pause').disabled = !state.running;
+  $('step').disabled = !loaded || state.running || state.finished;
+  $('reset').disabled = !loaded;
+}
+
+function shapeText(units) {
+  return `(None, ${units})`;
+}
+
+function layerRow(index, cells) {
+  const row = document.createElement('li');
+  row.className = 'layer';
+  row.dataset.testid = `layer-${index}`;
+  row.append(...cells);
+  return row;
+}
+
+function cell(text, className, testid) {
+  const element = document.createElement('span');
+  element.className = className;
+  element.textContent = text;
+  if (testid) element.dataset.testid = testid;
+  return element;
+}
+
+function button(label, testid, onClick, disabled = false) {
+  const element = document.createElement('button');
+  element.textContent = label.text;
+  element.title = label.title;
+  element.setAttribute('aria-label', label.title);
+  element.dataset.testid = testid;
+  element.disabled = disabled;
+  element.addEventListener('click', onClick);
+  return element;
+}
+
+function numberInput(value, { min, max, step, testid, label, onChange }) {
+  const input = document.createElement('input');
+  Object.assign(input, { type: 'number', value, min, max, step });
+  input.dataset.testid = testid;
+  input.setAttribute('aria-label', label);
+  input.addEventListener('change', () => onChange(input));
+  return input;
+}
+
+function renderLayers() {
+  const { spec, summary } = state;
+  const list = $('layers');
+  const rows = [
+    layerRow('input', [
+      cell(t('inputLayer'), 'kind'),
+      cell(t('features', { count: summary.inputs }), 'detail'),
+      cell(shapeText(summary.inputs), 'shape', 'layer-input-shape'),
+      cell('', 'params'),
+    ]),
+  ];
+
+  spec.layers.forEach((layer, i) => {
+    const info = summary.layers[i];
+    const kind = document.createElement('select');
+    kind.dataset.testid = `layer-${i}-type`;
+    kind.setAttribute('aria-label', t('layer.dense'));
+    fillSelect(kind, ['dense', 'dropout'], (k) => t(`layer.${k}`), layer.type);
+    kind.addEventListener('change', () => edit((s) => {
+      s.layers[i] = kind.value === 'dense'
+        ? { type: 'dense', units: info.units, activation: 'relu' }
+        : { type: 'dropout', rate: 0.2 };
+    }));
+
+    const settings = document.createElement('span');
+    settings.className = 'detail';
+    const layerLabel = (key) => `${t(key)} (${i + 1})`;
+    if (layer.type === 'dense') {
+      const units = numberInput(layer.units, {
+        min: 1, max: 1024, step: 1, testid: `layer-${i}-units`, label: layerLabel('units'),
+        onChange: (input) => {
+          const value = readInteger(input, translate(state.lang, 'field.units', { layer: i + 1 }));
+          if (value != null) edit((s) => { s.layers[i].units = value; });
+        },
+      });
+      const activation = document.createElement('select');
+      activation.dataset.testid = `layer-${i}-activation`;
+      activation.setAttribute('aria-label', layerLabel('activation'));
+      fillSelect(activation, ACTIVATIONS, (a) => ACTIVATION_LABELS[a], layer.activation);
+      activation.addEventListener('change', () => edit((s) => {
+        s.layers[i].activation = activation.value;
+      }));
+      settings.append(units, activation);
+    } else {
+      const rate = numberInput(layer.rate, {
+        min: 0, max: 0.95, step: 0.05, testid: `layer-${i}-rate`, label: layerLabel('rate'),
+        onChange: (input) => {
+          const value = readNumber(input, translate(state.lang, 'field.rate', { layer: i + 1 }));
+          if (value != null) edit((s) => { s.layers[i].rate = value; });
+        },
+      });
+      settings.append(rate);
+    }
+
+    const last = spec.layers.length - 1;
+    const move = (from, to) => edit((s) => {
+      const [moved] = s.layers.splice(from, 1);
+      s.layers.splice(to, 0, moved);
+    });
+    rows.push(layerRow(i, [
+      kind,
+      settings,
+      cell(shapeText(info.units), 'shape', `layer-${i}-shape`),
+      cell(info.parameters.toLocaleString(state.lang), 'params', `layer-${i}-params`),
+      button({ text: '↑', title: t('moveUp') }, `layer-${i}-up`, () => move(i, i - 1), i === 0),
+      button({ text: '↓', title: t('moveDown') }, `layer-${i}-down`, () => move(i, i + 1), i === last),
+      button({ text: '✕', title: t('remove') }, `layer-${i}-remove`, () => edit((s) => {
+        s.layers.splice(i, 1);
+      })),
+    ]));
+  });
+
+  const output = summary.layers[summary.layers.length - 1];
+  rows.push(layerRow('output', [
+    cell(t('outputLayer'), 'kind'),
+    cell(`${t('layer.dense')} ${output.units}, ${ACTIVATION_LABELS[output.activation] ?? output.activation}`, 'detail', 'layer-output-detail'),
+    cell(shapeText(output.units), 'shape', 'layer-output-shape'),
+    cell(output.parameters.toLocaleString(state.lang), 'params', 'layer-output-params'),
+  ]));
+  rows[rows.length - 1].title = t('outputNote');
+  list.replaceChildren(...rows);
+  $('total-params').textContent = t('totalParams', {
+    count: summary.parameters.toLocaleString(state.lang),
+  });
+}
+
+function renderOptimizerParams() {
+  const { optimizer } = state.spec;
+  const container = $('optimizer-params');
+  const fields = OPTIMIZER_FIELDS[optimizer.type].map((name) => {
+    const label = document.createElement('label');
+    const text = document.createElement('span');
+    text.textContent = t(FIELD_LABELS[name]);
+    const input = numberInput(optimizer[name], {
+      min: 0, max: name === 'learning_rate' ? 10 : 1, step: 'any',
+      testid: name.replace('_', '-'), label: t(FIELD_LABELS[name]),
+      onChange: (element) => {
+        const value = readNumber(element, `optimizer.${name}`);
+        if (value != null) edit((s) => { s.optimizer[name] = value; });
+      },
+    });
+    label.append(text, input);
+    return label;
+  });
+  if (optimizer.type === 'rmsprop') {
+    const note = document.createElement('p');
+    note.className = 'hint';
+    note.textContent = t('rmspropNote');
+    fields.push(note);
+  }
+  container.replaceChildren(...fields);
+}
+
+// ---- Events ----------------------------------------------------------------------------
+
+$('play').addEventListener('click', () => {
+  if (state.finished) {
+    state.playAfterReset = true;
+    worker.postMessage({ type: 'reset', requestId: state.nextRequest++ });
+  } else {
+    worker.postMessage({ type: 'play' });
+  }
+});
+$('pause').addEventListener('click', () => worker.postMessage({ type: 'pause' }));
+$('step').addEventListener('click', () => worker.postMessage({ type: 'step' }));
+$('reset').addEventListener('click', () => {
+  worker.postMessage({ type: 'reset', requestId: state.nextRequest++ });
+});
+
+$('preset').addEventListener('change', () => {
+  const preset = state.presets.find((p) => p.id === $('preset').value);
+  if (preset) propose(preset.spec, preset.id);
+});
+
+$('language').addEventListener('change', () => {
+  state.lang = $('language').value;
+  localStorage.setItem('dfdx-playground-language', state.lang);
+  renderStaticText();
+  render();
+  $('error').hidden = true;
+});
+
+$('add-layer').addEventListener('click', () => edit((s) => {
+  const lastDense = [...s.layers].reverse().find((layer) => layer.type === 'dense');
+  s.layers.push({ type: 'dense', units: lastDense?.units ?? 8, activation: 'relu' });
+}));
+
+$('data-set').addEventListener('change', () => edit((s) => {
+  s.data.set = $('data-set').value;
+  // Iris is meant to be standardized; TensorFlow Playground feeds the raw 2-D coordinates.
+  s.data.standardize = s.data.set === 'iris';
+}));
+$('train-percent').addEventListener('change', () => {
+  const value = readNumber($('train-percent'), 'data.train_percent');
+  if (value != null) edit((s) => { s.data.train_percent = value; });
+});
+$('noise').addEventListener('change', () => {
+  const value = readNumber($('noise'), 'data.noise');
+  if (value != null) edit((s) => { s.data.noise = value; });
+});
+$('samples').addEventListener('change', () => {
+  const value = readInteger($('samples'), 'data.samples');
+  if (value != null) edit((s) => { s.data.samples = value; });
+});
+$('standardize').addEventListener('change', () => edit((s) => {
+  s.data.standardize = $('standardize').checked;
+}));
+$('loss').addEventListener('change', () => edit((s) => { s.loss = $('loss').value; }));
+$('optimizer').addEventListener('change', () => edit((s) => {
+  const type = $('optimizer').value;
+  s.optimizer = { type, learning_rate: s.optimizer.learning_rate, ...OPTIMIZER_DEFAULTS[type] };
+}));
+$('batch-size').addEventListener('change', () => {
+  const value = readInteger($('batch-size'), 'batch_size');
+  if (value != null) edit((s) => { s.batch_size = value; });
+});
+$('epochs-input').addEventListener('change', () => {
+  const value = readInteger($('epochs-input'), 'epochs');
+  if (value != null) edit((s) => { s.epochs = value; });
+});
+$('seed').addEventListener('change', () => {
+  const value = readInteger($('seed'), 'seed');
+  if (value != null) edit((s) => { s.seed = value; });
+});
+
+renderStaticText();
+$('status').textContent = t('loading');
