@@ -88,14 +88,14 @@ impl Session {
     }
 
     /// Trains at most `max_batches` batches; returns the epoch's metrics when one ended,
-    /// otherwise `undefined`.
+    /// otherwise `null`.
     #[wasm_bindgen(js_name = runBatches)]
     pub fn run_batches(&mut self, max_batches: u32) -> Result<JsValue, PlaygroundError> {
         let metrics = self.trainer.run_batches(max_batches as usize)?;
         to_js(&metrics).map_err(engine_error)
     }
 
-    /// Trains the rest of the current epoch; returns its metrics, or `undefined` after the
+    /// Trains the rest of the current epoch; returns its metrics, or `null` after the
     /// last epoch.
     #[wasm_bindgen(js_name = trainEpoch)]
     pub fn train_epoch(&mut self) -> Result<JsValue, PlaygroundError> {

@@ -98,6 +98,7 @@ const STRINGS = {
     'error.data': 'The data could not be loaded: {message}.',
     'error.engine': 'The tensor engine failed: {message}.',
     'field.units': 'layer {layer} units',
+    layerCount: 'Number of hidden layers',
     'field.rate': 'layer {layer} dropout rate',
     'split.training': 'training',
     'split.test': 'test',
@@ -182,7 +183,7 @@ const STRINGS = {
     loading: '正在加载训练引擎…',
     engineFailed: '训练引擎启动失败：{message}',
     'error.invalid_spec': '网络配置无效：{message}。',
-    'error.out_of_range': '{field} 为 {value}，超出范围；请使用 {min} 到 {max} 之间的值。',
+    'error.out_of_range': '{field}为 {value}，超出范围；请使用 {min} 到 {max} 之间的值。',
     'error.loss_needs_two_classes':
       '{loss} 损失函数需要 2 个类别，但 {data} 有 {classes} 个；请选择交叉熵或 MSE。',
     'error.empty_split':
@@ -196,6 +197,7 @@ const STRINGS = {
     'error.data': '数据加载失败：{message}。',
     'error.engine': '张量引擎出错：{message}。',
     'field.units': '第 {layer} 层的神经元数',
+    layerCount: '隐藏层数',
     'field.rate': '第 {layer} 层的 dropout 比率',
     'split.training': '训练',
     'split.test': '测试',
@@ -215,11 +217,28 @@ export function translate(lang, key, values = {}) {
   );
 }
 
+/** UI labels of the spec fields that error messages name. */
+const FIELD_KEYS = {
+  batch_size: 'batchSize',
+  epochs: 'epochs',
+  seed: 'seed',
+  'data.train_percent': 'trainPercent',
+  'data.noise': 'noise',
+  'data.samples': 'samples',
+  'optimizer.learning_rate': 'learningRate',
+  'optimizer.momentum': 'momentum',
+  'optimizer.beta1': 'beta1',
+  'optimizer.beta2': 'beta2',
+  'optimizer.epsilon': 'epsilon',
+  'optimizer.rho': 'rho',
+  'layers (count)': 'layerCount',
+};
+
 /** Names a spec field for people: `layers[0].units` becomes "layer 1 units". */
-function describeField(lang, field) {
+export function describeField(lang, field) {
   const layer = /^layers\[(\d+)\]\.(units|rate)$/.exec(field);
   if (layer) return translate(lang, `field.${layer[2]}`, { layer: Number(layer[1]) + 1 });
-  return field;
+  return FIELD_KEYS[field] ? translate(lang, FIELD_KEYS[field]) : field;
 }
 
 /**

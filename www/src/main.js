@@ -1,7 +1,7 @@
 // The page controller: the only code that touches the DOM. It edits a copy of the network spec,
 // asks the training Worker to build it, and commits the edit only when the Worker accepts it, so
 // a rejected edit leaves the previous network, data and charts as they were.
-import { LANGUAGES, detectLanguage, formatError, translate } from './i18n.js';
+import { LANGUAGES, describeField, detectLanguage, formatError, translate } from './i18n.js';
 import { EpochChart } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
@@ -167,20 +167,20 @@ function edit(change) {
  * Reads a whole number from an input. Non-integers are reported here, because the engine's
  * spec types are integers and would only say "invalid type".
  */
-function readInteger(input, label) {
+function readInteger(input, field) {
   const value = Number(input.value);
   if (input.value.trim() === '' || !Number.isSafeInteger(value)) {
-    showError(t('error.out_of_range', { field: label, value: input.value || '""', min: input.min, max: input.max || '…' }));
+    showError(t('error.out_of_range', { field: describeField(state.lang, field), value: input.value || '""', min: input.min, max: input.max || '…' }));
     render();
     return null;
   }
   return value;
 }
 
-function readNumber(input, label) {
+function readNumber(input, field) {
   const value = Number(input.value);
   if (input.value.trim() === '' || !Number.isFinite(value)) {
-    showError(t('error.out_of_range', { field: label, value: input.value || '""', min: input.min || '…', max: input.max || '…' }));
+    showError(t('error.out_of_range', { field: describeField(state.lang, field), value: input.value || '""', min: input.min || '…', max: input.max || '…' }));
     render();
     return null;
   }
@@ -329,7 +329,7 @@ function renderLayers() {
       const units = numberInput(layer.units, {
         min: 1, max: 1024, step: 1, testid: `layer-${i}-units`, label: layerLabel('units'),
         onChange: (input) => {
-          const value = readInteger(input, translate(state.lang, 'field.units', { layer: i + 1 }));
+          const value = readInteger(input, `layers[${i}].units`);
           if (value != null) edit((s) => { s.layers[i].units = value; });
         },
       });
@@ -345,7 +345,7 @@ function renderLayers() {
       const rate = numberInput(layer.rate, {
         min: 0, max: 0.95, step: 0.05, testid: `layer-${i}-rate`, label: layerLabel('rate'),
         onChange: (input) => {
-          const value = readNumber(input, translate(state.lang, 'field.rate', { layer: i + 1 }));
+          const value = readNumber(input, `layers[${i}].rate`);
           if (value != null) edit((s) => { s.layers[i].rate = value; });
         },
       });

@@ -1,0 +1,125 @@
+//! Browser tests of the wasm API, run by `wasm-pack test --headless --chrome`. They train the
+//! presets recorded in tests/fixtures/losses.json and compare with the native losses there.
+#![cfg(target_arch = "wasm32")]
+
+use dfdx_playground::web::{describe_spec, presets, Session};
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FIXTURE: &str = include_str!("fixtures/losses.json");
+
+/// Relative tolerance between native and wasm losses. Both run the same f32 operations in
+/// the same order, but the x86_64 matmul kernels use FMA and the two targets' `exp` and `ln`
+/// round differently in the last bit. Measured on x86_64 against Chromium 156: at most about
+/// 1e-7 relative over these epochs.
+const TOLERANCE: f64 = 1e-5;
+
+fn to_js(value: &Value) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
+}
+
+fn from_js(value: JsValue) -> Value {
+    serde_wasm_bindgen::from_value(value).unwrap()
+}
+
+fn train_losses(spec: &Value) -> Vec<f64> {
+    let mut session = Session::new(to_js(spec)).expect("fixture spec is valid");
+    let mut losses = Vec::new();
+    loop {
+        let metrics = session.train_epoch().expect("training succeeds");
+        if metrics.is_undefined() || metrics.is_null() {
+            break;
+        }
+        losses.push(from_js(metrics)["train_loss"].as_f64().unwrap());
+    }
+    losses
+}
+
+#[wasm_bindgen_test]
+fn wasm_losses_match_native_fixture() {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    for (name, case) in fixture.as_object().unwrap() {
+        let actual = train_losses(&case["spec"]);
+        let expected: Vec<f64> = case["train_loss"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(actual.len(), expected.len(), "{name}: epoch count");
+        let largest = actual
+            .iter()
+            .zip(&expected)
+            .map(|(a, e)| (a - e).abs() / e.abs())
+            .fold(0.0, f64::max);
+        console_log!("{name}: largest relative difference from native {largest:e}");
+        for (epoch, (a, e)) in actual.iter().zip(&expected).enumerate() {
+            assert!(
+                (a - e).abs() <= TOLERANCE * e.abs(),
+                "{name} epoch {}: wasm loss {a}, native loss {e}",
+                epoch + 1
+            );
+        }
+        assert!(actual.last() < actual.first(), "{name}: loss did not fall: {actual:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn keras_preset_trains_in_browser() {
+    let all = from_js(presets().unwrap());
+    let keras = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|preset| preset["id"] == "keras-iris")
+        .expect("keras-iris preset");
+    let mut session = Session::new(to_js(&keras["spec"])).unwrap();
+    let mut history = Vec::new();
+    // One batch at a time, as the page's Worker trains.
+    while !session.finished() {
+        let metrics = session.run_batches(1).unwrap();
+        if !metrics.is_null() {
+            history.push(from_js(metrics));
+        }
+    }
+    assert_eq!(history.len(), 10);
+    let first = &history[0];
+    let last = &history[9];
+    assert!(last["train_loss"].as_f64() < first["train_loss"].as_f64(), "{history:?}");
+    assert!(last["train_accuracy"].as_f64() > first["train_accuracy"].as_f64(), "{history:?}");
+    assert!(last["train_accuracy"].as_f64().unwrap() >= 0.8, "{last}");
+}
+
+#[wasm_bindgen_test]
+fn bad_spec_throws_error_with_details() {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let mut spec = fixture["keras-iris"]["spec"].clone();
+    spec["layers"][0]["units"] = 0.into();
+    let error = match Session::new(to_js(&spec)) {
+        Ok(_) => panic!("0 units was accepted"),
+        Err(error) => error,
+    };
+    // The conversion the wasm-bindgen glue applies when the error crosses into JavaScript.
+    let error: js_sys::Error = JsValue::from(error).dyn_into().expect("a JavaScript Error");
+    let message: String = error.message().into();
+    assert!(message.contains("layers[0].units is 0"), "{message}");
+    assert!(message.contains("from 1 to 1024"), "{message}");
+    let details = from_js(js_sys::Reflect::get(&error, &"details".into()).unwrap());
+    assert_eq!(details["code"], "out_of_range");
+    assert_eq!(details["field"], "layers[0].units");
+}
+
+#[wasm_bindgen_test]
+fn describe_spec_counts_parameters() {
+    let spec = &serde_json::from_str::<Value>(FIXTURE).unwrap()["keras-iris"]["spec"];
+    let summary = from_js(describe_spec(to_js(spec)).unwrap());
+    assert_eq!(summary["parameters"], 4675);
+    assert_eq!(summary["layers"][2]["activation"], "softmax");
+    assert_eq!(summary["data"]["train_rows"], 150);
+}

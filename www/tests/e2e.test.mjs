@@ -1,0 +1,216 @@
+// End-to-end tests: the built page in headless Chromium, driven as a person would use it.
+// Run by scripts/test.sh after the build; `node --test www/tests/` runs them alone.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startServer } from './browser.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const byTestId = (id) => `[data-testid="${id}"]`;
+
+/** Opens the page and waits until the engine has loaded the first preset. */
+async function openPage() {
+  const page = await browser.context.newPage();
+  const requests = [];
+  const failures = [];
+  page.on('request', (request) => requests.push(request.url()));
+  page.on('pageerror', (error) => failures.push(error.message));
+  page.on('response', (response) => {
+    if (response.status() >= 400) failures.push(`${response.status()} ${response.url()}`);
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') failures.push(message.text());
+  });
+  await page.goto(`${server.origin}/`);
+  await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
+  return { page, requests, failures };
+}
+
+async function readNumber(page, testId) {
+  return Number(await page.textContent(byTestId(testId)));
+}
+
+async function waitForEpoch(page, epoch, timeout = 60_000) {
+  await page.waitForFunction(
+    ({ selector, epoch }) => Number(document.querySelector(selector).textContent) >= epoch,
+    { selector: byTestId('epoch'), epoch },
+    { timeout },
+  );
+}
+
+async function chartPoints(page, testId) {
+  return Number(await page.getAttribute(byTestId(testId), 'data-points'));
+}
+
+/** Changes a number input the way typing and leaving the field does. */
+async function setNumber(page, testId, value) {
+  await page.fill(byTestId(testId), String(value));
+  await page.dispatchEvent(byTestId(testId), 'change');
+}
+
+describe('playground page', () => {
+  test('Keras preset trains to Keras accuracy', async () => {
+    const { page, requests, failures } = await openPage();
+    assert.equal(await page.inputValue(byTestId('preset')), 'keras-iris');
+    assert.equal(await page.textContent(byTestId('total-params')), 'Total parameters: 4,675');
+
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 1);
+    const firstLoss = await readNumber(page, 'train-loss');
+    const firstAccuracy = await readNumber(page, 'train-accuracy');
+
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    assert.equal(await chartPoints(page, 'loss-chart'), 10);
+    assert.equal(await chartPoints(page, 'accuracy-chart'), 10);
+    const loss = await readNumber(page, 'train-loss');
+    const accuracy = await readNumber(page, 'train-accuracy');
+    assert.ok(loss < firstLoss, `loss ${loss} after 10 epochs, ${firstLoss} after 1`);
+    assert.ok(accuracy > firstAccuracy, `accuracy ${accuracy}, first ${firstAccuracy}`);
+    assert.ok(accuracy >= 0.8, `training accuracy ${accuracy}`);
+    assert.match(await page.textContent(byTestId('backend')), /CPU/);
+
+    const origin = new URL(server.origin).origin;
+    const foreign = requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'));
+    assert.deepEqual(foreign, [], 'requests outside the page origin');
+    assert.deepEqual(failures, [], 'console errors');
+    await page.close();
+  });
+
+  test('test-split preset passes 0.9 test accuracy', async () => {
+    const { page } = await openPage();
+    await page.selectOption(byTestId('preset'), 'iris-test-split');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '100', '#epochs');
+    assert.match(await page.textContent('#data-rows'), /120 training rows, 30 test rows/);
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 100);
+    const testAccuracy = await readNumber(page, 'test-accuracy');
+    assert.ok(testAccuracy > 0.9, `test accuracy ${testAccuracy}`);
+    assert.equal(await chartPoints(page, 'loss-chart'), 100);
+    await page.close();
+  });
+
+  test('layer edit rebuilds and retrains', async () => {
+    const { page } = await openPage();
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+
+    await setNumber(page, 'layer-0-units', 32);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '160', byTestId('layer-0-params'));
+    assert.equal(await page.textContent(byTestId('layer-1-params')), '2,112');
+    assert.equal(await chartPoints(page, 'loss-chart'), 0, 'charts restart for the new network');
+    assert.equal(await page.textContent(byTestId('epoch')), '0');
+
+    await page.click(byTestId('add-layer'));
+    await page.waitForSelector(byTestId('layer-2-units'));
+    await page.selectOption(byTestId('layer-2-activation'), 'tanh');
+    await page.waitForFunction((s) => document.querySelector(s)?.value === 'tanh', byTestId('layer-2-activation'));
+    await page.click(byTestId('layer-2-up'));
+    await page.waitForFunction((s) => document.querySelector(s)?.value === 'tanh', byTestId('layer-1-activation'));
+    await page.click(byTestId('layer-0-remove'));
+    await page.waitForFunction(() => !document.querySelector('[data-testid="layer-2-units"]'));
+    assert.equal(await page.inputValue(byTestId('layer-0-activation')), 'tanh');
+
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    assert.equal(await chartPoints(page, 'loss-chart'), 10);
+    await page.close();
+  });
+
+  test('zero units is rejected and nothing changes', async () => {
+    const { page, failures } = await openPage();
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    const accuracy = await page.textContent(byTestId('train-accuracy'));
+
+    await setNumber(page, 'layer-0-units', 0);
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    const message = await page.textContent(byTestId('error'));
+    assert.match(message, /layer 1 units is 0/);
+    assert.match(message, /from 1 to 1024/);
+    assert.equal(await page.inputValue(byTestId('layer-0-units')), '64', 'editor shows the previous network');
+    assert.equal(await page.textContent(byTestId('layer-0-params')), '320');
+    assert.equal(await chartPoints(page, 'loss-chart'), 10, 'chart keeps its points');
+    assert.equal(await page.textContent(byTestId('train-accuracy')), accuracy);
+    assert.deepEqual(failures, [], 'no panic or console error');
+
+    // The previous network still trains after the rejected edit.
+    await page.click(byTestId('reset'));
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    await page.close();
+  });
+
+  test('pause stops training until play', async () => {
+    const { page } = await openPage();
+    await page.selectOption(byTestId('preset'), 'spiral');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '200', '#epochs');
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 2);
+    await page.click(byTestId('pause'));
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    const paused = await readNumber(page, 'epoch');
+    await page.waitForTimeout(500);
+    assert.equal(await readNumber(page, 'epoch'), paused, 'no epoch passes while paused');
+    assert.ok(paused < 200, `paused at epoch ${paused}`);
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, paused + 1);
+    await page.click(byTestId('pause'));
+    await page.close();
+  });
+
+  test('diverging run stops with a message', async () => {
+    const { page } = await openPage();
+    await page.selectOption(byTestId('optimizer'), 'sgd');
+    await page.waitForSelector(byTestId('momentum'));
+    await page.selectOption(byTestId('loss'), 'mean_squared_error');
+    await page.waitForFunction((s) => document.querySelector(s).value === 'mean_squared_error', byTestId('loss'));
+    await setNumber(page, 'learning-rate', 10);
+    await page.waitForFunction((s) => document.querySelector(s).value === '10', byTestId('learning-rate'));
+    await page.click(byTestId('play'));
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`, { timeout: 30_000 });
+    assert.match(await page.textContent(byTestId('error')), /lower the learning rate \(now 10\)/);
+    assert.equal(await page.isDisabled(byTestId('pause')), true, 'training stopped');
+    await page.close();
+  });
+});
+
+describe('Chinese UI', () => {
+  test('follows the browser language', async () => {
+    const page = await browser.context.newPage();
+    // The persistent context fixes the browser locale, so the page sees Chinese preferences
+    // through navigator.languages, which is what it reads.
+    await page.addInitScript(() => {
+      Object.defineProperty(navigator, 'languages', { get: () => ['zh-CN', 'zh'] });
+    });
+    await page.goto(`${server.origin}/`);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
+    assert.equal(await page.textContent(byTestId('play')), '开始');
+    assert.equal(await page.inputValue(byTestId('language')), 'zh-CN');
+
+    await setNumber(page, 'layer-0-units', 0);
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.equal(
+      await page.textContent(byTestId('error')),
+      '第 1 层的神经元数为 0，超出范围；请使用 1 到 1024 之间的值。',
+    );
+
+    await page.selectOption(byTestId('language'), 'en');
+    assert.equal(await page.textContent(byTestId('play')), 'Play');
+    await page.selectOption(byTestId('language'), 'zh-CN');
+    await page.evaluate(() => localStorage.clear());
+    await page.close();
+  });
+});
