@@ -123,7 +123,45 @@ pub fn activate<T: Tape<f32, Cpu>>(z: Matrix<T>, activation: Activation) -> Resu
         Activation::Sigmoid => z.try_sigmoid()?,
         Activation::Tanh => z.try_tanh()?,
         Activation::LeakyRelu => z.try_prelu(LEAKY_RELU_SLOPE)?,
-        Activation::Gelu => z.try_accurate_gelu()?,
+        Activation::Gelu => exact_gelu(z)?,
         Activation::Linear => z,
     })
+}
+
+/// Applies the exact GELU, y = x * Phi(x), with the derivative Phi(x) + x * phi(x), where Phi and
+/// phi are the standard normal CDF and density. dfdx 0.13's `accurate_gelu` computes y
+/// correctly, but its backward pass multiplies the x * phi(x) term by sqrt(2), so this function
+/// keeps dfdx's forward values and records its own backward operation.
+fn exact_gelu<T: Tape<f32, Cpu>>(z: Matrix<T>) -> Result<Matrix<T>> {
+    let (input, mut tape) = z.split_tape();
+    let output = input.clone().try_accurate_gelu()?;
+    let traced_output = output.clone();
+    tape.add_backward_op(move |grads| {
+        grads.try_alloc_for(&input)?;
+        grads.try_alloc_for(&output)?;
+        let output_grad = grads.get(&output).as_vec();
+        let x = input.as_vec();
+        let y = output.as_vec();
+        // `input` comes from a matmul and an add, so it is contiguous and its gradient buffer
+        // has the same row-major order as `as_vec`.
+        let input_grad = grads.get_or_alloc_mut(&input)?;
+        for (index, grad) in input_grad.iter_mut().enumerate() {
+            *grad += output_grad[index] * gelu_derivative(x[index], y[index]);
+        }
+        Ok(())
+    });
+    Ok(traced_output.put_tape(tape))
+}
+
+/// Computes the derivative of GELU at `x`, given `y` = GELU(x). Phi(x) is taken as y / x because
+/// the standard library has no erf. Near 0, where y / x loses precision, Phi(x) is taken as
+/// 0.5 + x * phi(0).
+fn gelu_derivative(x: f32, y: f32) -> f32 {
+    let density = (-0.5 * x * x).exp() / (2.0 * std::f32::consts::PI).sqrt();
+    let cdf = if x.abs() < 1e-6 {
+        0.5 + x * density
+    } else {
+        y / x
+    };
+    cdf + x * density
 }

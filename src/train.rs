@@ -247,8 +247,8 @@ impl Trainer {
     }
 }
 
-/// Computes the mean `loss` of a batch. `output` holds raw output-layer values of shape
-/// (rows, width). `labels` holds one class index per row, which must be 0 or 1 for binary
+/// Computes the mean `loss` of a batch. `output` contains raw output-layer values of shape
+/// (rows, width). `labels` contains one class index per row, which must be 0 or 1 for binary
 /// cross-entropy and below `width` otherwise (a larger one panics).
 pub fn batch_loss<T: Tape<f32, Cpu>>(
     loss: Loss,
