@@ -8,7 +8,7 @@ use dfdx_playground::spec::{
 };
 use dfdx_playground::{NetworkSpec, PlaygroundError, Trainer};
 
-/// The Keras preset with one change applied.
+/// Returns the Keras preset with `change` applied.
 fn keras_with(change: impl FnOnce(&mut NetworkSpec)) -> NetworkSpec {
     let mut spec = keras_iris();
     change(&mut spec);
@@ -49,7 +49,7 @@ fn validate_err(name: &str, spec: &NetworkSpec) -> PlaygroundError {
     }
 }
 
-/// A spec on a generated 2-D set with one tanh layer and binary cross-entropy.
+/// Builds a spec on a generated 2-D set with one tanh layer and binary cross-entropy.
 fn two_d_spec(set: DataSet) -> NetworkSpec {
     keras_with(|spec| {
         spec.data.set = set;
@@ -59,7 +59,7 @@ fn two_d_spec(set: DataSet) -> NetworkSpec {
     })
 }
 
-/// `two_d_spec(set)` with one change applied.
+/// Returns `two_d_spec(set)` with `change` applied.
 fn two_d_with(set: DataSet, change: impl FnOnce(&mut NetworkSpec)) -> NetworkSpec {
     let mut spec = two_d_spec(set);
     change(&mut spec);
@@ -472,7 +472,11 @@ fn too_many_parameters_rejected() {
     );
 
     let message = error.to_string();
-    for part in ["4206595 parameters", "limit of 4000000", "fewer or narrower layers"] {
+    for part in [
+        "4206595 parameters",
+        "limit of 4000000",
+        "fewer or narrower layers",
+    ] {
         assert!(message.contains(part), "message {message:?} lacks {part:?}");
     }
 }
@@ -644,7 +648,12 @@ fn presets_round_trip_json() {
     for preset in presets::all() {
         let json = preset.spec.to_json();
         let parsed = NetworkSpec::from_json(&json);
-        assert_eq!(parsed, Ok(preset.spec.clone()), "preset {}: {json}", preset.id);
+        assert_eq!(
+            parsed,
+            Ok(preset.spec.clone()),
+            "preset {}: {json}",
+            preset.id
+        );
     }
 }
 
@@ -726,7 +735,11 @@ fn every_activation_is_valid() {
             ],
             "activation {activation:?}"
         );
-        assert_eq!(valid.parameters(), 5 * 8 + 9 * 3, "activation {activation:?}");
+        assert_eq!(
+            valid.parameters(),
+            5 * 8 + 9 * 3,
+            "activation {activation:?}"
+        );
     }
 }
 
@@ -789,7 +802,10 @@ fn each_2d_set_takes_binary_cross_entropy() {
 fn iris_takes_mean_squared_error() {
     let spec = keras_with(|spec| spec.loss = Loss::MeanSquaredError);
     let valid = validate_ok("mean_squared_error on iris", &spec);
-    assert_eq!(valid.layers.last(), Some(&dense_plan(64, 3, Activation::Linear)));
+    assert_eq!(
+        valid.layers.last(),
+        Some(&dense_plan(64, 3, Activation::Linear))
+    );
     assert_eq!(valid.parameters(), 4675);
 }
 
@@ -816,7 +832,10 @@ fn boundary_values_are_valid() {
         ("batch_size 4096", keras_with(|spec| spec.batch_size = 4096)),
         ("epochs 1", keras_with(|spec| spec.epochs = 1)),
         ("epochs 10000", keras_with(|spec| spec.epochs = 10_000)),
-        ("seed 2^32 - 1", keras_with(|spec| spec.seed = 4_294_967_295)),
+        (
+            "seed 2^32 - 1",
+            keras_with(|spec| spec.seed = 4_294_967_295),
+        ),
         (
             "learning_rate 10",
             keras_with(|spec| set_learning_rate(spec, 10.0)),
