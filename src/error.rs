@@ -17,6 +17,8 @@ pub enum PlaygroundError {
         value: String,
         min: String,
         max: String,
+        /// The range excludes `min` itself (a learning rate must be above 0).
+        min_exclusive: bool,
     },
     /// The loss cannot be used with this data set.
     LossNeedsTwoClasses {
@@ -59,9 +61,21 @@ impl fmt::Display for PlaygroundError {
                 value,
                 min,
                 max,
+                min_exclusive: false,
             } => write!(
                 f,
                 "{field} is {value}, which is out of range; use a value from {min} to {max}."
+            ),
+            Self::OutOfRange {
+                field,
+                value,
+                min,
+                max,
+                min_exclusive: true,
+            } => write!(
+                f,
+                "{field} is {value}, which is out of range; use a value above {min} and at \
+                 most {max}."
             ),
             Self::LossNeedsTwoClasses {
                 loss,

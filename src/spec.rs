@@ -291,7 +291,7 @@ fn check_int(field: &str, value: i64, min: i64, max: i64) -> Result<usize> {
     if (min..=max).contains(&value) {
         Ok(value as usize)
     } else {
-        Err(out_of_range(field, value.to_string(), min, max))
+        Err(out_of_range(field, value.to_string(), min, max, false))
     }
 }
 
@@ -301,12 +301,7 @@ fn check_float(field: &str, value: f64, min: f64, max: f64, open_min: bool) -> R
     if value.is_finite() && above_min && value <= max {
         Ok(value)
     } else {
-        let min = if open_min {
-            format!("just above {min}")
-        } else {
-            min.to_string()
-        };
-        Err(out_of_range(field, value.to_string(), min, max))
+        Err(out_of_range(field, value.to_string(), min, max, open_min))
     }
 }
 
@@ -315,12 +310,14 @@ fn out_of_range(
     value: String,
     min: impl ToString,
     max: impl ToString,
+    min_exclusive: bool,
 ) -> PlaygroundError {
     PlaygroundError::OutOfRange {
         field: field.to_string(),
         value,
         min: min.to_string(),
         max: max.to_string(),
+        min_exclusive,
     }
 }
 
@@ -371,6 +368,7 @@ impl NetworkSpec {
                 self.layers.len().to_string(),
                 0,
                 MAX_HIDDEN_LAYERS,
+                false,
             ));
         }
         let mut plans = Vec::with_capacity(self.layers.len() + 1);

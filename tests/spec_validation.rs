@@ -196,7 +196,7 @@ fn range_cases() -> Vec<RangeCase> {
             keras_with(|spec| set_learning_rate(spec, 0.0)),
             "optimizer.learning_rate",
             "0",
-            "just above 0",
+            "above 0",
             "10",
         ),
         range_case(
@@ -204,7 +204,7 @@ fn range_cases() -> Vec<RangeCase> {
             keras_with(|spec| set_learning_rate(spec, f64::NAN)),
             "optimizer.learning_rate",
             "NaN",
-            "just above 0",
+            "above 0",
             "10",
         ),
         range_case(
@@ -212,7 +212,7 @@ fn range_cases() -> Vec<RangeCase> {
             keras_with(|spec| set_learning_rate(spec, f64::INFINITY)),
             "optimizer.learning_rate",
             "inf",
-            "just above 0",
+            "above 0",
             "10",
         ),
         range_case(
@@ -220,7 +220,7 @@ fn range_cases() -> Vec<RangeCase> {
             keras_with(|spec| set_learning_rate(spec, 11.0)),
             "optimizer.learning_rate",
             "11",
-            "just above 0",
+            "above 0",
             "10",
         ),
         range_case(
@@ -265,7 +265,7 @@ fn range_cases() -> Vec<RangeCase> {
             }),
             "optimizer.epsilon",
             "0",
-            "just above 0",
+            "above 0",
             "1",
         ),
         range_case(
@@ -373,11 +373,17 @@ fn out_of_range_fields_rejected() {
     for case in range_cases() {
         let name = case.name;
         let error = validate_err(name, &case.spec);
+        // "above 0" marks a range that excludes its minimum.
+        let (min, min_exclusive) = match case.min.strip_prefix("above ") {
+            Some(min) => (min, true),
+            None => (case.min, false),
+        };
         let expected = PlaygroundError::OutOfRange {
             field: case.field.to_string(),
             value: case.value.to_string(),
-            min: case.min.to_string(),
+            min: min.to_string(),
             max: case.max.to_string(),
+            min_exclusive,
         };
         assert_eq!(error, expected, "case {name}");
 
@@ -387,7 +393,11 @@ fn out_of_range_fields_rejected() {
             message.contains(&names_value),
             "case {name}: message {message:?} lacks {names_value:?}"
         );
-        let names_range = format!("use a value from {} to {}", case.min, case.max);
+        let names_range = if min_exclusive {
+            format!("use a value above {min} and at most {}", case.max)
+        } else {
+            format!("use a value from {min} to {}", case.max)
+        };
         assert!(
             message.contains(&names_range),
             "case {name}: message {message:?} lacks {names_range:?}"

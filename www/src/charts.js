@@ -29,6 +29,8 @@ export class EpochChart {
         width: this.width(),
         height: HEIGHT,
         scales: { x: { time: false }, y: scale },
+        // A static legend: values under the cursor would only repeat the readouts.
+        legend: { live: false },
         axes: [{ label: 'epoch' }, {}],
         series: [
           { label: 'epoch' },

@@ -30,7 +30,7 @@ const STRINGS = {
     'backend.cpu': 'CPU (wasm)',
     data: 'Data',
     dataSet: 'Data set',
-    'set.iris': 'Iris (150 flowers, 4 features, 3 classes)',
+    'set.iris': 'Iris (150 × 4, 3 classes)',
     'set.circle': 'Circle',
     'set.xor': 'XOR',
     'set.gaussian': 'Gaussian',
@@ -85,6 +85,8 @@ const STRINGS = {
     engineFailed: 'The training engine failed to start: {message}',
     'error.invalid_spec': 'The network spec is invalid: {message}.',
     'error.out_of_range': '{field} is {value}, which is out of range; use a value from {min} to {max}.',
+    'error.out_of_range_exclusive':
+      '{field} is {value}, which is out of range; use a value above {min} and at most {max}.',
     'error.loss_needs_two_classes':
       'The {loss} loss needs 2 classes, but {data} has {classes}; pick cross-entropy or MSE.',
     'error.empty_split':
@@ -129,7 +131,7 @@ const STRINGS = {
     'backend.cpu': 'CPU（wasm）',
     data: '数据',
     dataSet: '数据集',
-    'set.iris': '鸢尾花 Iris（150 朵花，4 个特征，3 个类别）',
+    'set.iris': '鸢尾花 Iris（150 × 4，3 类）',
     'set.circle': '圆形',
     'set.xor': '异或 XOR',
     'set.gaussian': '高斯',
@@ -184,6 +186,7 @@ const STRINGS = {
     engineFailed: '训练引擎启动失败：{message}',
     'error.invalid_spec': '网络配置无效：{message}。',
     'error.out_of_range': '{field}为 {value}，超出范围；请使用 {min} 到 {max} 之间的值。',
+    'error.out_of_range_exclusive': '{field}为 {value}，超出范围；请使用大于 {min} 且不超过 {max} 的值。',
     'error.loss_needs_two_classes':
       '{loss} 损失函数需要 2 个类别，但 {data} 有 {classes} 个；请选择交叉熵或 MSE。',
     'error.empty_split':
@@ -255,5 +258,6 @@ export function formatError(lang, error) {
     values.mib = Math.ceil(details.bytes / 2 ** 20);
     values.max_mib = Math.floor(details.max / 2 ** 20);
   }
-  return translate(lang, `error.${details.code}`, values);
+  const key = details.min_exclusive ? 'out_of_range_exclusive' : details.code;
+  return translate(lang, `error.${key}`, values);
 }

@@ -1,6 +1,6 @@
 // Trains off the main thread. The page sends tagged commands and this Worker answers with tagged
-// messages; training runs in slices of about SLICE_MS, and a zero-delay timeout between slices
-// lets `pause`, `load` and `reset` arrive while an epoch is running.
+// messages. Training runs in slices of about SLICE_MS; between slices the Worker yields to its
+// event loop, so `pause`, `load` and `reset` arrive while an epoch is running.
 import init, { presets, Session } from '../pkg/dfdx_playground.js';
 
 /** Longest stretch of training between two looks at the message queue, in milliseconds. */
@@ -9,8 +9,28 @@ const SLICE_MS = 25;
 let session = null;
 let spec = null;
 let running = false;
-let timer = null;
-/** Training time (ms) and examples of the epoch in progress, for the examples/s readout. */
+/** Set while a slice is queued. */
+let scheduled = false;
+/**
+ * Queues the next slice. A MessageChannel message is used rather than setTimeout(0), which
+ * browsers clamp to at least 4 ms once timeouts nest five deep; that would cost more time than
+ * a small network's whole epoch.
+ */
+const sliceChannel = new MessageChannel();
+sliceChannel.port1.onmessage = () => {
+  scheduled = false;
+  tick();
+};
+function schedule() {
+  if (scheduled) return;
+  scheduled = true;
+  sliceChannel.port2.postMessage(null);
+}
+/**
+ * Milliseconds spent in training calls during the epoch in progress, for the examples/s
+ * readout. Workers without cross-origin isolation see performance.now() in 0.1 ms steps, so
+ * a single small epoch reads coarsely.
+ */
 let epochMs = 0;
 
 function post(type, payload = {}) {
@@ -24,8 +44,6 @@ function errorPayload(error) {
 
 function stop() {
   running = false;
-  clearTimeout(timer);
-  timer = null;
   post('state', { running: false });
 }
 
@@ -41,20 +59,20 @@ function sendMetrics(metrics) {
 
 /** Trains one slice, reports a finished epoch, and schedules the next slice while running. */
 function tick() {
-  timer = null;
   if (!running || !session) return;
   const start = performance.now();
+  // Start of the training time not yet added to epochMs.
+  let mark = start;
   try {
-    while (performance.now() - start < SLICE_MS) {
-      const sliceStart = performance.now();
+    while (performance.now() - start < SLICE_MS && !session.finished) {
       const metrics = session.runBatches(1);
-      epochMs += performance.now() - sliceStart;
       if (metrics) {
+        epochMs += performance.now() - mark;
         sendMetrics(metrics);
-        break;
+        mark = performance.now();
       }
-      if (session.finished) break;
     }
+    epochMs += performance.now() - mark;
   } catch (error) {
     stop();
     post('error', { error: errorPayload(error) });
@@ -65,7 +83,7 @@ function tick() {
     post('done', { epochs: session.epoch });
     return;
   }
-  timer = setTimeout(tick, 0);
+  schedule();
 }
 
 /** Builds a session for a new spec; on failure the previous session stays as it was. */
