@@ -157,6 +157,9 @@ describe('playground page', () => {
     const { page } = await openPage();
     await page.selectOption(byTestId('preset'), 'spiral');
     await page.waitForFunction((s) => document.querySelector(s).textContent === '200', '#epochs');
+    // 10,000 epochs take several seconds, long enough to pause in the middle.
+    await setNumber(page, 'epochs', 10000);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '10000', '#epochs');
     await page.click(byTestId('play'));
     await waitForEpoch(page, 2);
     await page.click(byTestId('pause'));
@@ -164,7 +167,7 @@ describe('playground page', () => {
     const paused = await readNumber(page, 'epoch');
     await page.waitForTimeout(500);
     assert.equal(await readNumber(page, 'epoch'), paused, 'no epoch passes while paused');
-    assert.ok(paused < 200, `paused at epoch ${paused}`);
+    assert.ok(paused < 10000, `paused at epoch ${paused}`);
     await page.click(byTestId('play'));
     await waitForEpoch(page, paused + 1);
     await page.click(byTestId('pause'));
