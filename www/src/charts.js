@@ -57,11 +57,15 @@ export class EpochChart {
     this.build();
   }
 
-  /** Adds one epoch; `test` is null when there is no test split. */
+  /** Adds one epoch; `test` is null when there is no test split. `draw` shows it. */
   push(epoch, train, test) {
     this.epochs.push(epoch);
     this.train.push(train);
     this.test.push(test);
+  }
+
+  /** Redraws with every epoch pushed so far. */
+  draw() {
     this.plot.setData([this.epochs, this.train, this.test]);
   }
 

@@ -85,22 +85,14 @@ const handlers = {
     state.running = running;
     renderButtons();
   },
-  metrics({ metrics, examplesPerSecond, msPerEpoch }) {
-    state.epoch = metrics.epoch;
-    lossChart.push(metrics.epoch, metrics.train_loss, metrics.test_loss);
-    accuracyChart.push(metrics.epoch, metrics.train_accuracy, metrics.test_accuracy);
-    $('loss-chart').dataset.points = lossChart.points;
-    $('accuracy-chart').dataset.points = accuracyChart.points;
-    $('epoch').textContent = metrics.epoch;
-    $('train-loss').textContent = formatNumber(metrics.train_loss);
-    $('test-loss').textContent = formatNumber(metrics.test_loss);
-    $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
-    $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
-    $('speed').textContent =
-      examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
-    // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
-    $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
-    $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
+  metrics({ epochs }) {
+    for (const { metrics } of epochs) {
+      lossChart.push(metrics.epoch, metrics.train_loss, metrics.test_loss);
+      accuracyChart.push(metrics.epoch, metrics.train_accuracy, metrics.test_accuracy);
+    }
+    state.latest = epochs[epochs.length - 1];
+    state.epoch = state.latest.metrics.epoch;
+    scheduleDraw();
   },
   done({ epochs }) {
     state.finished = true;
@@ -114,6 +106,31 @@ const handlers = {
     renderButtons();
   },
 };
+
+/** Draws the charts and readouts at most once per animation frame, however fast epochs end. */
+function scheduleDraw() {
+  if (state.drawQueued) return;
+  state.drawQueued = true;
+  requestAnimationFrame(() => {
+    state.drawQueued = false;
+    if (!state.latest) return;
+    const { metrics, examplesPerSecond, msPerEpoch } = state.latest;
+    lossChart.draw();
+    accuracyChart.draw();
+    $('loss-chart').dataset.points = lossChart.points;
+    $('accuracy-chart').dataset.points = accuracyChart.points;
+    $('epoch').textContent = metrics.epoch;
+    $('train-loss').textContent = formatNumber(metrics.train_loss);
+    $('test-loss').textContent = formatNumber(metrics.test_loss);
+    $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
+    $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
+    $('speed').textContent =
+      examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
+    // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
+    $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
+    $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
+  });
+}
 
 function formatNumber(value) {
   return value == null || Number.isNaN(value) ? '–' : value.toFixed(4);
@@ -145,6 +162,7 @@ function commit(spec, summary) {
   state.running = false;
   state.finished = false;
   state.epoch = 0;
+  state.latest = null;
   lossChart.clear();
   accuracyChart.clear();
   $('loss-chart').dataset.points = 0;

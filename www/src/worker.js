@@ -47,14 +47,26 @@ function stop() {
   post('state', { running: false });
 }
 
-function sendMetrics(metrics) {
+/**
+ * Finished epochs not yet sent. A small network finishes an epoch in under a millisecond, so
+ * epochs are sent in one message per slice rather than one each, which would flood the page.
+ */
+let unsent = [];
+
+function recordEpoch(metrics) {
   const seconds = epochMs / 1000;
-  post('metrics', {
+  unsent.push({
     metrics,
     msPerEpoch: epochMs,
     examplesPerSecond: seconds > 0 ? metrics.examples / seconds : null,
   });
   epochMs = 0;
+}
+
+function sendEpochs() {
+  if (unsent.length === 0) return;
+  post('metrics', { epochs: unsent });
+  unsent = [];
 }
 
 /** Trains one slice, reports a finished epoch, and schedules the next slice while running. */
@@ -68,12 +80,14 @@ function tick() {
       const metrics = session.runBatches(1);
       if (metrics) {
         epochMs += performance.now() - mark;
-        sendMetrics(metrics);
+        recordEpoch(metrics);
         mark = performance.now();
       }
     }
     epochMs += performance.now() - mark;
+    sendEpochs();
   } catch (error) {
+    sendEpochs();
     stop();
     post('error', { error: errorPayload(error) });
     return;
@@ -100,6 +114,7 @@ function load(requestId, nextSpec) {
   session = next;
   spec = session.spec();
   epochMs = 0;
+  unsent = [];
   post('loaded', { requestId, spec, summary: session.summary() });
 }
 
@@ -109,9 +124,11 @@ function step() {
     const start = performance.now();
     const metrics = session.trainEpoch();
     epochMs += performance.now() - start;
-    if (metrics) sendMetrics(metrics);
+    if (metrics) recordEpoch(metrics);
+    sendEpochs();
     if (session.finished) post('done', { epochs: session.epoch });
   } catch (error) {
+    sendEpochs();
     post('error', { error: errorPayload(error) });
   }
 }
