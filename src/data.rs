@@ -22,8 +22,12 @@ impl Split {
         self.labels.len()
     }
 
-    fn select(&self, indices: &[usize], width: usize) -> Split {
-        let mut split = Split::default();
+    /// Copies the rows at `indices`, in that order, into a new split.
+    pub fn select(&self, indices: &[usize], width: usize) -> Split {
+        let mut split = Split {
+            features: Vec::with_capacity(indices.len() * width),
+            labels: Vec::with_capacity(indices.len()),
+        };
         for &row in indices {
             split
                 .features
@@ -63,7 +67,7 @@ pub struct DataSummary {
 }
 
 impl Dataset {
-    /// Loads or generates the rows, splits them and standardizes them as the spec says.
+    /// Loads or generates the rows, splits them and standardizes them as the spec sets.
     pub fn load(valid: &ValidSpec) -> Result<Self> {
         let spec = &valid.spec.data;
         let (all, features, class_names, feature_names) = match spec.set {

@@ -49,7 +49,7 @@ impl SplitMix64 {
     /// Uniform in 0..bound, by Lemire's multiply-shift; the bias is below 2^-32 for the row
     /// counts used here.
     pub fn below(&mut self, bound: usize) -> usize {
-        ((self.next_u64() >> 32) * bound as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * bound as u64) >> 32) as usize
     }
 
     /// Fisher-Yates shuffle.

@@ -1,4 +1,4 @@
-//! Stepwise training: the page asks for a few batches at a time, so the Worker can stream
+//! Stepwise training: the page requests a few batches at a time, so the Worker can stream
 //! metrics, pause and stop between calls.
 
 use crate::data::{DataSummary, Dataset, Split, STREAM_DROPOUT, STREAM_SHUFFLE};
@@ -169,7 +169,7 @@ impl Trainer {
     }
 
     fn train_batch(&mut self, rows: &[usize]) -> Result<()> {
-        let batch = gather(&self.data.train, rows, self.data.features);
+        let batch = self.data.train.select(rows, self.data.features);
         let input = self.input(&batch)?.leaky_traced();
         let output = self.network.forward(input, Mode::Train)?;
         let correct = count_correct(&output.retaped::<NoneTape>(), &batch.labels, self.loss());
@@ -311,20 +311,6 @@ fn activation_name(activation: Activation) -> String {
         .ok()
         .and_then(|value| value.as_str().map(String::from))
         .unwrap_or_default()
-}
-
-fn gather(split: &Split, rows: &[usize], width: usize) -> Split {
-    let mut batch = Split {
-        features: Vec::with_capacity(rows.len() * width),
-        labels: Vec::with_capacity(rows.len()),
-    };
-    for &row in rows {
-        batch
-            .features
-            .extend_from_slice(&split.features[row * width..(row + 1) * width]);
-        batch.labels.push(split.labels[row]);
-    }
-    batch
 }
 
 fn one_hot(labels: &[usize], classes: usize) -> Vec<f32> {

@@ -7,7 +7,7 @@ use dfdx_playground::{EpochMetrics, NetworkSpec, Trainer};
 
 fn train(spec: &NetworkSpec) -> Vec<EpochMetrics> {
     let mut trainer = Trainer::new(spec).expect("valid spec");
-    while let Some(_) = trainer.train_epoch().expect("training succeeds") {}
+    while trainer.train_epoch().expect("training succeeds").is_some() {}
     trainer.history().to_vec()
 }
 

@@ -186,7 +186,7 @@ function edit(change) {
 
 /**
  * Reads a whole number from an input. Non-integers are reported here, because the engine's
- * spec types are integers and would only say "invalid type".
+ * spec types are integers and would only report "invalid type".
  */
 function readInteger(input, field) {
   const value = Number(input.value);

@@ -1,9 +1,9 @@
-// Trains off the main thread. The page sends tagged commands and this Worker answers with tagged
+// Trains off the main thread. The page sends tagged commands and this Worker replies with tagged
 // messages. Training runs in slices of about SLICE_MS; between slices the Worker yields to its
 // event loop, so `pause`, `load` and `reset` arrive while an epoch is running.
 import init, { presets, Session } from '../pkg/dfdx_playground.js';
 
-/** Longest stretch of training between two looks at the message queue, in milliseconds. */
+/** Maximum training time between two checks of the message queue, in milliseconds. */
 const SLICE_MS = 25;
 
 let session = null;
@@ -12,9 +12,8 @@ let running = false;
 /** Set while a slice is queued. */
 let scheduled = false;
 /**
- * Queues the next slice. A MessageChannel message is used rather than setTimeout(0), which
- * browsers clamp to at least 4 ms once timeouts nest five deep; that would cost more time than
- * a small network's whole epoch.
+ * Queues the next slice. It posts a MessageChannel message rather than calling setTimeout(0),
+ * because browsers clamp nested timeouts to at least 4 ms, longer than a small network's epoch.
  */
 const sliceChannel = new MessageChannel();
 sliceChannel.port1.onmessage = () => {
