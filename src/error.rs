@@ -50,6 +50,8 @@ pub enum PlaygroundError {
     Data { message: String },
     /// dfdx returned an error (an allocation failure, in practice).
     Engine { message: String },
+    /// WebGPU is unavailable or one of its calls failed.
+    Gpu { message: String },
 }
 
 impl fmt::Display for PlaygroundError {
@@ -122,6 +124,7 @@ impl fmt::Display for PlaygroundError {
             ),
             Self::Data { message } => write!(f, "The data could not be loaded: {message}."),
             Self::Engine { message } => write!(f, "The tensor engine failed: {message}."),
+            Self::Gpu { message } => write!(f, "WebGPU failed: {message}."),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod error;
+pub mod gpu;
 pub mod network;
 pub mod optimizer;
 pub mod presets;

@@ -1,0 +1,6 @@
+//! Training on WebGPU with kernels of our own: dfdx 0.13 has no WebGPU device. Each kernel is a
+//! WGSL file in `kernels/` with a CPU twin in `twins.rs`, and tests compare the two.
+
+pub mod context;
+
+pub use context::{Gpu, Kernel};
