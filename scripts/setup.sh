@@ -47,11 +47,16 @@ setup_test_tools() {
     cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked --force
   fi
 
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    log "Installing Chromium and ChromeDriver from Debian"
+  local packages=()
+  command -v chromium >/dev/null || packages+=(chromium)
+  command -v chromedriver >/dev/null || packages+=(chromium-driver)
+  # Mesa's lavapipe: a Vulkan device on the CPU, on which `cargo test` runs the WebGPU kernels.
+  ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || packages+=(mesa-vulkan-drivers)
+  if [ ${#packages[@]} -gt 0 ]; then
+    log "Installing ${packages[*]} from Debian"
     as_root apt-get update
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      chromium chromium-driver
+      "${packages[@]}"
   fi
   local browser driver
   browser=$(chromium --version | grep -oE '[0-9]+' | head -1)

@@ -2,7 +2,7 @@
 //! their sizes at compile time, so they cannot hold a network that the page edits.
 
 use crate::data::STREAM_INIT;
-use crate::error::Result;
+use crate::error::{PlaygroundError, Result};
 use crate::rng::SplitMix64;
 use crate::spec::{Activation, LayerPlan, ValidSpec, LEAKY_RELU_SLOPE};
 use dfdx::prelude::*;
@@ -102,6 +102,35 @@ impl Network {
             };
         }
         Ok(x)
+    }
+
+    /// Replaces the trainable tensors' values, given in the order of `parameter_values`.
+    pub fn set_parameter_values(&mut self, values: &[Vec<f32>]) -> Result<()> {
+        let mismatch = |message: String| PlaygroundError::InvalidSpec { message };
+        let mut values = values.iter();
+        for layer in &mut self.layers {
+            if let Layer::Dense { weight, bias, .. } = layer {
+                let weight_values = values.next().ok_or_else(|| mismatch("too few parameter tensors".to_string()))?;
+                let bias_values = values.next().ok_or_else(|| mismatch("too few parameter tensors".to_string()))?;
+                if weight_values.len() != weight.shape().num_elements()
+                    || bias_values.len() != bias.shape().num_elements()
+                {
+                    return Err(mismatch(format!(
+                        "parameter sizes {} and {} do not match the layer's {} and {}",
+                        weight_values.len(),
+                        bias_values.len(),
+                        weight.shape().num_elements(),
+                        bias.shape().num_elements()
+                    )));
+                }
+                weight.copy_from(weight_values);
+                bias.copy_from(bias_values);
+            }
+        }
+        if values.next().is_some() {
+            return Err(mismatch("too many parameter tensors".to_string()));
+        }
+        Ok(())
     }
 
     /// The trainable tensors' values, layer by layer: weight then bias.

@@ -103,6 +103,25 @@ impl Trainer {
         &self.valid.spec
     }
 
+    /// Continues a run that another backend started: builds the spec's trainer, replaces its
+    /// weights and biases with `values` (layer by layer, weight then bias) and advances it to
+    /// `epochs_done`, shuffling as many times as the finished epochs did.
+    ///
+    /// NOTE: optimizer state (momentum, Adam's moments and step count) starts again from zero,
+    /// so the first updates after resuming differ from an uninterrupted run.
+    pub fn resume(spec: &NetworkSpec, values: &[Vec<f32>], epochs_done: usize) -> Result<Self> {
+        let mut trainer = Self::new(spec)?;
+        trainer.network.set_parameter_values(values)?;
+        let rows = trainer.data.train.rows();
+        for _ in 0..epochs_done.min(trainer.valid.epochs) {
+            let mut order: Vec<usize> = (0..rows).collect();
+            trainer.shuffle.shuffle(&mut order);
+            trainer.epoch += 1;
+        }
+        Ok(trainer)
+    }
+
+
     pub fn network(&self) -> &Network {
         &self.network
     }

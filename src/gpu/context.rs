@@ -23,6 +23,10 @@ pub struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
+    /// The first validation or out-of-memory error the device reported. wgpu's default handler
+    /// panics, which in wasm would kill the module, so errors are kept here and returned by the
+    /// next read-back instead.
+    error: Arc<Mutex<Option<String>>>,
 }
 
 pub(crate) fn gpu_error(message: impl std::fmt::Display) -> PlaygroundError {
@@ -60,16 +64,25 @@ impl Gpu {
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("dfdx-playground"),
                 required_features: wgpu::Features::empty(),
-                required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+                // WebGPU's default limits, which every adapter offers: among them 8 storage
+                // buffers per shader stage, which the gather kernel's 5 need.
+                required_limits: wgpu::Limits::default(),
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,
                 trace: wgpu::Trace::Off,
             })
             .await
             .map_err(|error| gpu_error(format!("the WebGPU device request failed ({error})")))?;
+        let error = Arc::new(Mutex::new(None));
+        let handler_error = error.clone();
+        device.on_uncaptured_error(Arc::new(move |reported: wgpu::Error| {
+            let mut slot = handler_error.lock().expect("GPU error lock");
+            slot.get_or_insert_with(|| reported.to_string());
+        }));
         Ok(Self {
             device,
             queue,
+            error,
             adapter: AdapterSummary {
                 name: info.name,
                 backend: format!("{:?}", info.backend),
@@ -179,6 +192,10 @@ impl Gpu {
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(gpu_error)?;
         MapFuture { slot }.await?;
+        if let Some(message) = self.error.lock().expect("GPU error lock").clone() {
+            staging.unmap();
+            return Err(gpu_error(message));
+        }
 
         let values = {
             let view = staging.get_mapped_range(..).map_err(gpu_error)?;

@@ -2,5 +2,9 @@
 //! WGSL file in `kernels/` with a CPU twin in `twins.rs`, and tests compare the two.
 
 pub mod context;
+pub mod kernels;
+pub mod trainer;
+pub mod twins;
 
 pub use context::{Gpu, Kernel};
+pub use trainer::GpuTrainer;

@@ -1,0 +1,153 @@
+//! WGSL sources of the training kernels and the uniform structs they read at binding 0. Each
+//! struct matches its WGSL declaration field for field and is padded to a multiple of 16 bytes,
+//! which every backend's uniform layout accepts (D3D12 constant buffers come in 16-byte
+//! registers). `twins.rs` has a CPU version of every entry point, and each WGSL file documents
+//! its bindings, workgroup size and dispatch.
+
+/// Matrix product; entry point `main`, uniform [`MatmulParams`].
+pub const MATMUL: &str = include_str!("kernels/matmul.wgsl");
+/// Bias addition and bias gradient; entry points `add_bias` and `bias_grad`, uniform
+/// [`ShapeParams`].
+pub const BIAS: &str = include_str!("kernels/bias.wgsl");
+/// Activation functions; entry points `forward` and `backward`, uniform [`ActivationParams`].
+pub const ACTIVATION: &str = include_str!("kernels/activation.wgsl");
+/// Inverted dropout; entry points `forward` and `backward`, uniform [`DropoutParams`].
+pub const DROPOUT: &str = include_str!("kernels/dropout.wgsl");
+/// Loss, its gradient and per-row statistics; entry point `main`, uniform [`LossParams`].
+pub const LOSS: &str = include_str!("kernels/loss.wgsl");
+/// Sum of per-row statistics into epoch totals; entry point `main`, uniform [`ReduceParams`].
+pub const REDUCE: &str = include_str!("kernels/reduce.wgsl");
+/// Optimizer updates; entry points `sgd`, `adam` and `rmsprop`, uniform [`OptimizerParams`].
+pub const OPTIMIZER: &str = include_str!("kernels/optimizer.wgsl");
+/// Batch gathering from the shuffled training set; entry point `main`, uniform
+/// [`GatherParams`].
+pub const GATHER: &str = include_str!("kernels/gather.wgsl");
+
+/// Values of [`ActivationParams::kind`].
+pub mod activation_kind {
+    pub const LINEAR: u32 = 0;
+    pub const RELU: u32 = 1;
+    pub const SIGMOID: u32 = 2;
+    pub const TANH: u32 = 3;
+    pub const LEAKY_RELU: u32 = 4;
+    pub const GELU: u32 = 5;
+}
+
+/// Values of [`LossParams::kind`].
+pub mod loss_kind {
+    pub const CROSS_ENTROPY: u32 = 0;
+    pub const BINARY_CROSS_ENTROPY: u32 = 1;
+    pub const MEAN_SQUARED_ERROR: u32 = 2;
+}
+
+/// Matmul flag: operand A is stored transposed, as k×m.
+pub const TRANSPOSE_A: u32 = 1;
+/// Matmul flag: operand B is stored transposed, as n×k.
+pub const TRANSPOSE_B: u32 = 2;
+
+/// Uniform of `matmul.wgsl`: C (m×n) = op(A)·op(B) with inner dimension k, and the
+/// [`TRANSPOSE_A`] and [`TRANSPOSE_B`] bits in `flags`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct MatmulParams {
+    pub m: u32,
+    pub n: u32,
+    pub k: u32,
+    pub flags: u32,
+}
+
+/// Uniform of `bias.wgsl`: the shape of Z or dZ.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct ShapeParams {
+    pub rows: u32,
+    pub cols: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// Uniform of `activation.wgsl`. `kind`: 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 leaky relu
+/// with `slope`, 5 exact GELU.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct ActivationParams {
+    pub len: u32,
+    pub kind: u32,
+    pub slope: f32,
+    pub _pad: u32,
+}
+
+/// Uniform of `dropout.wgsl`: the draws hash (`seed`, `step`, element index), and `rate` is the
+/// probability of zeroing an element.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct DropoutParams {
+    pub len: u32,
+    pub seed: u32,
+    pub step: u32,
+    pub rate: f32,
+}
+
+/// Uniform of `loss.wgsl`. `kind`: 0 softmax cross-entropy, 1 binary cross-entropy with logits
+/// (`cols` = 1), 2 mean squared error against the one-hot label.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct LossParams {
+    pub rows: u32,
+    pub cols: u32,
+    pub kind: u32,
+    pub _pad: u32,
+}
+
+/// Uniform of `reduce.wgsl`: the number of rows whose statistics are added.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct ReduceParams {
+    pub rows: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
+/// Uniform of `optimizer.wgsl`. Each rule reads only its own fields: SGD `lr` and `momentum`;
+/// Adam `lr`, `beta1`, `beta2`, `eps` and the bias corrections 1 / (1 - beta^t); RMSprop `lr`,
+/// `rho`, `eps` and `momentum`.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct OptimizerParams {
+    pub len: u32,
+    pub _pad: u32,
+    pub lr: f32,
+    pub momentum: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub rho: f32,
+    pub bias_correction1: f32,
+    pub bias_correction2: f32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
+/// Uniform of `gather.wgsl`: batch row r is training row order[offset + r], with `cols`
+/// features per row.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GatherParams {
+    pub rows: u32,
+    pub cols: u32,
+    pub offset: u32,
+    pub _pad: u32,
+}
+
+// Checks the 16-byte padding at compile time.
+const _: () = {
+    assert!(std::mem::size_of::<MatmulParams>() % 16 == 0);
+    assert!(std::mem::size_of::<ShapeParams>() % 16 == 0);
+    assert!(std::mem::size_of::<ActivationParams>() % 16 == 0);
+    assert!(std::mem::size_of::<DropoutParams>() % 16 == 0);
+    assert!(std::mem::size_of::<LossParams>() % 16 == 0);
+    assert!(std::mem::size_of::<ReduceParams>() % 16 == 0);
+    assert!(std::mem::size_of::<OptimizerParams>() % 16 == 0);
+    assert!(std::mem::size_of::<GatherParams>() % 16 == 0);
+};

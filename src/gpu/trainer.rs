@@ -1,0 +1,741 @@
+//! Training on WebGPU. Every step of a batch (gathering rows, forward, loss, backward, optimizer
+//! update) runs as compute dispatches on the device; only two sums per epoch come back. The
+//! initial weights, the data split and the shuffle order come from the same seeded code as the
+//! CPU path, so without dropout both paths compute the same epochs.
+
+use crate::data::{Dataset, STREAM_DROPOUT, STREAM_SHUFFLE};
+use crate::error::{PlaygroundError, Result};
+use crate::gpu::context::{groups, Gpu, Kernel};
+use crate::gpu::kernels::{
+    self, activation_kind, loss_kind, ActivationParams, TRANSPOSE_A, TRANSPOSE_B, DropoutParams, GatherParams, LossParams, MatmulParams,
+    OptimizerParams, ReduceParams, ShapeParams,
+};
+use crate::network::Network;
+use crate::rng::SplitMix64;
+use crate::spec::{
+    Activation, LayerPlan, Loss, NetworkSpec, OptimizerSpec, ValidSpec, LEAKY_RELU_SLOPE,
+};
+use crate::train::{summarize, EpochMetrics, NetworkSummary};
+use bytemuck::Zeroable;
+use dfdx::prelude::Cpu;
+use std::future::Future;
+
+/// Outputs per matmul workgroup along each axis (8 threads × 4 outputs each).
+const MATMUL_TILE: usize = 32;
+
+struct Kernels {
+    matmul: Kernel,
+    add_bias: Kernel,
+    bias_grad: Kernel,
+    activation_forward: Kernel,
+    activation_backward: Kernel,
+    dropout_forward: Kernel,
+    dropout_backward: Kernel,
+    loss: Kernel,
+    reduce: Kernel,
+    update: Kernel,
+    gather: Kernel,
+}
+
+impl Kernels {
+    fn new(gpu: &Gpu, optimizer: &OptimizerSpec) -> Self {
+        let update_entry = match optimizer {
+            OptimizerSpec::Sgd { .. } => "sgd",
+            OptimizerSpec::Adam { .. } => "adam",
+            OptimizerSpec::Rmsprop { .. } => "rmsprop",
+        };
+        Self {
+            matmul: gpu.kernel("matmul", kernels::MATMUL, "main"),
+            add_bias: gpu.kernel("add_bias", kernels::BIAS, "add_bias"),
+            bias_grad: gpu.kernel("bias_grad", kernels::BIAS, "bias_grad"),
+            activation_forward: gpu.kernel("activation_forward", kernels::ACTIVATION, "forward"),
+            activation_backward: gpu.kernel("activation_backward", kernels::ACTIVATION, "backward"),
+            dropout_forward: gpu.kernel("dropout_forward", kernels::DROPOUT, "forward"),
+            dropout_backward: gpu.kernel("dropout_backward", kernels::DROPOUT, "backward"),
+            loss: gpu.kernel("loss", kernels::LOSS, "main"),
+            reduce: gpu.kernel("reduce", kernels::REDUCE, "main"),
+            update: gpu.kernel("update", kernels::OPTIMIZER, update_entry),
+            gather: gpu.kernel("gather", kernels::GATHER, "main"),
+        }
+    }
+}
+
+/// A dispatch whose uniform is rewritten before each batch.
+struct Dispatch {
+    uniform: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+}
+
+impl Dispatch {
+    fn new<T: bytemuck::Pod>(
+        gpu: &Gpu,
+        kernel: &Kernel,
+        params: &T,
+        buffers: &[&wgpu::Buffer],
+    ) -> Self {
+        let uniform = gpu.uniform(&kernel.label, params);
+        let mut all = vec![&uniform];
+        all.extend_from_slice(buffers);
+        let bind_group = kernel.bind(gpu, &all);
+        Self {
+            uniform,
+            bind_group,
+        }
+    }
+
+    fn run<T: bytemuck::Pod>(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        kernel: &Kernel,
+        params: &T,
+        workgroups: [u32; 3],
+    ) {
+        gpu.queue
+            .write_buffer(&self.uniform, 0, bytemuck::bytes_of(params));
+        kernel.dispatch(encoder, &self.bind_group, workgroups);
+    }
+}
+
+/// One trainable tensor with its gradient, optimizer state and update dispatch.
+struct Parameter {
+    value: wgpu::Buffer,
+    len: usize,
+    update: Dispatch,
+}
+
+enum GpuLayer {
+    Dense {
+        inputs: usize,
+        units: usize,
+        activation: Activation,
+        weight: Parameter,
+        bias: Parameter,
+        forward_matmul: Dispatch,
+        add_bias: Dispatch,
+        activation_forward: Dispatch,
+        activation_backward: Dispatch,
+        weight_grad: Dispatch,
+        bias_grad: Dispatch,
+        /// None for the first layer, whose input needs no gradient.
+        input_grad: Option<Dispatch>,
+    },
+    Dropout {
+        units: usize,
+        rate: f32,
+        forward: Dispatch,
+        backward: Dispatch,
+    },
+}
+
+/// Training state on the device. Create it with [`GpuTrainer::new`]; each
+/// [`GpuTrainer::train_epoch`] submits one epoch and returns a future of its metrics.
+pub struct GpuTrainer {
+    gpu: Gpu,
+    valid: ValidSpec,
+    data: Dataset,
+    kernels: Kernels,
+    layers: Vec<GpuLayer>,
+    gather_train: Dispatch,
+    gather_test: Dispatch,
+    order: wgpu::Buffer,
+    loss: Dispatch,
+    reduce_train: Dispatch,
+    reduce_test: Dispatch,
+    /// Sums of row losses and of correct rows over the epoch's training batches.
+    train_totals: wgpu::Buffer,
+    /// The same sums over the test split, evaluated after the epoch.
+    test_totals: wgpu::Buffer,
+    shuffle: SplitMix64,
+    /// Seed of the dropout masks; each batch adds its step number.
+    dropout_seed: u32,
+    epoch: usize,
+    step: u32,
+    history: Vec<EpochMetrics>,
+    failure: Option<PlaygroundError>,
+}
+
+impl GpuTrainer {
+    /// Validates the spec, builds the same initial weights as the CPU path and uploads them
+    /// with the data.
+    pub fn new(spec: &NetworkSpec, gpu: Gpu) -> Result<Self> {
+        let valid = spec.validate()?;
+        let data = Dataset::load(&valid)?;
+        let initial = Network::build(&valid, &Cpu::default())?.parameter_values();
+        let kernels = Kernels::new(&gpu, &valid.spec.optimizer);
+
+        let rows = valid.batch_size;
+        let features = data.features;
+        let train_x = gpu.buffer_from("train features", &data.train.features);
+        let train_labels = gpu.buffer_from("train labels", &to_u32(&data.train.labels));
+        let test_x = gpu.buffer_from("test features", &data.test.features);
+        let test_labels = gpu.buffer_from("test labels", &to_u32(&data.test.labels));
+        let identity: Vec<u32> = (0..data.test.rows() as u32).collect();
+        let test_order = gpu.buffer_from("test order", &identity);
+        let order = gpu.zeros("order", data.train.rows());
+        let batch_x = gpu.zeros("batch features", rows * features);
+        let batch_labels = gpu.zeros("batch labels", rows);
+
+        let gather = GatherParams::zeroed();
+        let gather_train = Dispatch::new(
+            &gpu,
+            &kernels.gather,
+            &gather,
+            &[&train_x, &train_labels, &order, &batch_x, &batch_labels],
+        );
+        let gather_test = Dispatch::new(
+            &gpu,
+            &kernels.gather,
+            &gather,
+            &[&test_x, &test_labels, &test_order, &batch_x, &batch_labels],
+        );
+
+        // Layer outputs and their gradients; the batch input has no gradient.
+        let mut input = batch_x.clone();
+        let mut input_grad: Option<wgpu::Buffer> = None;
+        let mut layers = Vec::new();
+        let mut values = initial.into_iter();
+        let optimizer = optimizer_params(&valid.spec.optimizer, 0, 0);
+        for plan in &valid.layers {
+            let layer = match *plan {
+                LayerPlan::Dense {
+                    inputs,
+                    units,
+                    activation,
+                } => {
+                    let weight_value = gpu.buffer_from("weight", &values.next().expect("weight"));
+                    let bias_value = gpu.buffer_from("bias", &values.next().expect("bias"));
+                    let weight_grad = gpu.zeros("weight grad", inputs * units);
+                    let bias_grad = gpu.zeros("bias grad", units);
+                    let z = gpu.zeros("pre-activation", rows * units);
+                    let y = gpu.zeros("activation", rows * units);
+                    let dy = gpu.zeros("activation grad", rows * units);
+                    let dz = gpu.zeros("pre-activation grad", rows * units);
+                    let parameter = |value: wgpu::Buffer, grad: &wgpu::Buffer, len: usize| {
+                        let first = gpu.zeros("optimizer state", len);
+                        let second = gpu.zeros("optimizer state", len);
+                        let update = Dispatch::new(
+                            &gpu,
+                            &kernels.update,
+                            &optimizer,
+                            &[&value, grad, &first, &second],
+                        );
+                        Parameter { value, len, update }
+                    };
+                    let layer = GpuLayer::Dense {
+                        inputs,
+                        units,
+                        activation,
+                        forward_matmul: Dispatch::new(
+                            &gpu,
+                            &kernels.matmul,
+                            &MatmulParams::zeroed(),
+                            &[&input, &weight_value, &z],
+                        ),
+                        add_bias: Dispatch::new(
+                            &gpu,
+                            &kernels.add_bias,
+                            &ShapeParams::zeroed(),
+                            &[&bias_value, &z],
+                        ),
+                        activation_forward: Dispatch::new(
+                            &gpu,
+                            &kernels.activation_forward,
+                            &ActivationParams::zeroed(),
+                            &[&z, &y],
+                        ),
+                        activation_backward: Dispatch::new(
+                            &gpu,
+                            &kernels.activation_backward,
+                            &ActivationParams::zeroed(),
+                            &[&z, &dy, &dz],
+                        ),
+                        weight_grad: Dispatch::new(
+                            &gpu,
+                            &kernels.matmul,
+                            &MatmulParams::zeroed(),
+                            &[&input, &dz, &weight_grad],
+                        ),
+                        bias_grad: Dispatch::new(
+                            &gpu,
+                            &kernels.bias_grad,
+                            &ShapeParams::zeroed(),
+                            &[&dz, &bias_grad],
+                        ),
+                        input_grad: input_grad.as_ref().map(|input_grad| {
+                            Dispatch::new(
+                                &gpu,
+                                &kernels.matmul,
+                                &MatmulParams::zeroed(),
+                                &[&dz, &weight_value, input_grad],
+                            )
+                        }),
+                        weight: parameter(weight_value.clone(), &weight_grad, inputs * units),
+                        bias: parameter(bias_value.clone(), &bias_grad, units),
+                    };
+                    input = y;
+                    input_grad = Some(dy);
+                    layer
+                }
+                LayerPlan::Dropout { units, rate } => {
+                    let y = gpu.zeros("dropout output", rows * units);
+                    let mask = gpu.zeros("dropout mask", rows * units);
+                    let dy = gpu.zeros("dropout output grad", rows * units);
+                    let forward = Dispatch::new(
+                        &gpu,
+                        &kernels.dropout_forward,
+                        &DropoutParams::zeroed(),
+                        &[&input, &y, &mask],
+                    );
+                    // The first layer's input needs no gradient, so a leading dropout writes
+                    // its input gradient to a scratch buffer.
+                    let dx = input_grad
+                        .clone()
+                        .unwrap_or_else(|| gpu.zeros("unused input grad", rows * units));
+                    let backward = Dispatch::new(
+                        &gpu,
+                        &kernels.dropout_backward,
+                        &DropoutParams::zeroed(),
+                        &[&dy, &mask, &dx],
+                    );
+                    input = y;
+                    input_grad = Some(dy);
+                    GpuLayer::Dropout {
+                        units,
+                        rate: rate as f32,
+                        forward,
+                        backward,
+                    }
+                }
+            };
+            layers.push(layer);
+        }
+
+        // The output layer is linear, so the last activation buffer holds the logits.
+        let logits_grad = input_grad.expect("the output layer has a gradient buffer");
+        let row_stats = gpu.zeros("row stats", 2 * rows);
+        let train_totals = gpu.zeros("training totals", 2);
+        let test_totals = gpu.zeros("test totals", 2);
+        let loss = Dispatch::new(
+            &gpu,
+            &kernels.loss,
+            &LossParams::zeroed(),
+            &[&input, &batch_labels, &logits_grad, &row_stats],
+        );
+        let reduce = ReduceParams::zeroed();
+        let reduce_train =
+            Dispatch::new(&gpu, &kernels.reduce, &reduce, &[&row_stats, &train_totals]);
+        let reduce_test =
+            Dispatch::new(&gpu, &kernels.reduce, &reduce, &[&row_stats, &test_totals]);
+
+        let dropout_seed =
+            SplitMix64::stream(valid.seed, STREAM_DROPOUT).next_u64() as u32;
+        Ok(Self {
+            shuffle: SplitMix64::stream(valid.seed, STREAM_SHUFFLE),
+            gpu,
+            valid,
+            data,
+            kernels,
+            layers,
+            gather_train,
+            gather_test,
+            order,
+            loss,
+            reduce_train,
+            reduce_test,
+            train_totals,
+            test_totals,
+            dropout_seed,
+            epoch: 0,
+            step: 0,
+            history: Vec::new(),
+            failure: None,
+        })
+    }
+
+    pub fn spec(&self) -> &NetworkSpec {
+        &self.valid.spec
+    }
+
+    pub fn adapter(&self) -> &crate::gpu::context::AdapterSummary {
+        &self.gpu.adapter
+    }
+
+    /// Epochs finished so far.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn history(&self) -> &[EpochMetrics] {
+        &self.history
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.epoch >= self.valid.epochs
+    }
+
+    pub fn summary(&self) -> NetworkSummary {
+        summarize(&self.valid, self.data.summary())
+    }
+
+    /// Submits the next epoch (every batch, then the test evaluation) and returns a future of
+    /// its metrics, or None after the last epoch. The future borrows nothing from the trainer,
+    /// so the web layer can await it without holding a borrow; it then passes the result to
+    /// [`GpuTrainer::record`].
+    pub fn train_epoch(&mut self) -> Result<Option<impl Future<Output = Result<EpochMetrics>>>> {
+        if let Some(failure) = &self.failure {
+            return Err(failure.clone());
+        }
+        if self.is_finished() {
+            return Ok(None);
+        }
+        let train_rows = self.data.train.rows();
+        let mut order: Vec<usize> = (0..train_rows).collect();
+        self.shuffle.shuffle(&mut order);
+        self.gpu
+            .queue
+            .write_buffer(&self.order, 0, bytemuck::cast_slice(&to_u32(&order)));
+
+        let mut encoder = self.encoder();
+        encoder.clear_buffer(&self.train_totals, 0, None);
+        encoder.clear_buffer(&self.test_totals, 0, None);
+        self.gpu.queue.submit([encoder.finish()]);
+
+        let batch_size = self.valid.batch_size;
+        for offset in (0..train_rows).step_by(batch_size) {
+            let rows = batch_size.min(train_rows - offset);
+            self.step += 1;
+            let mut encoder = self.encoder();
+            self.encode_gather(&mut encoder, &self.gather_train, rows, offset);
+            self.encode_forward(&mut encoder, rows, true);
+            self.encode_loss(&mut encoder, rows, &self.reduce_train);
+            self.encode_backward(&mut encoder, rows);
+            self.encode_update(&mut encoder);
+            // Uniforms are rewritten per batch, so each batch is its own submission.
+            self.gpu.queue.submit([encoder.finish()]);
+        }
+
+        let test_rows = self.data.test.rows();
+        for offset in (0..test_rows).step_by(batch_size) {
+            let rows = batch_size.min(test_rows - offset);
+            let mut encoder = self.encoder();
+            self.encode_gather(&mut encoder, &self.gather_test, rows, offset);
+            self.encode_forward(&mut encoder, rows, false);
+            self.encode_loss(&mut encoder, rows, &self.reduce_test);
+            self.gpu.queue.submit([encoder.finish()]);
+        }
+
+        self.epoch += 1;
+        let epoch = self.epoch;
+        let gpu = self.gpu.clone();
+        let train_totals = self.train_totals.clone();
+        let test_totals = self.test_totals.clone();
+        let learning_rate = self.valid.spec.optimizer.learning_rate();
+        Ok(Some(async move {
+            let train = gpu.read_f32(&train_totals, 2).await?;
+            let test = if test_rows > 0 {
+                Some(gpu.read_f32(&test_totals, 2).await?)
+            } else {
+                None
+            };
+            let train_loss = train[0] as f64 / train_rows as f64;
+            if !train_loss.is_finite() {
+                return Err(PlaygroundError::Diverged {
+                    epoch,
+                    loss: train[0],
+                    learning_rate,
+                });
+            }
+            Ok(EpochMetrics {
+                epoch,
+                train_loss,
+                train_accuracy: train[1] as f64 / train_rows as f64,
+                test_loss: test.as_ref().map(|sums| sums[0] as f64 / test_rows as f64),
+                test_accuracy: test.as_ref().map(|sums| sums[1] as f64 / test_rows as f64),
+                examples: train_rows,
+            })
+        }))
+    }
+
+    /// Stores an epoch's metrics, or the error that ended training, once its future resolved.
+    pub fn record(&mut self, result: &Result<EpochMetrics>) {
+        match result {
+            Ok(metrics) => self.history.push(metrics.clone()),
+            Err(error) => self.failure = Some(error.clone()),
+        }
+    }
+
+    /// Returns a reader of the current weights and biases that holds no borrow of the trainer.
+    pub fn reader(&self) -> ParameterReader {
+        let mut tensors = Vec::new();
+        for layer in &self.layers {
+            if let GpuLayer::Dense { weight, bias, .. } = layer {
+                tensors.push((weight.value.clone(), weight.len));
+                tensors.push((bias.value.clone(), bias.len));
+            }
+        }
+        ParameterReader {
+            gpu: self.gpu.clone(),
+            tensors,
+        }
+    }
+
+    fn encoder(&self) -> wgpu::CommandEncoder {
+        self.gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
+    }
+
+    fn encode_gather(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        dispatch: &Dispatch,
+        rows: usize,
+        offset: usize,
+    ) {
+        let cols = self.data.features;
+        let params = GatherParams {
+            rows: rows as u32,
+            cols: cols as u32,
+            offset: offset as u32,
+            ..Zeroable::zeroed()
+        };
+        dispatch.run(&self.gpu, encoder, &self.kernels.gather, &params, [groups(rows * cols, 256), 1, 1]);
+    }
+
+    fn encode_forward(&self, encoder: &mut wgpu::CommandEncoder, rows: usize, train: bool) {
+        let gpu = &self.gpu;
+        let kernels = &self.kernels;
+        for layer in &self.layers {
+            match layer {
+                GpuLayer::Dense {
+                    inputs,
+                    units,
+                    activation,
+                    forward_matmul,
+                    add_bias,
+                    activation_forward,
+                    ..
+                } => {
+                    let matmul = MatmulParams {
+                        m: rows as u32,
+                        n: *units as u32,
+                        k: *inputs as u32,
+                        flags: 0,
+                    };
+                    forward_matmul.run(gpu, encoder, &kernels.matmul, &matmul, matmul_groups(rows, *units));
+                    let shape = shape_params(rows, *units);
+                    add_bias.run(gpu, encoder, &kernels.add_bias, &shape, [groups(rows * units, 256), 1, 1]);
+                    let params = activation_params(rows * units, *activation);
+                    activation_forward.run(gpu, encoder, &kernels.activation_forward, &params, [groups(rows * units, 256), 1, 1]);
+                }
+                GpuLayer::Dropout {
+                    units,
+                    rate,
+                    forward,
+                    ..
+                } => {
+                    // Evaluation keeps every unit: a rate of 0 makes the mask all ones.
+                    let params = DropoutParams {
+                        len: (rows * units) as u32,
+                        seed: self.dropout_seed,
+                        step: self.step,
+                        rate: if train { *rate } else { 0.0 },
+                    };
+                    forward.run(gpu, encoder, &kernels.dropout_forward, &params, [groups(rows * units, 256), 1, 1]);
+                }
+            }
+        }
+    }
+
+    fn encode_loss(&self, encoder: &mut wgpu::CommandEncoder, rows: usize, reduce: &Dispatch) {
+        let outputs = self.valid.layers.last().expect("an output layer").output_units();
+        let kind = match self.valid.spec.loss {
+            Loss::CrossEntropy => loss_kind::CROSS_ENTROPY,
+            Loss::BinaryCrossEntropy => loss_kind::BINARY_CROSS_ENTROPY,
+            Loss::MeanSquaredError => loss_kind::MEAN_SQUARED_ERROR,
+        };
+        let params = LossParams {
+            rows: rows as u32,
+            cols: outputs as u32,
+            kind,
+            ..Zeroable::zeroed()
+        };
+        self.loss.run(&self.gpu, encoder, &self.kernels.loss, &params, [groups(rows, 64), 1, 1]);
+        let params = ReduceParams {
+            rows: rows as u32,
+            ..Zeroable::zeroed()
+        };
+        reduce.run(&self.gpu, encoder, &self.kernels.reduce, &params, [1, 1, 1]);
+    }
+
+    fn encode_backward(&self, encoder: &mut wgpu::CommandEncoder, rows: usize) {
+        let gpu = &self.gpu;
+        let kernels = &self.kernels;
+        for layer in self.layers.iter().rev() {
+            match layer {
+                GpuLayer::Dense {
+                    inputs,
+                    units,
+                    activation,
+                    activation_backward,
+                    weight_grad,
+                    bias_grad,
+                    input_grad,
+                    ..
+                } => {
+                    let params = activation_params(rows * units, *activation);
+                    activation_backward.run(gpu, encoder, &kernels.activation_backward, &params, [groups(rows * units, 256), 1, 1]);
+                    // dW (inputs × units) = xᵀ · dz, with x stored rows × inputs.
+                    let dw = MatmulParams {
+                        m: *inputs as u32,
+                        n: *units as u32,
+                        k: rows as u32,
+                        flags: TRANSPOSE_A,
+                    };
+                    weight_grad.run(gpu, encoder, &kernels.matmul, &dw, matmul_groups(*inputs, *units));
+                    let shape = shape_params(rows, *units);
+                    bias_grad.run(gpu, encoder, &kernels.bias_grad, &shape, [groups(*units, 64), 1, 1]);
+                    if let Some(input_grad) = input_grad {
+                        // dx (rows × inputs) = dz · Wᵀ, with W stored inputs × units.
+                        let dx = MatmulParams {
+                            m: rows as u32,
+                            n: *inputs as u32,
+                            k: *units as u32,
+                            flags: TRANSPOSE_B,
+                        };
+                        input_grad.run(gpu, encoder, &kernels.matmul, &dx, matmul_groups(rows, *inputs));
+                    }
+                }
+                GpuLayer::Dropout {
+                    units,
+                    rate,
+                    backward,
+                    ..
+                } => {
+                    let params = DropoutParams {
+                        len: (rows * units) as u32,
+                        seed: self.dropout_seed,
+                        step: self.step,
+                        rate: *rate,
+                    };
+                    backward.run(gpu, encoder, &kernels.dropout_backward, &params, [groups(rows * units, 256), 1, 1]);
+                }
+            }
+        }
+    }
+
+    fn encode_update(&self, encoder: &mut wgpu::CommandEncoder) {
+        for layer in &self.layers {
+            if let GpuLayer::Dense { weight, bias, .. } = layer {
+                for parameter in [weight, bias] {
+                    let params =
+                        optimizer_params(&self.valid.spec.optimizer, parameter.len, self.step);
+                    parameter.update.run(
+                        &self.gpu,
+                        encoder,
+                        &self.kernels.update,
+                        &params,
+                        [groups(parameter.len, 256), 1, 1],
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Reads the trainable tensors back from the device.
+pub struct ParameterReader {
+    gpu: Gpu,
+    tensors: Vec<(wgpu::Buffer, usize)>,
+}
+
+impl ParameterReader {
+    /// Copies the weights and biases back, layer by layer (weight then bias), in the order of
+    /// `Network::parameter_values`.
+    pub async fn read(&self) -> Result<Vec<Vec<f32>>> {
+        let mut values = Vec::with_capacity(self.tensors.len());
+        for (buffer, len) in &self.tensors {
+            values.push(self.gpu.read_f32(buffer, *len).await?);
+        }
+        Ok(values)
+    }
+}
+
+fn to_u32(labels: &[usize]) -> Vec<u32> {
+    labels.iter().map(|&label| label as u32).collect()
+}
+
+fn matmul_groups(m: usize, n: usize) -> [u32; 3] {
+    [groups(n, MATMUL_TILE), groups(m, MATMUL_TILE), 1]
+}
+
+fn shape_params(rows: usize, cols: usize) -> ShapeParams {
+    ShapeParams {
+        rows: rows as u32,
+        cols: cols as u32,
+        ..Zeroable::zeroed()
+    }
+}
+
+fn activation_params(len: usize, activation: Activation) -> ActivationParams {
+    let kind = match activation {
+        Activation::Linear => activation_kind::LINEAR,
+        Activation::Relu => activation_kind::RELU,
+        Activation::Sigmoid => activation_kind::SIGMOID,
+        Activation::Tanh => activation_kind::TANH,
+        Activation::LeakyRelu => activation_kind::LEAKY_RELU,
+        Activation::Gelu => activation_kind::GELU,
+    };
+    ActivationParams {
+        len: len as u32,
+        kind,
+        slope: LEAKY_RELU_SLOPE,
+        ..Zeroable::zeroed()
+    }
+}
+
+/// Uniforms of an optimizer update at 1-based `step`; Adam's bias corrections are computed in
+/// f32 with `powi`, as dfdx 0.13's CPU kernel computes them.
+fn optimizer_params(spec: &OptimizerSpec, len: usize, step: u32) -> OptimizerParams {
+    let mut params = OptimizerParams {
+        len: len as u32,
+        ..Zeroable::zeroed()
+    };
+    match *spec {
+        OptimizerSpec::Sgd {
+            learning_rate,
+            momentum,
+        } => {
+            params.lr = learning_rate as f32;
+            params.momentum = momentum as f32;
+        }
+        OptimizerSpec::Adam {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+        } => {
+            let (beta1, beta2) = (beta1 as f32, beta2 as f32);
+            let t = step.max(1) as i32;
+            params.lr = learning_rate as f32;
+            params.beta1 = beta1;
+            params.beta2 = beta2;
+            params.eps = epsilon as f32;
+            params.bias_correction1 = (1.0 - beta1.powi(t)).recip();
+            params.bias_correction2 = (1.0 - beta2.powi(t)).recip();
+        }
+        OptimizerSpec::Rmsprop {
+            learning_rate,
+            rho,
+            epsilon,
+            momentum,
+        } => {
+            params.lr = learning_rate as f32;
+            params.rho = rho as f32;
+            params.eps = epsilon as f32;
+            params.momentum = momentum as f32;
+        }
+    }
+    params
+}
