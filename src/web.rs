@@ -2,6 +2,9 @@
 //! objects through serde-wasm-bindgen; errors cross as JavaScript `Error`s, converted here once.
 
 use crate::error::PlaygroundError;
+use crate::gpu::{Gpu, GpuTrainer};
+use std::cell::RefCell;
+use std::rc::Rc;
 use crate::spec::NetworkSpec;
 use crate::train::{summarize, Trainer};
 use crate::{data::Dataset, presets};
@@ -78,6 +81,22 @@ impl Session {
         })
     }
 
+    /// Continues a run started on another backend from its weights and biases (an array per
+    /// tensor, layer by layer, weight then bias) after `epochs_done` epochs.
+    pub fn resume(
+        spec: JsValue,
+        values: JsValue,
+        epochs_done: u32,
+    ) -> Result<Session, PlaygroundError> {
+        let values: Vec<Vec<f32>> =
+            serde_wasm_bindgen::from_value(values).map_err(|error| PlaygroundError::InvalidSpec {
+                message: format!("the weights to resume from are invalid: {error}"),
+            })?;
+        Ok(Self {
+            trainer: Trainer::resume(&parse_spec(spec)?, &values, epochs_done as usize)?,
+        })
+    }
+
     /// Returns the spec as the session read it, with defaults filled in.
     pub fn spec(&self) -> Result<JsValue, PlaygroundError> {
         to_js(self.trainer.spec()).map_err(engine_error)
@@ -117,5 +136,90 @@ impl Session {
     /// Returns every finished epoch's metrics.
     pub fn history(&self) -> Result<JsValue, PlaygroundError> {
         to_js(self.trainer.history()).map_err(engine_error)
+    }
+}
+
+/// Training on WebGPU. `createGpuSession` builds it; each `trainEpoch` call submits one epoch
+/// and resolves with its metrics. The trainer sits behind `Rc<RefCell<…>>` because the promise
+/// records the metrics after the read-back, when the call that created it has returned.
+#[wasm_bindgen]
+pub struct GpuSession {
+    trainer: Rc<RefCell<GpuTrainer>>,
+}
+
+/// Requests a WebGPU device and builds the spec's network on it. Without `allowFallback`, a
+/// software adapter (SwiftShader) is rejected with an error that says so.
+#[wasm_bindgen(js_name = createGpuSession)]
+pub async fn create_gpu_session(
+    spec: JsValue,
+    allow_fallback: bool,
+) -> Result<GpuSession, PlaygroundError> {
+    let spec = parse_spec(spec)?;
+    // Validate before requesting a device, so a bad spec reports itself and not a GPU error.
+    spec.validate()?;
+    let gpu = Gpu::new(allow_fallback).await?;
+    Ok(GpuSession {
+        trainer: Rc::new(RefCell::new(GpuTrainer::new(&spec, gpu)?)),
+    })
+}
+
+#[wasm_bindgen]
+impl GpuSession {
+    pub fn spec(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(self.trainer.borrow().spec()).map_err(engine_error)
+    }
+
+    pub fn summary(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(&self.trainer.borrow().summary()).map_err(engine_error)
+    }
+
+    /// Returns the adapter's name, backend and device type as wgpu reports them.
+    pub fn adapter(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(self.trainer.borrow().adapter()).map_err(engine_error)
+    }
+
+    /// Submits the next epoch; the promise resolves with its metrics, or with `null` after the
+    /// last epoch, and rejects with a `PlaygroundError`.
+    #[wasm_bindgen(js_name = trainEpoch)]
+    pub fn train_epoch(&self) -> js_sys::Promise {
+        let submitted = self.trainer.borrow_mut().train_epoch();
+        let trainer = self.trainer.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let Some(pending) = submitted? else {
+                return Ok(JsValue::NULL);
+            };
+            let result = pending.await;
+            trainer.borrow_mut().record(&result);
+            Ok(to_js(&result?).map_err(engine_error)?)
+        })
+    }
+
+    /// Epochs submitted so far.
+    #[wasm_bindgen(getter)]
+    pub fn epoch(&self) -> u32 {
+        self.trainer.borrow().epoch() as u32
+    }
+
+    /// Epochs whose metrics came back, which a CPU session resumes after.
+    #[wasm_bindgen(getter, js_name = completedEpochs)]
+    pub fn completed_epochs(&self) -> u32 {
+        self.trainer.borrow().history().len() as u32
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn finished(&self) -> bool {
+        self.trainer.borrow().is_finished()
+    }
+
+    /// Resolves with the current weights and biases, layer by layer, as arrays of numbers.
+    #[wasm_bindgen(js_name = parameterValues)]
+    pub fn parameter_values(&self) -> js_sys::Promise {
+        let trainer = self.trainer.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            // The read-back only needs the device handles, so no borrow is held across it.
+            let reader = trainer.borrow().reader();
+            let values = reader.read().await?;
+            Ok(to_js(&values).map_err(engine_error)?)
+        })
     }
 }

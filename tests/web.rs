@@ -2,7 +2,8 @@
 //! presets recorded in tests/fixtures/losses.json and compare with the native losses there.
 #![cfg(target_arch = "wasm32")]
 
-use dfdx_playground::web::{describe_spec, presets, Session};
+use dfdx_playground::web::{create_gpu_session, describe_spec, presets, Session};
+use wasm_bindgen_futures::JsFuture;
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -122,4 +123,44 @@ fn describe_spec_counts_parameters() {
     assert_eq!(summary["parameters"], 4675);
     assert_eq!(summary["layers"][2]["activation"], "softmax");
     assert_eq!(summary["data"]["train_rows"], 150);
+}
+
+/// Per-epoch relative tolerance between the WebGPU and the CPU path: the same f32 arithmetic on
+/// the same batches, but the GPU sums an epoch's row losses itself and rounds exp, ln and tanh
+/// its own way.
+const GPU_TOLERANCE: f64 = 1e-4;
+
+async fn gpu_losses(spec: &Value) -> Vec<f64> {
+    // Chromium's only adapter here is SwiftShader, a software fallback, so it is allowed.
+    let session = create_gpu_session(to_js(spec), true)
+        .await
+        .expect("WebGPU session (Chromium needs --enable-unsafe-webgpu)");
+    let mut losses = Vec::new();
+    loop {
+        let metrics = JsFuture::from(session.train_epoch()).await.expect("GPU epoch");
+        if metrics.is_null() {
+            break;
+        }
+        losses.push(from_js(metrics)["train_loss"].as_f64().unwrap());
+    }
+    losses
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_matches_cpu_for_20_epochs() {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    for name in ["keras-iris", "spiral-5-epochs"] {
+        let mut spec = fixture[name]["spec"].clone();
+        spec["epochs"] = 20.into();
+        let cpu = train_losses(&spec);
+        let gpu = gpu_losses(&spec).await;
+        assert_eq!(gpu.len(), 20, "{name}: GPU epochs");
+        for (epoch, (g, c)) in gpu.iter().zip(&cpu).enumerate() {
+            assert!(
+                (g - c).abs() <= GPU_TOLERANCE * c.abs(),
+                "{name} epoch {}: WebGPU loss {g}, CPU loss {c}",
+                epoch + 1
+            );
+        }
+    }
 }

@@ -16,6 +16,8 @@ export class EpochChart {
     this.train = [];
     this.test = [];
     this.labels = { train: 'training', test: 'test' };
+    this.plannedEpochs = 10;
+    this.hasTest = true;
     this.plot = null;
     this.build();
     new ResizeObserver(() => this.resize()).observe(container);
@@ -23,24 +25,35 @@ export class EpochChart {
 
   build() {
     this.plot?.destroy();
-    const scale = this.yRange ? { range: () => this.yRange } : { auto: true };
+    // An empty loss chart still gets a y axis, from 0 to 1, until the first epoch arrives.
+    const y = this.yRange
+      ? { range: () => this.yRange }
+      : { range: (u, min, max) => (min == null ? [0, 1] : uPlot.rangeNum(min, max, 0.1, true)) };
+    const series = [
+      { label: 'epoch' },
+      { label: this.labels.train, stroke: COLORS.train, width: 2, points: { show: false } },
+    ];
+    if (this.hasTest) {
+      series.push({ label: this.labels.test, stroke: COLORS.test, width: 2, points: { show: false } });
+    }
     this.plot = new uPlot(
       {
         width: this.width(),
         height: HEIGHT,
-        scales: { x: { time: false }, y: scale },
+        // The x axis spans the planned epochs from the start, as Keras's progress bar does.
+        scales: { x: { time: false, range: () => [1, Math.max(2, this.plannedEpochs)] }, y },
         // A static legend: values under the cursor would only repeat the readouts.
         legend: { live: false },
         axes: [{ label: 'epoch' }, {}],
-        series: [
-          { label: 'epoch' },
-          { label: this.labels.train, stroke: COLORS.train, width: 2, points: { show: false } },
-          { label: this.labels.test, stroke: COLORS.test, width: 2, points: { show: false } },
-        ],
+        series,
       },
-      [this.epochs, this.train, this.test],
+      this.data(),
       this.container,
     );
+  }
+
+  data() {
+    return this.hasTest ? [this.epochs, this.train, this.test] : [this.epochs, this.train];
   }
 
   width() {
@@ -66,14 +79,17 @@ export class EpochChart {
 
   /** Redraws with every epoch pushed so far. */
   draw() {
-    this.plot.setData([this.epochs, this.train, this.test]);
+    this.plot.setData(this.data());
   }
 
-  clear() {
+  /** Empties the chart for a run of `epochs` epochs, with or without a test series. */
+  clear({ epochs, hasTest }) {
     this.epochs.length = 0;
     this.train.length = 0;
     this.test.length = 0;
-    this.plot.setData([this.epochs, this.train, this.test]);
+    this.plannedEpochs = epochs;
+    this.hasTest = hasTest;
+    this.build();
   }
 
   /** Number of epochs drawn, read by the end-to-end tests through the page. */

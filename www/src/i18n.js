@@ -28,6 +28,22 @@ const STRINGS = {
     speed: 'Examples/s',
     backend: 'Backend',
     'backend.cpu': 'CPU (wasm)',
+    'backend.gpu': 'WebGPU',
+    backendSetting: 'Backend',
+    'setting.auto': 'Auto',
+    'setting.gpu': 'GPU (WebGPU)',
+    'setting.cpu': 'CPU (wasm)',
+    'reason.chosen.cpu': 'Training runs on the CPU, as chosen.',
+    'reason.chosen.gpu': 'Training runs on WebGPU ({adapter}), as chosen.',
+    'reason.software': 'This adapter is a software fallback, usually slower than the CPU.',
+    'reason.no-adapter': 'This browser offers no WebGPU adapter, so training runs on the CPU.',
+    'reason.fallback-adapter':
+      'Auto chose the CPU: the only WebGPU adapter ({adapter}) is a software fallback, slower than wasm.',
+    'reason.hardware-adapter': 'Auto chose WebGPU: {adapter} is a hardware adapter.',
+    'reason.gpu-failed': 'WebGPU failed, so training runs on the CPU: {error}',
+    switchedKept: 'WebGPU failed in the middle of training ({error}); training continues on the CPU from the current weights.',
+    switchedLost: 'WebGPU failed in the middle of training ({error}) and its weights could not be read back; training starts again on the CPU.',
+    unknownAdapter: 'unnamed adapter',
     data: 'Data',
     dataSet: 'Data set',
     'set.iris': 'Iris (150 × 4, 3 classes)',
@@ -60,7 +76,7 @@ const STRINGS = {
     training: 'Training',
     loss: 'Loss',
     'loss.cross_entropy': 'Cross-entropy (softmax)',
-    'loss.binary_cross_entropy': 'Binary cross-entropy (sigmoid)',
+    'loss.binary_cross_entropy': 'Binary cross-entropy',
     'loss.mean_squared_error': 'MSE',
     optimizer: 'Optimizer',
     'optimizer.sgd': 'SGD with momentum',
@@ -85,10 +101,19 @@ const STRINGS = {
     engineFailed: 'The training engine failed to start: {message}',
     'error.invalid_spec': 'The network spec is invalid: {message}.',
     'error.out_of_range': '{field} is {value}, which is out of range; use a value from {min} to {max}.',
+    'error.empty': '{field} is empty; enter a number.',
+    'error.not_whole': '{field} is {value}; enter a whole number.',
+    'dataName.iris': 'Iris',
+    'dataName.circle': 'the circle set',
+    'dataName.xor': 'the XOR set',
+    'dataName.gaussian': 'the Gaussian set',
+    'dataName.spiral': 'the spiral set',
+    'value.Infinity': 'infinite',
+    'value.-Infinity': 'negative infinite',
     'error.out_of_range_exclusive':
       '{field} is {value}, which is out of range; use a value above {min} and at most {max}.',
     'error.loss_needs_two_classes':
-      'The {loss} loss needs 2 classes, but {data} has {classes}; pick cross-entropy or MSE.',
+      '{loss} needs 2 classes, but {data} has {classes}; pick cross-entropy or MSE.',
     'error.empty_split':
       'A training share of {train_percent}% of {rows} rows leaves the {split} split empty; pick a share that leaves rows on both sides, or 100% for no test split.',
     'error.too_many_parameters':
@@ -99,9 +124,10 @@ const STRINGS = {
       'Training stopped in epoch {epoch} because the loss became {loss}; lower the learning rate (now {learning_rate}) and press Reset.',
     'error.data': 'The data could not be loaded: {message}.',
     'error.engine': 'The tensor engine failed: {message}.',
-    'field.units': 'layer {layer} units',
+    'error.gpu': 'WebGPU failed: {message}.',
+    'field.units': 'Layer {layer} units',
     layerCount: 'Number of hidden layers',
-    'field.rate': 'layer {layer} dropout rate',
+    'field.rate': 'Layer {layer} dropout rate',
     'split.training': 'training',
     'split.test': 'test',
   },
@@ -129,6 +155,21 @@ const STRINGS = {
     speed: '样本/秒',
     backend: '后端',
     'backend.cpu': 'CPU（wasm）',
+    'backend.gpu': 'WebGPU',
+    backendSetting: '计算后端',
+    'setting.auto': '自动',
+    'setting.gpu': 'GPU（WebGPU）',
+    'setting.cpu': 'CPU（wasm）',
+    'reason.chosen.cpu': '按设置在 CPU 上训练。',
+    'reason.chosen.gpu': '按设置在 WebGPU（{adapter}）上训练。',
+    'reason.software': '这是软件模拟的适配器，通常比 CPU 还慢。',
+    'reason.no-adapter': '此浏览器没有可用的 WebGPU 适配器，因此在 CPU 上训练。',
+    'reason.fallback-adapter': '自动选择了 CPU：唯一的 WebGPU 适配器（{adapter}）是软件模拟的，比 wasm 慢。',
+    'reason.hardware-adapter': '自动选择了 WebGPU：{adapter} 是硬件适配器。',
+    'reason.gpu-failed': 'WebGPU 出错，因此在 CPU 上训练：{error}',
+    switchedKept: 'WebGPU 在训练中途出错（{error}）；训练已切换到 CPU，从当前权重继续。',
+    switchedLost: 'WebGPU 在训练中途出错（{error}），且无法读回权重；训练在 CPU 上重新开始。',
+    unknownAdapter: '未命名的适配器',
     data: '数据',
     dataSet: '数据集',
     'set.iris': '鸢尾花 Iris（150 × 4，3 类）',
@@ -146,7 +187,7 @@ const STRINGS = {
     outputLayer: '输出层',
     features: '{count} 个特征',
     addLayer: '添加层',
-    'layer.dense': 'Dense 全连接',
+    'layer.dense': 'Dense',
     'layer.dropout': 'Dropout',
     units: '神经元数',
     activation: '激活函数',
@@ -186,9 +227,18 @@ const STRINGS = {
     engineFailed: '训练引擎启动失败：{message}',
     'error.invalid_spec': '网络配置无效：{message}。',
     'error.out_of_range': '{field}为 {value}，超出范围；请使用 {min} 到 {max} 之间的值。',
+    'error.empty': '{field}为空；请输入一个数。',
+    'error.not_whole': '{field}为 {value}；请输入整数。',
+    'dataName.iris': '鸢尾花数据',
+    'dataName.circle': '圆形数据',
+    'dataName.xor': 'XOR 数据',
+    'dataName.gaussian': '高斯数据',
+    'dataName.spiral': '螺旋数据',
+    'value.Infinity': '无穷大',
+    'value.-Infinity': '负无穷大',
     'error.out_of_range_exclusive': '{field}为 {value}，超出范围；请使用大于 {min} 且不超过 {max} 的值。',
     'error.loss_needs_two_classes':
-      '{loss} 损失函数需要 2 个类别，但 {data} 有 {classes} 个；请选择交叉熵或 MSE。',
+      '{loss}需要 2 个类别，但{data}有 {classes} 个类别；请选择交叉熵或 MSE。',
     'error.empty_split':
       '{rows} 行数据按 {train_percent}% 划分训练集后，{split}集为空；请选择两边都有数据的比例，或选 100% 表示不划分测试集。',
     'error.too_many_parameters':
@@ -199,6 +249,7 @@ const STRINGS = {
       '训练在第 {epoch} 个 epoch 停止，因为损失变成了 {loss}；请降低学习率（当前为 {learning_rate}）后按“重置”。',
     'error.data': '数据加载失败：{message}。',
     'error.engine': '张量引擎出错：{message}。',
+    'error.gpu': 'WebGPU 出错：{message}。',
     'field.units': '第 {layer} 层的神经元数',
     layerCount: '隐藏层数',
     'field.rate': '第 {layer} 层的 dropout 比率',
@@ -254,6 +305,17 @@ export function formatError(lang, error) {
   const values = { ...details };
   if (details.field) values.field = describeField(lang, details.field);
   if (details.split) values.split = translate(lang, `split.${details.split}`);
+  // The engine names the loss and data set in English; the page uses its own labels for them.
+  if (details.code === 'loss_needs_two_classes') {
+    values.loss = translate(lang, 'loss.binary_cross_entropy');
+    values.data = translate(lang, `dataName.${details.data}`);
+  }
+  for (const name of ['count', 'max', 'rows']) {
+    if (typeof details[name] === 'number') values[name] = details[name].toLocaleString(lang);
+  }
+  if (details.loss === Infinity || details.loss === -Infinity) {
+    values.loss = translate(lang, `value.${details.loss}`);
+  }
   if (details.code === 'too_much_activation_memory') {
     values.mib = Math.ceil(details.bytes / 2 ** 20);
     values.max_mib = Math.floor(details.max / 2 ** 20);

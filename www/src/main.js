@@ -45,6 +45,11 @@ const state = {
   pending: new Map(),
   /** Set while Play waits for a Reset to finish. */
   playAfterReset: false,
+  /** The backend setting ("auto", "gpu", "cpu") and the backend the Worker chose for it. */
+  backendSetting: 'auto',
+  backend: null,
+  /** A message about a mid-run switch to the CPU, shown until the next load. */
+  backendNotice: '',
 };
 
 const t = (key, values) => translate(state.lang, key, values);
@@ -66,9 +71,11 @@ const handlers = {
   failed({ error }) {
     showError(t('engineFailed', { message: error.message }));
   },
-  loaded({ requestId, spec, summary }) {
+  loaded({ requestId, spec, summary, backend }) {
     state.pending.get(requestId)?.resolve();
     state.pending.delete(requestId);
+    state.backend = backend;
+    state.backendNotice = '';
     commit(spec, summary);
     if (state.playAfterReset) {
       state.playAfterReset = false;
@@ -78,8 +85,14 @@ const handlers = {
   rejected({ requestId, error }) {
     state.pending.get(requestId)?.reject(error);
     state.pending.delete(requestId);
-    showError(formatError(state.lang, error));
+    showError(error);
     render();
+  },
+  backend({ backend, notice }) {
+    state.backend = backend;
+    const key = notice.kept ? 'switchedKept' : 'switchedLost';
+    state.backendNotice = t(key, { error: notice.message });
+    renderBackend();
   },
   state({ running }) {
     state.running = running;
@@ -102,7 +115,7 @@ const handlers = {
   error({ error }) {
     state.running = false;
     state.finished = true;
-    showError(formatError(state.lang, error));
+    showError(error);
     renderButtons();
   },
 };
@@ -136,7 +149,25 @@ function formatNumber(value) {
   return value == null || Number.isNaN(value) ? '–' : value.toFixed(4);
 }
 
-function showError(message) {
+/**
+ * Shows an error, or hides the box for an empty one. `error` is an engine error (with
+ * `details`), a page message `{ key, values }`, or plain text; the first two are kept so a
+ * change of language can translate them.
+ */
+function showError(error) {
+  state.error = error || null;
+  renderError();
+}
+
+function renderError() {
+  const error = state.error;
+  let message = '';
+  if (error?.key) {
+    const values = { ...error.values, field: describeField(state.lang, error.values.field) };
+    message = t(error.key, values);
+  } else if (error) {
+    message = typeof error === 'string' ? error : formatError(state.lang, error);
+  }
   const box = $('error');
   box.textContent = message;
   box.hidden = !message;
@@ -149,7 +180,7 @@ function showError(message) {
 function propose(spec, presetId = 'custom') {
   const requestId = state.nextRequest++;
   state.proposedPreset = presetId;
-  worker.postMessage({ type: 'load', requestId, spec });
+  worker.postMessage({ type: 'load', requestId, spec, backend: state.backendSetting });
   return new Promise((resolve, reject) => state.pending.set(requestId, { resolve, reject }))
     .catch(() => {});
 }
@@ -163,8 +194,9 @@ function commit(spec, summary) {
   state.finished = false;
   state.epoch = 0;
   state.latest = null;
-  lossChart.clear();
-  accuracyChart.clear();
+  const run = { epochs: spec.epochs, hasTest: summary.data.test_rows > 0 };
+  lossChart.clear(run);
+  accuracyChart.clear(run);
   $('loss-chart').dataset.points = 0;
   $('accuracy-chart').dataset.points = 0;
   for (const id of ['train-loss', 'test-loss', 'train-accuracy', 'test-accuracy', 'speed']) {
@@ -189,19 +221,21 @@ function edit(change) {
  * spec types are integers and would only report "invalid type".
  */
 function readInteger(input, field) {
-  const value = Number(input.value);
-  if (input.value.trim() === '' || !Number.isSafeInteger(value)) {
-    showError(t('error.out_of_range', { field: describeField(state.lang, field), value: input.value || '""', min: input.min, max: input.max || '…' }));
+  const value = readNumber(input, field);
+  if (value == null) return null;
+  if (!Number.isSafeInteger(value)) {
+    showError({ key: 'error.not_whole', values: { field, value: input.value } });
     render();
     return null;
   }
   return value;
 }
 
+/** Reads a number from an input; an empty field is reported here, ranges by the engine. */
 function readNumber(input, field) {
   const value = Number(input.value);
   if (input.value.trim() === '' || !Number.isFinite(value)) {
-    showError(t('error.out_of_range', { field: describeField(state.lang, field), value: input.value || '""', min: input.min || '…', max: input.max || '…' }));
+    showError({ key: 'error.empty', values: { field } });
     render();
     return null;
   }
@@ -268,11 +302,40 @@ function render() {
   $('epochs-input').value = spec.epochs;
   $('epochs').textContent = spec.epochs;
   $('seed').value = spec.seed;
+  renderBackend();
   renderButtons();
 }
 
+function adapterName(adapter) {
+  const name = [adapter?.vendor, adapter?.architecture].filter(Boolean).join(' ');
+  return name || adapter?.description || t('unknownAdapter');
+}
+
+/** Shows where training runs and why the setting led there. */
+function renderBackend() {
+  fillSelect($('backend-setting'), ['auto', 'gpu', 'cpu'], (s) => t(`setting.${s}`), state.backendSetting);
+  const backend = state.backend;
+  if (!backend) return;
+  const adapter = adapterName(backend.adapter);
+  $('backend').textContent = backend.kind === 'gpu'
+    ? `${t('backend.gpu')} · ${adapter}`
+    : t('backend.cpu');
+  let reason;
+  if (backend.reason === 'chosen') {
+    reason = t(`reason.chosen.${backend.kind}`, { adapter });
+    if (backend.kind === 'gpu' && backend.adapter?.fallback) reason += ` ${t('reason.software')}`;
+  } else {
+    reason = t(`reason.${backend.reason}`, { adapter, error: backend.error ?? '' });
+  }
+  $('backend-reason').textContent = state.backendNotice || reason;
+}
+
+/** Hidden layers the engine accepts; the Add layer button stops there. */
+const MAX_HIDDEN_LAYERS = 16;
+
 function renderButtons() {
   const loaded = state.spec != null;
+  $('add-layer').disabled = !loaded || state.spec.layers.length >= MAX_HIDDEN_LAYERS;
   $('play').disabled = !loaded || state.running;
   $('pause').disabled = !state.running;
   $('step').disabled = !loaded || state.running || state.finished;
@@ -322,7 +385,15 @@ function numberInput(value, { min, max, step, testid, label, onChange }) {
 function renderLayers() {
   const { spec, summary } = state;
   const list = $('layers');
+  const heading = layerRow('heading', [
+    cell('', 'kind'),
+    cell('', 'detail'),
+    cell(t('shape'), 'shape'),
+    cell(t('params'), 'params'),
+  ]);
+  heading.className = 'layer heading';
   const rows = [
+    heading,
     layerRow('input', [
       cell(t('inputLayer'), 'kind'),
       cell(t('features', { count: summary.inputs }), 'detail'),
@@ -458,7 +529,7 @@ $('language').addEventListener('change', () => {
   localStorage.setItem('dfdx-playground-language', state.lang);
   renderStaticText();
   render();
-  $('error').hidden = true;
+  renderError();
 });
 
 $('add-layer').addEventListener('click', () => edit((s) => {
@@ -487,6 +558,10 @@ $('standardize').addEventListener('change', () => edit((s) => {
   s.data.standardize = $('standardize').checked;
 }));
 $('loss').addEventListener('change', () => edit((s) => { s.loss = $('loss').value; }));
+$('backend-setting').addEventListener('change', () => {
+  state.backendSetting = $('backend-setting').value;
+  edit(() => {});
+});
 $('optimizer').addEventListener('change', () => edit((s) => {
   const type = $('optimizer').value;
   s.optimizer = { type, learning_rate: s.optimizer.learning_rate, ...OPTIMIZER_DEFAULTS[type] };

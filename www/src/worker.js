@@ -1,16 +1,23 @@
 // Trains off the main thread. The page sends tagged commands and this Worker replies with tagged
-// messages. Training runs in slices of about SLICE_MS; between slices the Worker yields to its
-// event loop, so `pause`, `load` and `reset` arrive while an epoch is running.
-import init, { presets, Session } from '../pkg/dfdx_playground.js';
+// messages. Training runs in slices: about SLICE_MS of CPU batches, or one WebGPU epoch. Between
+// slices the Worker yields to its event loop, so `pause`, `load` and `reset` arrive while a run
+// is going.
+import init, { createGpuSession, presets, Session } from '../pkg/dfdx_playground.js';
+import { chooseBackend, probeAdapter } from './backend.js';
 
-/** Maximum training time between two checks of the message queue, in milliseconds. */
+/** Maximum CPU training time between two checks of the message queue, in milliseconds. */
 const SLICE_MS = 25;
 
+/** The session in use: a CPU `Session` or a `GpuSession`; `backend` says which. */
 let session = null;
+let backend = null;
 let spec = null;
+/** The backend setting ("auto", "gpu" or "cpu") the current session was built for. */
+let setting = 'auto';
 let running = false;
-/** Set while a slice is queued. */
+/** Set while a slice is queued or a WebGPU epoch is in flight. */
 let scheduled = false;
+let inFlight = false;
 /**
  * Queues the next slice. It posts a MessageChannel message rather than calling setTimeout(0),
  * because browsers clamp nested timeouts to at least 4 ms, longer than a small network's epoch.
@@ -26,9 +33,9 @@ function schedule() {
   sliceChannel.port2.postMessage(null);
 }
 /**
- * Milliseconds spent in training calls during the epoch in progress, for the examples/s
- * readout. Workers without cross-origin isolation see performance.now() in 0.1 ms steps, so
- * a single small epoch reads coarsely.
+ * Milliseconds spent training during the epoch in progress, for the examples/s readout.
+ * Workers without cross-origin isolation see performance.now() in 0.1 ms steps, so a single
+ * small epoch reads coarsely.
  */
 let epochMs = 0;
 
@@ -68,96 +75,179 @@ function sendEpochs() {
   unsent = [];
 }
 
-/** Trains one slice, reports a finished epoch, and schedules the next slice while running. */
-function tick() {
-  if (!running || !session) return;
-  const start = performance.now();
-  // Start of the training time not yet added to epochMs.
-  let mark = start;
+function finishIfDone() {
+  if (!session.finished) return false;
+  if (running) stop();
+  post('done', { epochs: session.epoch });
+  return true;
+}
+
+/** Trains one CPU slice, or one WebGPU epoch, then queues the next while running. */
+async function tick() {
+  if (!running || !session || inFlight) return;
   try {
-    while (performance.now() - start < SLICE_MS && !session.finished) {
-      const metrics = session.runBatches(1);
-      if (metrics) {
-        epochMs += performance.now() - mark;
-        recordEpoch(metrics);
-        mark = performance.now();
-      }
+    if (backend.kind === 'gpu') {
+      await trainGpuEpoch();
+    } else {
+      trainCpuSlice();
     }
-    epochMs += performance.now() - mark;
-    sendEpochs();
   } catch (error) {
     sendEpochs();
+    if (error?.details?.code === 'gpu' && backend.kind === 'gpu') {
+      await switchToCpu(error);
+      if (running) schedule();
+      return;
+    }
     stop();
     post('error', { error: errorPayload(error) });
     return;
   }
-  if (session.finished) {
-    stop();
-    post('done', { epochs: session.epoch });
-    return;
+  if (!finishIfDone() && running) schedule();
+}
+
+function trainCpuSlice() {
+  const start = performance.now();
+  // Start of the training time not yet added to epochMs.
+  let mark = start;
+  while (performance.now() - start < SLICE_MS && !session.finished) {
+    const metrics = session.runBatches(1);
+    if (metrics) {
+      epochMs += performance.now() - mark;
+      recordEpoch(metrics);
+      mark = performance.now();
+    }
   }
-  schedule();
+  epochMs += performance.now() - mark;
+  sendEpochs();
+}
+
+async function trainGpuEpoch() {
+  const current = session;
+  const start = performance.now();
+  inFlight = true;
+  let metrics;
+  try {
+    metrics = await current.trainEpoch();
+  } finally {
+    inFlight = false;
+  }
+  // A `load` or `reset` that arrived during the epoch replaced the session: drop the result.
+  if (current !== session) return;
+  epochMs += performance.now() - start;
+  if (metrics) recordEpoch(metrics);
+  sendEpochs();
+}
+
+/**
+ * Continues on the CPU after WebGPU failed in the middle of a run, with the weights read back
+ * from the device. When they cannot be read back (a lost device), the run restarts on the CPU.
+ */
+async function switchToCpu(error) {
+  const gpuSession = session;
+  let next;
+  let kept = true;
+  try {
+    const values = await gpuSession.parameterValues();
+    next = Session.resume(spec, values, gpuSession.completedEpochs);
+  } catch {
+    kept = false;
+    next = new Session(spec);
+  }
+  session = next;
+  backend = { kind: 'cpu', reason: 'gpu-failed', adapter: backend.adapter };
+  post('backend', { backend, notice: { message: error.message, kept } });
+}
+
+/** Builds a session for `nextSpec` on the backend the setting picks. */
+async function buildSession(nextSpec, nextSetting) {
+  const probe = nextSetting === 'cpu' ? null : await probeAdapter();
+  const choice = chooseBackend(nextSetting, probe);
+  if (choice.kind === 'gpu') {
+    try {
+      const gpuSession = await createGpuSession(nextSpec, choice.allowFallback);
+      return { session: gpuSession, backend: choice };
+    } catch (error) {
+      // Spec errors are the user's to fix; only WebGPU failures fall back to the CPU.
+      if (error?.details?.code !== 'gpu') throw error;
+      const cpu = { kind: 'cpu', reason: 'gpu-failed', adapter: choice.adapter, error: error.message };
+      return { session: new Session(nextSpec), backend: cpu };
+    }
+  }
+  return { session: new Session(nextSpec), backend: choice };
 }
 
 /** Builds a session for a new spec; on failure the previous session stays as it was. */
-function load(requestId, nextSpec) {
-  let next;
+async function load(requestId, nextSpec, nextSetting = setting) {
+  let built;
   try {
-    next = new Session(nextSpec);
+    built = await buildSession(nextSpec, nextSetting);
   } catch (error) {
     post('rejected', { requestId, error: errorPayload(error) });
     return;
   }
   if (running) stop();
   session?.free();
-  session = next;
+  session = built.session;
+  backend = built.backend;
+  setting = nextSetting;
   spec = session.spec();
   epochMs = 0;
   unsent = [];
-  post('loaded', { requestId, spec, summary: session.summary() });
+  post('loaded', { requestId, spec, summary: session.summary(), backend });
 }
 
-function step() {
-  if (!session || running) return;
+async function step() {
+  if (!session || running || inFlight) return;
   try {
-    const start = performance.now();
-    const metrics = session.trainEpoch();
-    epochMs += performance.now() - start;
-    if (metrics) recordEpoch(metrics);
-    sendEpochs();
-    if (session.finished) post('done', { epochs: session.epoch });
+    if (backend.kind === 'gpu') {
+      await trainGpuEpoch();
+    } else {
+      const start = performance.now();
+      const metrics = session.trainEpoch();
+      epochMs += performance.now() - start;
+      if (metrics) recordEpoch(metrics);
+      sendEpochs();
+    }
+    finishIfDone();
   } catch (error) {
     sendEpochs();
     post('error', { error: errorPayload(error) });
   }
 }
 
+/** Commands run one at a time, in arrival order, because `load` awaits a device request. */
+let queue = Promise.resolve();
+
 self.onmessage = ({ data }) => {
+  queue = queue.then(() => handle(data));
+};
+
+async function handle(data) {
   switch (data.type) {
     case 'load':
-      load(data.requestId, data.spec);
+      await load(data.requestId, data.spec, data.backend ?? setting);
       break;
     case 'play':
       if (session && !running && !session.finished) {
         running = true;
         post('state', { running: true });
-        tick();
+        schedule();
       }
       break;
     case 'pause':
       if (running) stop();
       break;
     case 'step':
-      step();
+      await step();
       break;
     case 'reset':
-      if (spec) load(data.requestId, spec);
+      if (spec) await load(data.requestId, spec);
       break;
     default:
       post('error', { error: { message: `Unknown command: ${data.type}`, details: null } });
   }
-};
+}
 
 init()
-  .then(() => post('ready', { presets: presets() }))
+  .then(() => post('ready', { presets: presets(), webgpu: 'gpu' in navigator }))
   .catch((error) => post('failed', { error: errorPayload(error) }));

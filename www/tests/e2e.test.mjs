@@ -81,6 +81,8 @@ describe('playground page', () => {
     assert.ok(accuracy > firstAccuracy, `accuracy ${accuracy}, first ${firstAccuracy}`);
     assert.ok(accuracy >= 0.8, `training accuracy ${accuracy}`);
     assert.match(await page.textContent(byTestId('backend')), /CPU/);
+    // This browser runs without --enable-unsafe-webgpu, so it offers no adapter.
+    assert.match(await page.textContent(byTestId('backend-reason')), /no WebGPU adapter/);
 
     const origin = new URL(server.origin).origin;
     const foreign = requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'));
@@ -138,7 +140,7 @@ describe('playground page', () => {
     await setNumber(page, 'layer-0-units', 0);
     await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
     const message = await page.textContent(byTestId('error'));
-    assert.match(message, /layer 1 units is 0/);
+    assert.match(message, /Layer 1 units is 0/);
     assert.match(message, /from 1 to 1024/);
     assert.equal(await page.inputValue(byTestId('layer-0-units')), '64', 'editor shows the previous network');
     assert.equal(await page.textContent(byTestId('layer-0-params')), '320');
@@ -186,6 +188,53 @@ describe('playground page', () => {
     await page.waitForSelector(`${byTestId('error')}:not([hidden])`, { timeout: 30_000 });
     assert.match(await page.textContent(byTestId('error')), /lower the learning rate \(now 10\)/);
     assert.equal(await page.isDisabled(byTestId('pause')), true, 'training stopped');
+    await page.close();
+  });
+});
+
+describe('WebGPU backend', () => {
+  let gpuBrowser;
+
+  before(async () => {
+    gpuBrowser = await launchBrowser({ webgpu: true });
+  });
+
+  after(async () => {
+    await gpuBrowser?.close();
+  });
+
+  async function openGpuPage() {
+    const page = await gpuBrowser.context.newPage();
+    await page.goto(`${server.origin}/`);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
+    return page;
+  }
+
+  test('auto skips the software adapter', async () => {
+    const page = await openGpuPage();
+    assert.equal(await page.textContent(byTestId('backend')), 'CPU (wasm)');
+    assert.match(await page.textContent(byTestId('backend-reason')), /Auto chose the CPU: .* software fallback/);
+    await page.close();
+  });
+
+  test('forced GPU trains like the CPU', async () => {
+    const page = await openGpuPage();
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    const cpuLoss = await page.textContent(byTestId('train-loss'));
+
+    await page.selectOption(byTestId('backend-setting'), 'gpu');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
+    assert.match(await page.textContent(byTestId('backend-reason')), /Training runs on WebGPU \(.+\), as chosen/);
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    assert.equal(await chartPoints(page, 'loss-chart'), 10);
+    // Readouts show 4 decimals; the two paths agree far more closely than that.
+    assert.equal(await page.textContent(byTestId('train-loss')), cpuLoss);
+    const accuracy = await readNumber(page, 'train-accuracy');
+    assert.ok(accuracy >= 0.8, `training accuracy on WebGPU ${accuracy}`);
     await page.close();
   });
 });
