@@ -3,7 +3,7 @@
 
 use crate::error::{PlaygroundError, Result};
 use crate::rng::SplitMix64;
-use crate::spec::{train_rows, DataSet, ValidSpec};
+use crate::spec::{train_rows, DataSet, ValidSpec, TEACHER_CLASSES, TEACHER_FEATURES};
 use serde::Serialize;
 use std::f64::consts::PI;
 
@@ -80,6 +80,13 @@ impl Dataset {
                     "petal width (cm)",
                 ];
                 (all, 4, names, features.map(String::from).to_vec())
+            }
+            DataSet::Teacher => {
+                let mut rng = SplitMix64::stream(valid.seed, STREAM_DATA);
+                let all = generate_teacher(valid.samples, &mut rng);
+                let classes = (0..TEACHER_CLASSES).map(|c| c.to_string()).collect();
+                let names = (1..=TEACHER_FEATURES).map(|i| format!("x{i}")).collect();
+                (all, TEACHER_FEATURES, classes, names)
             }
             set => {
                 let mut rng = SplitMix64::stream(valid.seed, STREAM_DATA);
@@ -261,7 +268,37 @@ pub fn generate_2d(set: DataSet, samples: usize, noise: f64, rng: &mut SplitMix6
                 push(r * t.sin() + dx, r * t.cos() + dy, label);
             }
         }
-        DataSet::Iris => unreachable!("Iris is loaded, not generated"),
+        DataSet::Iris | DataSet::Teacher => unreachable!("{set:?} is not a 2-D set"),
+    }
+    split
+}
+
+/// Generates `samples` rows of standard-normal features, each labelled with the argmax of its
+/// product with a standard-normal teacher matrix (features × classes) drawn first from `rng`.
+pub fn generate_teacher(samples: usize, rng: &mut SplitMix64) -> Split {
+    let teacher: Vec<f64> = (0..TEACHER_FEATURES * TEACHER_CLASSES)
+        .map(|_| rng.normal())
+        .collect();
+    let mut split = Split {
+        features: Vec::with_capacity(samples * TEACHER_FEATURES),
+        labels: Vec::with_capacity(samples),
+    };
+    for _ in 0..samples {
+        let row: Vec<f64> = (0..TEACHER_FEATURES).map(|_| rng.normal()).collect();
+        let mut scores = [0.0f64; TEACHER_CLASSES];
+        for (i, &x) in row.iter().enumerate() {
+            for (class, score) in scores.iter_mut().enumerate() {
+                *score += x * teacher[i * TEACHER_CLASSES + class];
+            }
+        }
+        let mut label = 0;
+        for class in 1..TEACHER_CLASSES {
+            if scores[class] > scores[label] {
+                label = class;
+            }
+        }
+        split.features.extend(row.iter().map(|&x| x as f32));
+        split.labels.push(label);
     }
     split
 }
@@ -311,6 +348,16 @@ mod tests {
             let ones = split.labels.iter().filter(|&&l| l == 1).count();
             assert!((100..=300).contains(&ones), "{set:?} has {ones} of class 1");
             assert!(split.features.iter().all(|x| x.abs() < 8.0), "{set:?}");
+        }
+    }
+
+    #[test]
+    fn teacher_labels_every_class() {
+        let split = generate_teacher(2000, &mut SplitMix64::new(5));
+        assert_eq!(split.features.len(), 2000 * TEACHER_FEATURES);
+        for class in 0..TEACHER_CLASSES {
+            let count = split.labels.iter().filter(|&&l| l == class).count();
+            assert!(count > 50, "class {class} has {count} of 2000 rows");
         }
     }
 

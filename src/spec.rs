@@ -48,6 +48,9 @@ pub enum DataSet {
     Xor,
     Gaussian,
     Spiral,
+    /// Synthetic rows of 784 standard-normal features (the size of an MNIST image) labelled
+    /// by a fixed random linear teacher into 10 classes; a compute-heavy workload.
+    Teacher,
 }
 
 impl DataSet {
@@ -58,6 +61,7 @@ impl DataSet {
             Self::Xor => "xor",
             Self::Gaussian => "gaussian",
             Self::Spiral => "spiral",
+            Self::Teacher => "teacher",
         }
     }
 
@@ -76,7 +80,7 @@ pub struct DataSpec {
     /// Label noise of the 2-D sets, in percent (0 to 50, as in TensorFlow Playground).
     #[serde(default)]
     pub noise: f64,
-    /// Points generated for the 2-D sets; Iris always has 150 rows.
+    /// Rows generated for the 2-D and teacher sets; Iris always has 150 rows.
     #[serde(default = "default_samples")]
     pub samples: i64,
     /// Z-score each feature with the mean and standard deviation of the training rows.
@@ -97,7 +101,9 @@ fn default_true() -> bool {
 }
 
 pub const MIN_SAMPLES: i64 = 20;
-pub const MAX_SAMPLES: i64 = 5000;
+pub const MAX_SAMPLES: i64 = 10_000;
+pub const TEACHER_FEATURES: usize = 784;
+pub const TEACHER_CLASSES: usize = 10;
 pub const MIN_TRAIN_PERCENT: f64 = 10.0;
 pub const MAX_NOISE: f64 = 50.0;
 
@@ -279,7 +285,12 @@ pub fn data_shape(set: DataSet, samples: usize) -> DataShape {
             features: 4,
             classes: 3,
         },
-        _ => DataShape {
+        DataSet::Teacher => DataShape {
+            rows: samples,
+            features: TEACHER_FEATURES,
+            classes: TEACHER_CLASSES,
+        },
+        DataSet::Circle | DataSet::Xor | DataSet::Gaussian | DataSet::Spiral => DataShape {
             rows: samples,
             features: 2,
             classes: 2,

@@ -336,18 +336,18 @@ fn range_cases() -> Vec<RangeCase> {
             "data.samples",
             "10",
             "20",
-            "5000",
+            "10000",
         ),
         range_case(
-            "samples 5001 on xor",
+            "samples 10001 on xor",
             keras_with(|spec| {
                 spec.data.set = DataSet::Xor;
-                spec.data.samples = 5001;
+                spec.data.samples = 10001;
             }),
             "data.samples",
-            "5001",
+            "10001",
             "20",
-            "5000",
+            "10000",
         ),
         range_case(
             "noise 60",
@@ -876,8 +876,8 @@ fn boundary_values_are_valid() {
             two_d_with(DataSet::Circle, |spec| spec.data.samples = 20),
         ),
         (
-            "samples 5000",
-            two_d_with(DataSet::Circle, |spec| spec.data.samples = 5000),
+            "samples 10000",
+            two_d_with(DataSet::Circle, |spec| spec.data.samples = 10000),
         ),
         (
             "noise 50",

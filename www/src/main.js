@@ -11,7 +11,7 @@ const ACTIVATION_LABELS = {
   relu: 'ReLU', sigmoid: 'sigmoid', tanh: 'tanh', leaky_relu: 'LeakyReLU', gelu: 'GELU',
   linear: 'linear', softmax: 'softmax',
 };
-const DATA_SETS = ['iris', 'circle', 'xor', 'gaussian', 'spiral'];
+const DATA_SETS = ['iris', 'circle', 'xor', 'gaussian', 'spiral', 'teacher'];
 const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
 const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
 /** Keras's defaults, used when the optimizer changes. */
@@ -285,6 +285,8 @@ function render() {
   fillSelect($('data-set'), DATA_SETS, (set) => t(`set.${set}`), spec.data.set);
   const generated = spec.data.set !== 'iris';
   for (const element of document.querySelectorAll('.generated')) element.hidden = !generated;
+  // Noise applies to the 2-D sets only.
+  $('noise').closest('label').hidden = !generated || spec.data.set === 'teacher';
   $('train-percent').value = spec.data.train_percent;
   $('noise').value = spec.data.noise;
   $('samples').value = spec.data.samples;
