@@ -3,6 +3,7 @@
 // a rejected edit leaves the previous network, data and charts as they were.
 import { LANGUAGES, describeField, detectLanguage, formatError, translate } from './i18n.js';
 import { EpochChart } from './charts.js';
+import { DEFAULTS as OPTIMIZER_DEFAULTS, fragmentToSpec, specToFragment } from './url.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,12 +15,6 @@ const ACTIVATION_LABELS = {
 const DATA_SETS = ['iris', 'circle', 'xor', 'gaussian', 'spiral', 'teacher'];
 const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
 const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
-/** Keras's defaults, used when the optimizer changes. */
-const OPTIMIZER_DEFAULTS = {
-  sgd: { momentum: 0.9 },
-  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  rmsprop: { rho: 0.9, epsilon: 1e-7, momentum: 0 },
-};
 const OPTIMIZER_FIELDS = {
   sgd: ['learning_rate', 'momentum'],
   adam: ['learning_rate', 'beta1', 'beta2', 'epsilon'],
@@ -65,8 +60,11 @@ const handlers = {
   ready({ presets }) {
     state.presets = presets;
     renderPresetOptions();
-    const preset = presets.find((p) => p.id === state.presetId) ?? presets[0];
-    propose(preset.spec, preset.id);
+    if (location.hash.length > 1) {
+      loadFragment(location.hash);
+    } else {
+      loadDefault();
+    }
   },
   failed({ error }) {
     showError(t('engineFailed', { message: error.message }));
@@ -86,6 +84,12 @@ const handlers = {
     state.pending.get(requestId)?.reject(error);
     state.pending.delete(requestId);
     showError(error);
+    // A link can carry a spec the engine rejects before anything was accepted: the page then
+    // starts from the default preset and keeps the message on screen.
+    if (!state.spec) {
+      loadDefault(error);
+      return;
+    }
     render();
   },
   backend({ backend, notice }) {
@@ -185,8 +189,42 @@ function propose(spec, presetId = 'custom') {
     .catch(() => {});
 }
 
+function loadDefault(keepError) {
+  const preset = state.presets.find((p) => p.id === 'keras-iris') ?? state.presets[0];
+  state.keepErrorOnCommit = keepError ?? null;
+  propose(preset.spec, preset.id);
+}
+
+/** Loads the configuration in a URL fragment, over the Keras preset for missing parameters. */
+function loadFragment(fragment) {
+  const base = state.presets.find((p) => p.id === 'keras-iris') ?? state.presets[0];
+  const { spec, backend, problems } = fragmentToSpec(fragment, base.spec, 'auto');
+  state.backendSetting = backend;
+  showNotice(problems.length ? { problems } : null);
+  const same = state.presets.find((p) => JSON.stringify(p.spec) === JSON.stringify(spec));
+  propose(spec, same?.id ?? 'custom');
+}
+
+/** Shows a notice about the link's unusable parameters; null hides it. */
+function showNotice(notice) {
+  state.notice = notice;
+  renderNotice();
+}
+
+function renderNotice() {
+  const box = $('notice');
+  const problems = state.notice?.problems ?? [];
+  box.textContent = problems
+    .map(({ name, value }) => t('urlProblem', { name, value }))
+    .join(' ');
+  box.hidden = problems.length === 0;
+}
+
 function commit(spec, summary) {
   state.spec = spec;
+  // The fragment follows every accepted spec, so the address bar always links to this run.
+  const fragment = `#${specToFragment(spec, state.backendSetting)}`;
+  if (location.hash !== fragment) history.replaceState(null, '', fragment);
   state.summary = summary;
   state.presetId = state.proposedPreset ?? state.presetId;
   state.proposedPreset = null;
@@ -203,7 +241,8 @@ function commit(spec, summary) {
     $(id).textContent = '–';
   }
   $('epoch').textContent = '0';
-  showError('');
+  showError(state.keepErrorOnCommit);
+  state.keepErrorOnCommit = null;
   $('status').textContent = '';
   render();
 }
@@ -532,6 +571,12 @@ $('language').addEventListener('change', () => {
   renderStaticText();
   render();
   renderError();
+  renderNotice();
+});
+
+// A link pasted into the address bar of an open page.
+window.addEventListener('hashchange', () => {
+  if (state.presets.length && location.hash.length > 1) loadFragment(location.hash);
 });
 
 $('add-layer').addEventListener('click', () => edit((s) => {

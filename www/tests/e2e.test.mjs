@@ -20,7 +20,7 @@ after(async () => {
 const byTestId = (id) => `[data-testid="${id}"]`;
 
 /** Opens the page and waits until the engine has loaded the first preset. */
-async function openPage() {
+async function openPage(path = '/') {
   const page = await browser.context.newPage();
   const requests = [];
   const failures = [];
@@ -32,7 +32,7 @@ async function openPage() {
   page.on('console', (message) => {
     if (message.type() === 'error') failures.push(message.text());
   });
-  await page.goto(`${server.origin}/`);
+  await page.goto(`${server.origin}${path}`);
   await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
   return { page, requests, failures };
 }
@@ -188,6 +188,52 @@ describe('playground page', () => {
     await page.waitForSelector(`${byTestId('error')}:not([hidden])`, { timeout: 30_000 });
     assert.match(await page.textContent(byTestId('error')), /lower the learning rate \(now 10\)/);
     assert.equal(await page.isDisabled(byTestId('pause')), true, 'training stopped');
+    await page.close();
+  });
+});
+
+describe('links', () => {
+  test('link reproduces a run', async () => {
+    const first = await openPage();
+    await first.page.selectOption(byTestId('preset'), 'iris-test-split');
+    await first.page.waitForFunction((s) => document.querySelector(s).textContent === '100', '#epochs');
+    await setNumber(first.page, 'seed', 3);
+    await first.page.waitForFunction(() => location.hash.includes('seed=3'));
+    await first.page.click(byTestId('step'));
+    await waitForEpoch(first.page, 1);
+    const loss = await first.page.textContent(byTestId('test-loss'));
+    const link = first.page.url();
+    assert.match(link, /#data=iris&train=80&/);
+    await first.page.close();
+
+    const second = await openPage(new URL(link).hash.replace(/^/, '/'));
+    assert.equal(await second.page.inputValue(byTestId('seed')), '3');
+    assert.equal(await second.page.textContent('#data-rows'), '120 training rows, 30 test rows');
+    await second.page.click(byTestId('step'));
+    await waitForEpoch(second.page, 1);
+    assert.equal(await second.page.textContent(byTestId('test-loss')), loss);
+    assert.equal(await second.page.isHidden(byTestId('notice')), true);
+    await second.page.close();
+  });
+
+  test('bad link parameters get a notice', async () => {
+    const { page, failures } = await openPage('/#colour=blue&layers=dense:x:relu&seed=5');
+    const notice = await page.textContent(byTestId('notice'));
+    assert.match(notice, /colour=blue is unknown or malformed/);
+    assert.match(notice, /layers=dense:x:relu is unknown or malformed/);
+    assert.equal(await page.inputValue(byTestId('seed')), '5');
+    assert.equal(await page.inputValue(byTestId('layer-0-units')), '64', 'default layers kept');
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
+  test('rejected link falls back to preset', async () => {
+    const { page } = await openPage('/#layers=dense:0:relu');
+    assert.match(await page.textContent(byTestId('error')), /Layer 1 units is 0/);
+    assert.equal(await page.inputValue(byTestId('preset')), 'keras-iris');
+    assert.equal(await page.inputValue(byTestId('layer-0-units')), '64');
     await page.close();
   });
 });

@@ -1,0 +1,167 @@
+// The page's configuration in the URL fragment, so a link reproduces a run: the same spec and
+// seed give the same losses. The fragment is readable, like TensorFlow Playground's:
+//   #data=iris&train=80&layers=dense:64:relu,dropout:0.2&loss=cross_entropy&optimizer=adam&lr=0.001&batch=32&epochs=100&seed=0
+// Parsing never throws: an unknown or malformed parameter is reported and its default kept.
+
+const DATA_SETS = ['iris', 'circle', 'xor', 'gaussian', 'spiral', 'teacher'];
+const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
+const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
+const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
+export const BACKEND_SETTINGS = ['auto', 'gpu', 'cpu'];
+
+/** Optimizer constants each optimizer carries in the URL, besides the learning rate. */
+const OPTIMIZER_FIELDS = {
+  sgd: ['momentum'],
+  adam: ['beta1', 'beta2', 'epsilon'],
+  rmsprop: ['rho', 'epsilon', 'momentum'],
+};
+
+/** Writes a spec and a backend setting as a URL fragment, without the leading '#'. */
+export function specToFragment(spec, backend = 'auto') {
+  const params = new URLSearchParams();
+  params.set('data', spec.data.set);
+  params.set('train', String(spec.data.train_percent));
+  params.set('rows', String(spec.data.samples));
+  params.set('noise', String(spec.data.noise));
+  params.set('std', spec.data.standardize ? '1' : '0');
+  params.set('layers', spec.layers.map(layerToText).join(','));
+  params.set('loss', spec.loss);
+  params.set('optimizer', spec.optimizer.type);
+  params.set('lr', String(spec.optimizer.learning_rate));
+  for (const field of OPTIMIZER_FIELDS[spec.optimizer.type]) {
+    params.set(field, String(spec.optimizer[field]));
+  }
+  params.set('batch', String(spec.batch_size));
+  params.set('epochs', String(spec.epochs));
+  params.set('seed', String(spec.seed));
+  params.set('backend', backend);
+  // ':' and ',' may stand unescaped in a fragment, which keeps the layer list readable.
+  return [...params]
+    .map(([name, value]) => `${name}=${encodeURIComponent(value).replace(/%3A/g, ':').replace(/%2C/g, ',')}`)
+    .join('&');
+}
+
+function layerToText(layer) {
+  return layer.type === 'dense'
+    ? `dense:${layer.units}:${layer.activation}`
+    : `dropout:${layer.rate}`;
+}
+
+/**
+ * Reads a fragment over a base spec. Returns `{ spec, backend, problems }`, where each problem
+ * is `{ name, value }` for a parameter that was unknown or malformed and so left at the base.
+ * Numbers are only checked for being numbers; the engine checks their ranges.
+ */
+export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
+  const spec = structuredClone(base);
+  let backend = baseBackend;
+  const problems = [];
+  const params = new URLSearchParams(fragment.replace(/^#/, ''));
+  const number = (name, value, apply) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed)) problems.push({ name, value });
+    else apply(parsed);
+  };
+  const choice = (name, value, allowed, apply) => {
+    if (allowed.includes(value)) apply(value);
+    else problems.push({ name, value });
+  };
+
+  // The optimizer type decides which constants apply, so it is read first.
+  const optimizer = params.get('optimizer');
+  if (optimizer !== null) {
+    choice('optimizer', optimizer, OPTIMIZERS, (type) => {
+      if (type !== spec.optimizer.type) {
+        spec.optimizer = { type, learning_rate: spec.optimizer.learning_rate, ...DEFAULTS[type] };
+      }
+    });
+  }
+
+  for (const [name, value] of params) {
+    switch (name) {
+      case 'optimizer':
+        break;
+      case 'data':
+        choice(name, value, DATA_SETS, (set) => { spec.data.set = set; });
+        break;
+      case 'train':
+        number(name, value, (v) => { spec.data.train_percent = v; });
+        break;
+      case 'rows':
+        number(name, value, (v) => { spec.data.samples = v; });
+        break;
+      case 'noise':
+        number(name, value, (v) => { spec.data.noise = v; });
+        break;
+      case 'std':
+        choice(name, value, ['0', '1'], (v) => { spec.data.standardize = v === '1'; });
+        break;
+      case 'layers': {
+        const layers = parseLayers(value);
+        if (layers) spec.layers = layers;
+        else problems.push({ name, value });
+        break;
+      }
+      case 'loss':
+        choice(name, value, LOSSES, (loss) => { spec.loss = loss; });
+        break;
+      case 'lr':
+        number(name, value, (v) => { spec.optimizer.learning_rate = v; });
+        break;
+      case 'momentum':
+      case 'beta1':
+      case 'beta2':
+      case 'epsilon':
+      case 'rho':
+        if (OPTIMIZER_FIELDS[spec.optimizer.type].includes(name)) {
+          number(name, value, (v) => { spec.optimizer[name] = v; });
+        } else {
+          problems.push({ name, value });
+        }
+        break;
+      case 'batch':
+        number(name, value, (v) => { spec.batch_size = v; });
+        break;
+      case 'epochs':
+        number(name, value, (v) => { spec.epochs = v; });
+        break;
+      case 'seed':
+        number(name, value, (v) => { spec.seed = v; });
+        break;
+      case 'backend':
+        choice(name, value, BACKEND_SETTINGS, (v) => { backend = v; });
+        break;
+      default:
+        problems.push({ name, value });
+    }
+  }
+  return { spec, backend, problems };
+}
+
+/** Keras's defaults for each optimizer's constants. */
+export const DEFAULTS = {
+  sgd: { momentum: 0.9 },
+  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+  rmsprop: { rho: 0.9, epsilon: 1e-7, momentum: 0 },
+};
+
+/** Parses `dense:64:relu,dropout:0.2`; returns null if any part is malformed. An empty value is no hidden layers. */
+function parseLayers(text) {
+  if (text === '') return [];
+  const layers = [];
+  for (const part of text.split(',')) {
+    const [kind, ...fields] = part.split(':');
+    if (kind === 'dense' && fields.length === 2 && ACTIVATIONS.includes(fields[1])) {
+      const units = Number(fields[0]);
+      if (fields[0] === '' || !Number.isFinite(units)) return null;
+      layers.push({ type: 'dense', units, activation: fields[1] });
+    } else if (kind === 'dropout' && fields.length === 1) {
+      const rate = Number(fields[0]);
+      if (fields[0] === '' || !Number.isFinite(rate)) return null;
+      layers.push({ type: 'dropout', rate });
+    } else {
+      return null;
+    }
+  }
+  return layers;
+}

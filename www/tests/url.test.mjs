@@ -1,0 +1,67 @@
+// The URL fragment round-trips every preset and reports bad parameters. The presets come from
+// the built wasm module (www/pkg), loaded in Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { initSync, presets } from '../pkg/dfdx_playground.js';
+import { fragmentToSpec, specToFragment } from '../src/url.js';
+
+initSync({ module: readFileSync(new URL('../pkg/dfdx_playground_bg.wasm', import.meta.url)) });
+const all = presets();
+const keras = all.find((p) => p.id === 'keras-iris').spec;
+
+test('every preset round-trips', () => {
+  assert.ok(all.length >= 4, `${all.length} presets`);
+  for (const { id, spec } of all) {
+    for (const backend of ['auto', 'gpu', 'cpu']) {
+      const fragment = specToFragment(spec, backend);
+      // Read over a different base, so every field must come from the fragment.
+      const base = id === 'spiral' ? keras : all.find((p) => p.id === 'spiral').spec;
+      const parsed = fragmentToSpec(`#${fragment}`, base);
+      assert.deepEqual(parsed.problems, [], `${id}: ${fragment}`);
+      assert.deepEqual(parsed.spec, spec, `${id}: ${fragment}`);
+      assert.equal(parsed.backend, backend, id);
+    }
+  }
+});
+
+test('unknown parameter keeps defaults', () => {
+  const parsed = fragmentToSpec('#colour=blue&seed=7', keras);
+  assert.deepEqual(parsed.problems, [{ name: 'colour', value: 'blue' }]);
+  assert.equal(parsed.spec.seed, 7);
+  assert.deepEqual(parsed.spec.layers, keras.layers);
+});
+
+test('malformed values are reported', () => {
+  const cases = [
+    ['lr=fast', 'lr'],
+    ['epochs=', 'epochs'],
+    ['data=mnist', 'data'],
+    ['layers=dense:64', 'layers'],
+    ['layers=dense:x:relu', 'layers'],
+    ['layers=conv:3', 'layers'],
+    ['loss=hinge', 'loss'],
+    ['std=yes', 'std'],
+    ['backend=tpu', 'backend'],
+    ['optimizer=adam&rho=0.9', 'rho'],
+  ];
+  for (const [fragment, name] of cases) {
+    const parsed = fragmentToSpec(fragment, keras);
+    assert.equal(parsed.problems.length, 1, fragment);
+    assert.equal(parsed.problems[0].name, name, fragment);
+    assert.deepEqual(parsed.spec, keras, `${fragment} changed the spec`);
+  }
+});
+
+test('optimizer change takes its defaults', () => {
+  const parsed = fragmentToSpec('optimizer=rmsprop&lr=0.01', keras);
+  assert.deepEqual(parsed.spec.optimizer, {
+    type: 'rmsprop', learning_rate: 0.01, rho: 0.9, epsilon: 1e-7, momentum: 0,
+  });
+});
+
+test('empty layers means no hidden layers', () => {
+  const parsed = fragmentToSpec('layers=', keras);
+  assert.deepEqual(parsed.problems, []);
+  assert.deepEqual(parsed.spec.layers, []);
+});
