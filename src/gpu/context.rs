@@ -182,7 +182,7 @@ impl Gpu {
         let callback_slot = slot.clone();
         staging.map_async(wgpu::MapMode::Read, .., move |result| {
             let mut slot = callback_slot.lock().expect("map slot lock");
-            slot.result = Some(result.map_err(|error| gpu_error(error)));
+            slot.result = Some(result.map_err(gpu_error));
             if let Some(waker) = slot.waker.take() {
                 waker.wake();
             }

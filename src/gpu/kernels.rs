@@ -4,22 +4,22 @@
 //! registers). `twins.rs` has a CPU version of every entry point, and each WGSL file documents
 //! its bindings, workgroup size and dispatch.
 
-/// Matrix product; entry point `main`, uniform [`MatmulParams`].
+/// Matrix product: entry point `main`, uniform [`MatmulParams`].
 pub const MATMUL: &str = include_str!("kernels/matmul.wgsl");
-/// Bias addition and bias gradient; entry points `add_bias` and `bias_grad`, uniform
+/// Bias addition and bias gradient: entry points `add_bias` and `bias_grad`, uniform
 /// [`ShapeParams`].
 pub const BIAS: &str = include_str!("kernels/bias.wgsl");
-/// Activation functions; entry points `forward` and `backward`, uniform [`ActivationParams`].
+/// Activation functions: entry points `forward` and `backward`, uniform [`ActivationParams`].
 pub const ACTIVATION: &str = include_str!("kernels/activation.wgsl");
-/// Inverted dropout; entry points `forward` and `backward`, uniform [`DropoutParams`].
+/// Inverted dropout: entry points `forward` and `backward`, uniform [`DropoutParams`].
 pub const DROPOUT: &str = include_str!("kernels/dropout.wgsl");
-/// Loss, its gradient and per-row statistics; entry point `main`, uniform [`LossParams`].
+/// Loss, its gradient and per-row statistics: entry point `main`, uniform [`LossParams`].
 pub const LOSS: &str = include_str!("kernels/loss.wgsl");
-/// Sum of per-row statistics into epoch totals; entry point `main`, uniform [`ReduceParams`].
+/// Sum of per-row statistics into epoch totals: entry point `main`, uniform [`ReduceParams`].
 pub const REDUCE: &str = include_str!("kernels/reduce.wgsl");
-/// Optimizer updates; entry points `sgd`, `adam` and `rmsprop`, uniform [`OptimizerParams`].
+/// Optimizer updates: entry points `sgd`, `adam` and `rmsprop`, uniform [`OptimizerParams`].
 pub const OPTIMIZER: &str = include_str!("kernels/optimizer.wgsl");
-/// Batch gathering from the shuffled training set; entry point `main`, uniform
+/// Batch gathering from the shuffled training set: entry point `main`, uniform
 /// [`GatherParams`].
 pub const GATHER: &str = include_str!("kernels/gather.wgsl");
 
@@ -77,8 +77,8 @@ pub struct ActivationParams {
     pub _pad: u32,
 }
 
-/// Uniform of `dropout.wgsl`: the draws hash (`seed`, `step`, element index), and `rate` is the
-/// probability of zeroing an element.
+/// Uniform of `dropout.wgsl`. Each element's draw is a hash of `seed`, `step` and the element's
+/// index, and `rate` is the probability of zeroing an element.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct DropoutParams {
@@ -109,9 +109,9 @@ pub struct ReduceParams {
     pub _pad2: u32,
 }
 
-/// Uniform of `optimizer.wgsl`. Each rule reads only its own fields: SGD `lr` and `momentum`;
-/// Adam `lr`, `beta1`, `beta2`, `eps` and the bias corrections 1 / (1 - beta^t); RMSprop `lr`,
-/// `rho`, `eps` and `momentum`.
+/// Uniform of `optimizer.wgsl`. Each rule reads only its own fields. SGD reads `lr` and
+/// `momentum`. Adam reads `lr`, `beta1`, `beta2`, `eps` and the bias corrections
+/// 1 / (1 - beta^t). RMSprop reads `lr`, `rho`, `eps` and `momentum`.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct OptimizerParams {
@@ -142,12 +142,12 @@ pub struct GatherParams {
 
 // Checks the 16-byte padding at compile time.
 const _: () = {
-    assert!(std::mem::size_of::<MatmulParams>() % 16 == 0);
-    assert!(std::mem::size_of::<ShapeParams>() % 16 == 0);
-    assert!(std::mem::size_of::<ActivationParams>() % 16 == 0);
-    assert!(std::mem::size_of::<DropoutParams>() % 16 == 0);
-    assert!(std::mem::size_of::<LossParams>() % 16 == 0);
-    assert!(std::mem::size_of::<ReduceParams>() % 16 == 0);
-    assert!(std::mem::size_of::<OptimizerParams>() % 16 == 0);
-    assert!(std::mem::size_of::<GatherParams>() % 16 == 0);
+    assert!(std::mem::size_of::<MatmulParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<ShapeParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<ActivationParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<DropoutParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<LossParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<ReduceParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<OptimizerParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<GatherParams>().is_multiple_of(16));
 };

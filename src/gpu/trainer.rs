@@ -104,6 +104,8 @@ struct Parameter {
     update: Dispatch,
 }
 
+// Few layers exist per network, so the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum GpuLayer {
     Dense {
         inputs: usize,

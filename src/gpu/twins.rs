@@ -32,20 +32,23 @@ macro_rules! scalar_formulas {
             }
         }
 
-        /// Computes tanh with its input clamped to [-10, 10], as the kernel does because some
-        /// drivers return NaN for tanh of large inputs. In f32, tanh rounds to ±1 beyond the
-        /// clamp anyway.
+        /// Computes tanh with its input clamped to [-10, 10], as the kernel does so that a driver
+        /// that computes tanh from exp(2x) cannot overflow into NaN. In f32, tanh rounds to ±1
+        /// beyond the clamp anyway.
         pub fn stable_tanh(x: $float) -> $float {
             x.clamp(-10.0, 10.0).tanh()
         }
 
         /// Approximates erfc(u) for u >= 0 by Abramowitz and Stegun, Handbook of Mathematical
         /// Functions, formula 7.1.26, whose erf has an absolute error of at most 1.5e-7.
+        // The coefficients are written as published and serve the f64 version too.
+        #[allow(clippy::excessive_precision)]
         fn erfc_nonnegative(u: $float) -> $float {
             let t = 1.0 / (1.0 + 0.3275911 * u);
             let poly = t
                 * (0.254829592
-                    + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+                    + t * (-0.284496736
+                        + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
             poly * (-u * u).exp()
         }
 
@@ -60,7 +63,7 @@ macro_rules! scalar_formulas {
             }
         }
 
-        /// Applies activation `kind` (see [`activation_kind`]; any other value acts as linear).
+        /// Applies activation `kind`, one of [`activation_kind`]. Any other value acts as linear.
         pub fn activate(kind: u32, slope: $float, x: $float) -> $float {
             match kind {
                 activation_kind::RELU => {
@@ -95,16 +98,20 @@ macro_rules! scalar_formulas {
                         0.0
                     }
                 }
+                // sigmoid' = e / (1 + e)² with e = exp(-|x|), and tanh' = 4e / (1 + e)² with
+                // e = exp(-2|x|), which avoid the cancellation where sigmoid or tanh is near 1.
                 activation_kind::SIGMOID => {
-                    let s = sigmoid(x);
-                    s * (1.0 - s)
+                    let e = (-x.abs()).exp();
+                    let denominator = 1.0 + e;
+                    e / (denominator * denominator)
                 }
                 activation_kind::TANH => {
-                    let t = stable_tanh(x);
-                    1.0 - t * t
+                    let e = (-2.0 * x.abs()).exp();
+                    let denominator = 1.0 + e;
+                    4.0 * e / (denominator * denominator)
                 }
                 activation_kind::LEAKY_RELU => {
-                    if x > 0.0 {
+                    if x >= 0.0 {
                         1.0
                     } else {
                         slope
@@ -130,34 +137,34 @@ macro_rules! scalar_formulas {
         }
 
         /// Computes the loss of one row of `logits` (at least one value) against `label`, scaled
-        /// so that the batch loss is the mean over rows. `kind` is one of [`loss_kind`]; any
-        /// other value acts as cross-entropy.
+        /// so that the batch loss is the mean over rows. `kind` is one of [`loss_kind`], and
+        /// any other value acts as cross-entropy.
         pub fn row_loss(kind: u32, logits: &[$float], label: u32) -> $float {
             let cols = logits.len() as $float;
             match kind {
                 loss_kind::BINARY_CROSS_ENTROPY => {
                     let y = label as $float;
-                    let mut sum = 0.0;
+                    let mut sum: $float = 0.0;
                     for &x in logits {
-                        sum = sum + (x.max(0.0) - x * y + (1.0 + (-x.abs()).exp()).ln());
+                        sum += x.max(0.0) - x * y + (1.0 + (-x.abs()).exp()).ln();
                     }
                     sum / cols
                 }
                 loss_kind::MEAN_SQUARED_ERROR => {
-                    let mut sum = 0.0;
+                    let mut sum: $float = 0.0;
                     for (col, &x) in logits.iter().enumerate() {
                         let difference = x - if col as u32 == label { 1.0 } else { 0.0 };
-                        sum = sum + difference * difference;
+                        sum += difference * difference;
                     }
                     sum / cols
                 }
                 _ => {
-                    // log(Σ exp(x - max)) - (x[label] - max): no exp overflows, and large
-                    // logits do not cancel. An invalid label has an all-zero target.
+                    // The loss is log(Σ exp(x - max)) - (x[label] - max), so no exp overflows
+                    // and large logits do not cancel. An invalid label has an all-zero target.
                     let max_value = logits[argmax(logits)];
-                    let mut sum = 0.0;
+                    let mut sum: $float = 0.0;
                     for &x in logits {
-                        sum = sum + (x - max_value).exp();
+                        sum += (x - max_value).exp();
                     }
                     let valid = (label as usize) < logits.len();
                     let target_sum = if valid { 1.0 } else { 0.0 };
@@ -190,8 +197,16 @@ pub fn matmul(params: &MatmulParams, a: &[f32], b: &[f32], c: &mut [f32]) {
         for col in 0..n {
             let mut sum = 0.0f32;
             for p in 0..k {
-                let a_value = if a_transposed { a[p * m + row] } else { a[row * k + p] };
-                let b_value = if b_transposed { b[col * k + p] } else { b[p * n + col] };
+                let a_value = if a_transposed {
+                    a[p * m + row]
+                } else {
+                    a[row * k + p]
+                };
+                let b_value = if b_transposed {
+                    b[col * k + p]
+                } else {
+                    b[p * n + col]
+                };
                 sum += a_value * b_value;
             }
             c[row * n + col] = sum;
@@ -381,7 +396,7 @@ pub fn adam(
 
 /// Twin of `optimizer.wgsl`'s `rmsprop`, as dfdx 0.13's RMSprop computes it when not centred:
 /// s += (1 - rho)·(g² - s) (state1), g' = g / sqrt(s + eps) with eps inside the square root.
-/// With momentum > 0, b = momentum·b + g' (state2) and p -= b·lr; otherwise p -= g'·lr and
+/// With momentum > 0, b = momentum·b + g' (state2) and p -= b·lr. Otherwise p -= g'·lr and
 /// state2 is left alone.
 pub fn rmsprop(
     params: &OptimizerParams,

@@ -39,8 +39,8 @@ fn sigmoid(x: f32) -> f32 {
     return e / (1.0 + e);
 }
 
-// tanh with its input clamped to [-10, 10]. Some drivers compute tanh from exp(2x) and return NaN
-// once that overflows. In f32, tanh(x) rounds to ±1 for |x| > 9.02, so the clamp changes no
+// tanh with its input clamped to [-10, 10], so that a driver that computes tanh from exp(2x)
+// cannot overflow into NaN. In f32, tanh(x) rounds to ±1 for |x| > 9.02, so the clamp changes no
 // result.
 fn stable_tanh(x: f32) -> f32 {
     return tanh(clamp(x, -10.0, 10.0));
@@ -87,24 +87,29 @@ fn activate(x: f32) -> f32 {
     }
 }
 
-// f'(x), which is 1 only for x > 0 in relu and leaky relu, so relu'(0) = 0 as in dfdx 0.13.
-// NOTE: leaky relu'(0) = slope here, but dfdx 0.13's prelu computes choose(x < 0, slope·x, x),
-// whose derivative at exactly 0 is 1.
+// f'(x). At exactly 0 both follow dfdx 0.13: relu'(0) = 0, and leaky relu'(0) = 1 because
+// dfdx's prelu computes choose(x < 0, slope·x, x).
 fn activation_derivative(x: f32) -> f32 {
     switch params.kind {
         case 1u: {
             return select(0.0, 1.0, x > 0.0);
         }
         case 2u: {
-            let s = sigmoid(x);
-            return s * (1.0 - s);
+            // sigmoid(x)·(1 - sigmoid(x)) = e / (1 + e)² with e = exp(-|x|), which avoids the
+            // cancellation in 1 - sigmoid(x) for large x.
+            let e = exp(-abs(x));
+            let denominator = 1.0 + e;
+            return e / (denominator * denominator);
         }
         case 3u: {
-            let t = stable_tanh(x);
-            return 1.0 - t * t;
+            // 1 - tanh²(x) = 4e / (1 + e)² with e = exp(-2|x|), which avoids the cancellation
+            // in 1 - tanh² where tanh is near ±1.
+            let e = exp(-2.0 * abs(x));
+            let denominator = 1.0 + e;
+            return 4.0 * e / (denominator * denominator);
         }
         case 4u: {
-            return select(params.slope, 1.0, x > 0.0);
+            return select(params.slope, 1.0, x >= 0.0);
         }
         case 5u: {
             // d/dx x·Φ(x) = Φ(x) + x·φ(x), where φ is the standard normal density.

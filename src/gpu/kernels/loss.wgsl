@@ -4,14 +4,14 @@
 // columns (spec::MAX_UNITS), and batches have at most 4096 rows.
 //
 // Kinds: 0 softmax cross-entropy, 1 binary cross-entropy with logits, 2 mean squared error
-// against the one-hot label. Any other kind acts as 0.
+// against the one-hot label. Any other kind acts as kind 0.
 //
 // row_stats[2r] is the loss of row r, scaled so that the batch loss is the mean over rows, and
 // row_stats[2r + 1] is 1.0 when the row's prediction equals its label and 0.0 otherwise. grad is
 // d(batch loss) / d(logits), the batch loss being that mean over rows.
 //
-// Labels must be below cols (binary cross-entropy: 0 or 1); the host validates them. A larger
-// label gets a one-hot target of all zeros.
+// Labels must be below cols, or 0 or 1 for binary cross-entropy, and the host validates them.
+// A larger label gets a one-hot target of all zeros.
 
 struct LossParams {
     rows: u32,

@@ -2,8 +2,8 @@
 // the row losses, totals[1] += the number of correct rows.
 //
 // Workgroup size 1, dispatched as [1, 1, 1]: one thread adds the rows from row 0 upward, so the
-// totals are the same on every device and every run, and a batch has at most 4096 rows
-// (spec::MAX_BATCH_SIZE), which one thread sums quickly.
+// same row statistics give the same totals on every device and every run. A batch has at most
+// 4096 rows (spec::MAX_BATCH_SIZE), which one thread sums quickly.
 
 struct ReduceParams {
     rows: u32,
