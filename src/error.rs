@@ -52,6 +52,8 @@ pub enum PlaygroundError {
     Engine { message: String },
     /// WebGPU is unavailable or one of its calls failed.
     Gpu { message: String },
+    /// A model file to import is malformed or does not match its own spec.
+    ModelFile { message: String },
 }
 
 impl fmt::Display for PlaygroundError {
@@ -125,6 +127,10 @@ impl fmt::Display for PlaygroundError {
             Self::Data { message } => write!(f, "The data could not be loaded: {message}."),
             Self::Engine { message } => write!(f, "The tensor engine failed: {message}."),
             Self::Gpu { message } => write!(f, "WebGPU failed: {message}."),
+            Self::ModelFile { message } => write!(
+                f,
+                "The model file cannot be imported: {message}. Export it again from the playground."
+            ),
         }
     }
 }

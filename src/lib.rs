@@ -5,6 +5,7 @@
 pub mod data;
 pub mod error;
 pub mod gpu;
+pub mod model_file;
 pub mod network;
 pub mod optimizer;
 pub mod presets;

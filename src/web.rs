@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use crate::spec::NetworkSpec;
 use crate::train::{summarize, Trainer};
-use crate::{data::Dataset, presets};
+use crate::{data::Dataset, model_file, presets};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -88,13 +88,16 @@ impl Session {
         values: JsValue,
         epochs_done: u32,
     ) -> Result<Session, PlaygroundError> {
-        let values: Vec<Vec<f32>> =
-            serde_wasm_bindgen::from_value(values).map_err(|error| PlaygroundError::InvalidSpec {
-                message: format!("the weights to resume from are invalid: {error}"),
-            })?;
+        let values = parse_values(values)?.unwrap_or_default();
         Ok(Self {
             trainer: Trainer::resume(&parse_spec(spec)?, &values, epochs_done as usize)?,
         })
+    }
+
+    /// Returns the current weights and biases, layer by layer, as arrays of numbers.
+    #[wasm_bindgen(js_name = parameterValues)]
+    pub fn parameter_values(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(&self.trainer.network().parameter_values()).map_err(engine_error)
     }
 
     /// Returns the spec as the session read it, with defaults filled in.
@@ -149,18 +152,48 @@ pub struct GpuSession {
 
 /// Requests a WebGPU device and builds the spec's network on it. Without `allowFallback`, a
 /// software adapter (SwiftShader) is rejected with an error that says so.
+/// `values`, when not undefined, replaces the initial weights, as after importing a model file.
 #[wasm_bindgen(js_name = createGpuSession)]
 pub async fn create_gpu_session(
     spec: JsValue,
     allow_fallback: bool,
+    values: JsValue,
 ) -> Result<GpuSession, PlaygroundError> {
     let spec = parse_spec(spec)?;
+    let values = parse_values(values)?;
     // Validate before requesting a device, so a bad spec reports itself and not a GPU error.
     spec.validate()?;
     let gpu = Gpu::new(allow_fallback).await?;
+    let trainer = GpuTrainer::with_parameters(&spec, gpu, values.as_deref())?;
     Ok(GpuSession {
-        trainer: Rc::new(RefCell::new(GpuTrainer::new(&spec, gpu)?)),
+        trainer: Rc::new(RefCell::new(trainer)),
     })
+}
+
+fn parse_values(values: JsValue) -> Result<Option<Vec<Vec<f32>>>, PlaygroundError> {
+    if values.is_undefined() || values.is_null() {
+        return Ok(None);
+    }
+    serde_wasm_bindgen::from_value(values)
+        .map(Some)
+        .map_err(|error| PlaygroundError::InvalidSpec {
+            message: format!("the weights are invalid: {error}"),
+        })
+}
+
+/// Writes a model file (safetensors layout) from a spec and its weights.
+#[wasm_bindgen(js_name = encodeModel)]
+pub fn encode_model(spec: JsValue, values: JsValue) -> Result<Vec<u8>, PlaygroundError> {
+    let spec = parse_spec(spec)?;
+    let values = parse_values(values)?.unwrap_or_default();
+    model_file::encode(&spec, &values)
+}
+
+/// Reads a model file into `{ spec, values }`, or throws with what is wrong with it.
+#[wasm_bindgen(js_name = decodeModel)]
+pub fn decode_model(file: &[u8]) -> Result<JsValue, PlaygroundError> {
+    let (spec, values) = model_file::decode(file)?;
+    to_js(&serde_json::json!({ "spec": spec, "values": values })).map_err(engine_error)
 }
 
 #[wasm_bindgen]

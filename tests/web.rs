@@ -132,7 +132,7 @@ const GPU_TOLERANCE: f64 = 1e-4;
 
 async fn gpu_losses(spec: &Value) -> Vec<f64> {
     // Chromium's only adapter here is SwiftShader, a software fallback, so it is allowed.
-    let session = create_gpu_session(to_js(spec), true)
+    let session = create_gpu_session(to_js(spec), true, JsValue::UNDEFINED)
         .await
         .expect("WebGPU session (Chromium needs --enable-unsafe-webgpu)");
     let mut losses = Vec::new();

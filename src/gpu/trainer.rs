@@ -161,9 +161,24 @@ impl GpuTrainer {
     /// Validates the spec, builds the same initial weights as the CPU path and uploads them
     /// with the data.
     pub fn new(spec: &NetworkSpec, gpu: Gpu) -> Result<Self> {
+        Self::with_parameters(spec, gpu, None)
+    }
+
+    /// Builds the trainer like [`GpuTrainer::new`], but starts from `values` (layer by layer,
+    /// weight then bias, as a model file holds them) when given.
+    pub fn with_parameters(
+        spec: &NetworkSpec,
+        gpu: Gpu,
+        values: Option<&[Vec<f32>]>,
+    ) -> Result<Self> {
         let valid = spec.validate()?;
         let data = Dataset::load(&valid)?;
-        let initial = Network::build(&valid, &Cpu::default())?.parameter_values();
+        let mut network = Network::build(&valid, &Cpu::default())?;
+        if let Some(values) = values {
+            // Checks every tensor's size against the spec before anything is uploaded.
+            network.set_parameter_values(values)?;
+        }
+        let initial = network.parameter_values();
         let kernels = Kernels::new(&gpu, &valid.spec.optimizer);
 
         let rows = valid.batch_size;

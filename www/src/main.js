@@ -70,11 +70,12 @@ const handlers = {
     showError(t('engineFailed', { message: error.message }));
   },
   loaded({ requestId, spec, summary, backend }) {
-    state.pending.get(requestId)?.resolve();
+    const pending = state.pending.get(requestId);
     state.pending.delete(requestId);
     state.backend = backend;
     state.backendNotice = '';
     commit(spec, summary);
+    pending?.resolve();
     if (state.playAfterReset) {
       state.playAfterReset = false;
       worker.postMessage({ type: 'play' });
@@ -110,6 +111,15 @@ const handlers = {
     state.latest = epochs[epochs.length - 1];
     state.epoch = state.latest.metrics.epoch;
     scheduleDraw();
+  },
+  exported({ bytes }) {
+    // A blob: URL is local to the page, so the download makes no network request.
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = 'model.safetensors';
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 0);
   },
   done({ epochs }) {
     state.finished = true;
@@ -555,6 +565,33 @@ $('play').addEventListener('click', () => {
   }
 });
 $('pause').addEventListener('click', () => worker.postMessage({ type: 'pause' }));
+$('export-model').addEventListener('click', () => worker.postMessage({ type: 'export' }));
+
+/** Model files larger than this are rejected unread; the engine applies the same limit. */
+const MAX_MODEL_FILE_BYTES = 64 * 2 ** 20;
+
+$('import-model').addEventListener('change', async () => {
+  const input = $('import-model');
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file) return;
+  if (file.size > MAX_MODEL_FILE_BYTES) {
+    showError(t('fileTooLarge', {
+      name: file.name,
+      size: file.size.toLocaleString(state.lang),
+      max: MAX_MODEL_FILE_BYTES.toLocaleString(state.lang),
+    }));
+    return;
+  }
+  const bytes = await file.arrayBuffer();
+  const requestId = state.nextRequest++;
+  state.proposedPreset = 'custom';
+  state.pending.set(requestId, {
+    resolve: () => { $('status').textContent = t('imported', { name: file.name }); },
+    reject: () => {},
+  });
+  worker.postMessage({ type: 'import', requestId, bytes }, [bytes]);
+});
 $('step').addEventListener('click', () => worker.postMessage({ type: 'step' }));
 $('reset').addEventListener('click', () => {
   worker.postMessage({ type: 'reset', requestId: state.nextRequest++ });

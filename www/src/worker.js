@@ -2,7 +2,9 @@
 // messages. Training runs in slices: about SLICE_MS of CPU batches, or one WebGPU epoch. Between
 // slices the Worker yields to its event loop, so `pause`, `load` and `reset` arrive while a run
 // is going.
-import init, { createGpuSession, presets, Session } from '../pkg/dfdx_playground.js';
+import init, {
+  createGpuSession, decodeModel, encodeModel, presets, Session,
+} from '../pkg/dfdx_playground.js';
 import { chooseBackend, probeAdapter } from './backend.js';
 
 /** Maximum CPU training time between two checks of the message queue, in milliseconds. */
@@ -12,6 +14,8 @@ const SLICE_MS = 25;
 let session = null;
 let backend = null;
 let spec = null;
+/** Weights imported from a model file, which Reset returns to; null for seeded weights. */
+let initialValues = null;
 /** The backend setting ("auto", "gpu" or "cpu") the current session was built for. */
 let setting = 'auto';
 let running = false;
@@ -158,33 +162,42 @@ async function switchToCpu(error) {
   post('backend', { backend, notice: { message: error.message, kept } });
 }
 
+/** Builds a CPU session, from imported weights when `values` is not null. */
+function cpuSession(nextSpec, values) {
+  return values ? Session.resume(nextSpec, values, 0) : new Session(nextSpec);
+}
+
 /** Builds a session for `nextSpec` on the backend the setting picks. */
-async function buildSession(nextSpec, nextSetting) {
+async function buildSession(nextSpec, nextSetting, values) {
   const probe = nextSetting === 'cpu' ? null : await probeAdapter();
   const choice = chooseBackend(nextSetting, probe);
   if (choice.kind === 'gpu') {
     try {
-      const gpuSession = await createGpuSession(nextSpec, choice.allowFallback);
+      const gpuSession = await createGpuSession(nextSpec, choice.allowFallback, values ?? undefined);
       return { session: gpuSession, backend: choice };
     } catch (error) {
       // Spec errors are the user's to fix; only WebGPU failures fall back to the CPU.
       if (error?.details?.code !== 'gpu') throw error;
       const cpu = { kind: 'cpu', reason: 'gpu-failed', adapter: choice.adapter, error: error.message };
-      return { session: new Session(nextSpec), backend: cpu };
+      return { session: cpuSession(nextSpec, values), backend: cpu };
     }
   }
-  return { session: new Session(nextSpec), backend: choice };
+  return { session: cpuSession(nextSpec, values), backend: choice };
 }
 
-/** Builds a session for a new spec; on failure the previous session stays as it was. */
-async function load(requestId, nextSpec, nextSetting = setting) {
+/**
+ * Builds a session for a new spec, from `values` when given; on failure the previous session
+ * stays as it was.
+ */
+async function load(requestId, nextSpec, nextSetting = setting, values = null) {
   let built;
   try {
-    built = await buildSession(nextSpec, nextSetting);
+    built = await buildSession(nextSpec, nextSetting, values);
   } catch (error) {
     post('rejected', { requestId, error: errorPayload(error) });
     return;
   }
+  initialValues = values;
   if (running) stop();
   session?.free();
   session = built.session;
@@ -215,6 +228,32 @@ async function step() {
   }
 }
 
+/** Sends the current network as a model file (safetensors layout). */
+async function exportModel() {
+  if (!session) return;
+  try {
+    const values = backend.kind === 'gpu'
+      ? await session.parameterValues()
+      : session.parameterValues();
+    const bytes = encodeModel(spec, values);
+    self.postMessage({ type: 'exported', bytes }, [bytes.buffer]);
+  } catch (error) {
+    post('error', { error: errorPayload(error) });
+  }
+}
+
+/** Loads a model file's spec and weights; a malformed file leaves everything as it was. */
+async function importModel(requestId, bytes) {
+  let model;
+  try {
+    model = decodeModel(new Uint8Array(bytes));
+  } catch (error) {
+    post('rejected', { requestId, error: errorPayload(error) });
+    return;
+  }
+  await load(requestId, model.spec, setting, model.values);
+}
+
 /** Commands run one at a time, in arrival order, because `load` awaits a device request. */
 let queue = Promise.resolve();
 
@@ -241,7 +280,13 @@ async function handle(data) {
       await step();
       break;
     case 'reset':
-      if (spec) await load(data.requestId, spec);
+      if (spec) await load(data.requestId, spec, setting, initialValues);
+      break;
+    case 'export':
+      await exportModel();
+      break;
+    case 'import':
+      await importModel(data.requestId, data.bytes);
       break;
     default:
       post('error', { error: { message: `Unknown command: ${data.type}`, details: null } });

@@ -2,6 +2,7 @@
 // Run by scripts/test.sh after the build; `node --test www/tests/` runs them alone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { launchBrowser, startServer } from './browser.mjs';
 
 let server;
@@ -309,6 +310,70 @@ describe('Chinese UI', () => {
     assert.equal(await page.textContent(byTestId('play')), 'Play');
     await page.selectOption(byTestId('language'), 'zh-CN');
     await page.evaluate(() => localStorage.clear());
+    await page.close();
+  });
+});
+
+describe('model files', () => {
+  test('export then import restores weights', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('preset'), 'iris-test-split');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '100', '#epochs');
+    for (let epoch = 1; epoch <= 5; epoch += 1) {
+      await page.click(byTestId('step'));
+      await waitForEpoch(page, epoch);
+    }
+    const exportFile = async (from) => {
+      const [download] = await Promise.all([
+        from.waitForEvent('download'),
+        from.click(byTestId('export-model')),
+      ]);
+      assert.equal(download.suggestedFilename(), 'model.safetensors');
+      return { path: await download.path(), bytes: await readFile(await download.path()) };
+    };
+    const first = await exportFile(page);
+
+    // A fresh page, changed away from the exported network, then the import.
+    const other = await openPage();
+    await setNumber(other.page, 'layer-0-units', 8);
+    await other.page.waitForFunction((s) => document.querySelector(s).textContent === '40', byTestId('layer-0-params'));
+    await other.page.setInputFiles(byTestId('import-model'), first.path);
+    await other.page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('Imported'), byTestId('status'));
+    assert.equal(await other.page.inputValue(byTestId('layer-0-units')), '64');
+    assert.equal(await other.page.textContent('#data-rows'), '120 training rows, 30 test rows');
+
+    // Exporting the imported network gives the same bytes: the same spec and exactly the
+    // same weights.
+    const second = await exportFile(other.page);
+    assert.ok(second.bytes.equals(first.bytes), 'the re-exported file differs');
+
+    // Training goes on from the imported weights, well below an untrained network's loss.
+    await other.page.click(byTestId('step'));
+    await waitForEpoch(other.page, 1);
+    const importedLoss = await readNumber(other.page, 'train-loss');
+    await page.click(byTestId('reset'));
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '0', byTestId('epoch'));
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 1);
+    const freshLoss = await readNumber(page, 'train-loss');
+    assert.ok(importedLoss < freshLoss, `imported ${importedLoss} vs fresh ${freshLoss}`);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(other.failures, []);
+    await page.close();
+    await other.page.close();
+  });
+
+  test('malformed model file is rejected', async () => {
+    const { page } = await openPage();
+    await page.setInputFiles(byTestId('import-model'), {
+      name: 'broken.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from([1, 2, 3]),
+    });
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.match(await page.textContent(byTestId('error')), /only 3 bytes, too few for a model file/);
+    assert.equal(await page.inputValue(byTestId('preset')), 'keras-iris');
+    assert.equal(await page.inputValue(byTestId('layer-0-units')), '64');
     await page.close();
   });
 });
