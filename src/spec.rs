@@ -182,7 +182,8 @@ pub enum OptimizerSpec {
         epsilon: f64,
     },
     /// RMSprop as dfdx 0.13 implements it: w -= lr * g / sqrt(s + epsilon), with epsilon inside
-    /// the square root. PyTorch and Keras put it outside, w -= lr * g / (sqrt(s) + epsilon).
+    /// the square root, as Keras 3 does too. PyTorch puts it outside,
+    /// w -= lr * g / (sqrt(s) + epsilon).
     Rmsprop {
         learning_rate: f64,
         #[serde(default = "default_rho")]
