@@ -2,6 +2,7 @@
 //! dfdx on runtime-shaped tensors. The core is free of the DOM and is tested natively; `web`
 //! holds every `#[wasm_bindgen]` item.
 
+pub mod codegen;
 pub mod data;
 pub mod error;
 pub mod gpu;

@@ -73,7 +73,7 @@ pub fn encode(spec: &NetworkSpec, values: &[Vec<f32>]) -> Result<Vec<u8>> {
     }
     let mut header = serde_json::to_vec(&Value::Object(header)).expect("a JSON map serializes");
     // The format pads the header with spaces so that the data starts 8-byte aligned.
-    while header.len() % 8 != 0 {
+    while !header.len().is_multiple_of(8) {
         header.push(b' ');
     }
     let mut file = Vec::with_capacity(8 + header.len() + data.len());

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use crate::spec::NetworkSpec;
 use crate::train::{summarize, Trainer};
-use crate::{data::Dataset, model_file, presets};
+use crate::{codegen, data::Dataset, model_file, presets};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -187,6 +187,19 @@ pub fn encode_model(spec: JsValue, values: JsValue) -> Result<Vec<u8>, Playgroun
     let spec = parse_spec(spec)?;
     let values = parse_values(values)?.unwrap_or_default();
     model_file::encode(&spec, &values)
+}
+
+/// Returns Python code that rebuilds the spec's network in `framework` ("keras" or "pytorch").
+#[wasm_bindgen(js_name = generateCode)]
+pub fn generate_code(spec: JsValue, framework: &str) -> Result<String, PlaygroundError> {
+    let spec = parse_spec(spec)?;
+    match framework {
+        "keras" => codegen::keras(&spec),
+        "pytorch" => codegen::pytorch(&spec),
+        other => Err(PlaygroundError::InvalidSpec {
+            message: format!("there is no code generator for {other:?}; use \"keras\" or \"pytorch\""),
+        }),
+    }
 }
 
 /// Reads a model file into `{ spec, values }`, or throws with what is wrong with it.

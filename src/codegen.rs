@@ -1,0 +1,964 @@
+//! Python scripts that rebuild a spec's network in Keras 3 or PyTorch, for users who move on
+//! from the page. Each script loads the data, builds the same layers, loss and optimizer, loads
+//! the weights that the playground exports to `model.safetensors` when that file exists, and
+//! trains with the spec's batch size, epochs and seed.
+//!
+//! The weights file contains `dense_{i}/kernel` (shape [inputs, units], the Keras layout) and
+//! `dense_{i}/bias` (shape [units]) for each Dense layer i, counted from 0 with the output
+//! layer included.
+
+use crate::error::Result;
+use crate::spec::{
+    data_shape, train_rows, Activation, DataSet, LayerPlan, Loss, NetworkSpec, OptimizerSpec,
+    ValidSpec, LEAKY_RELU_SLOPE,
+};
+
+/// Column limit for the generated lines that the generator wraps (comments and calls), the
+/// default of the Black formatter.
+const MAX_LINE: usize = 88;
+
+/// Generates a Keras 3 script that rebuilds and trains the network of `spec`.
+///
+/// Returns the spec's validation error if it is invalid.
+pub fn keras(spec: &NetworkSpec) -> Result<String> {
+    let valid = spec.validate()?;
+    let mut script = Script::default();
+    write_header(&mut script, &valid, Framework::Keras);
+    write_imports(&mut script, &valid, Framework::Keras);
+
+    script.line(&format!("SEED = {}", valid.seed));
+    script.blank();
+    script.comment(
+        "Seed the random generators of Python, NumPy and the Keras backend, which draw the \
+         initial weights, the dropout masks and the shuffle order.",
+    );
+    script.line("keras.utils.set_random_seed(SEED)");
+    script.blank();
+
+    write_data(&mut script, &valid);
+    write_keras_labels(&mut script, &valid);
+
+    write_keras_model(&mut script, &valid);
+    script.block(KERAS_LOAD_WEIGHTS);
+    script.blank();
+
+    write_keras_training(&mut script, &valid);
+    Ok(script.text)
+}
+
+/// Generates a PyTorch script that rebuilds and trains the network of `spec`.
+///
+/// Returns the spec's validation error if it is invalid.
+pub fn pytorch(spec: &NetworkSpec) -> Result<String> {
+    let valid = spec.validate()?;
+    let mut script = Script::default();
+    write_header(&mut script, &valid, Framework::Pytorch);
+    write_imports(&mut script, &valid, Framework::Pytorch);
+
+    script.line(&format!("SEED = {}", valid.seed));
+    script.line(&format!("BATCH_SIZE = {}", valid.batch_size));
+    script.line(&format!("EPOCHS = {}", valid.epochs));
+    script.blank();
+    script.comment("Seed the initial weights and the dropout masks.");
+    script.line("torch.manual_seed(SEED)");
+    script.blank();
+
+    write_data(&mut script, &valid);
+    write_pytorch_tensors(&mut script, &valid);
+
+    write_pytorch_model(&mut script, &valid);
+    script.block(PYTORCH_INIT);
+    script.blank();
+    script.block(PYTORCH_LOAD_WEIGHTS);
+    script.blank();
+
+    write_pytorch_loss(&mut script, &valid);
+    write_pytorch_optimizer(&mut script, &valid.spec.optimizer);
+    write_pytorch_training(&mut script, &valid);
+    Ok(script.text)
+}
+
+/// Formats `value` as a Python float literal that reads back as the same f64.
+///
+/// Rust's `Debug` output is the shortest decimal that round-trips, with `.0` on whole numbers
+/// and an exponent below 1e-4 and from 1e16 up (`1e-7`, `1e16`), and Python parses each of
+/// these forms. `Display` would also round-trip, but it never uses an exponent, so it prints
+/// 1e-7 as `0.0000001` and 1e-300 with 300 zeros. `value` must be finite, which validation
+/// ensures for every float in a spec, because `Debug` prints `NaN` and `inf`, which Python
+/// does not read.
+pub fn python_float(value: f64) -> String {
+    debug_assert!(value.is_finite(), "{value} has no Python float literal");
+    format!("{value:?}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framework {
+    Keras,
+    Pytorch,
+}
+
+/// Python source under construction, one line at a time.
+#[derive(Default)]
+struct Script {
+    text: String,
+}
+
+impl Script {
+    fn line(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    fn blank(&mut self) {
+        self.text.push('\n');
+    }
+
+    /// Appends lines written as a raw string that starts with a line break, which is dropped.
+    fn block(&mut self, block: &str) {
+        self.text
+            .push_str(block.strip_prefix('\n').unwrap_or(block));
+    }
+
+    /// Appends `text` as `#` comment lines, wrapped at spaces to fit in `MAX_LINE` columns.
+    fn comment(&mut self, text: &str) {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        self.wrap("#", "#", &words);
+    }
+
+    /// Appends a header field such as `# Loss:      cross-entropy`, whose continuation
+    /// lines line up with the first line's value. Lines break only between `pieces`.
+    fn field(&mut self, label: &str, pieces: &[&str]) {
+        let first = format!("# {:<10}", format!("{label}:"));
+        let rest = format!("#{}", " ".repeat(first.len() - 1));
+        self.wrap(&first, &rest, pieces);
+    }
+
+    /// Appends `pieces`, separated by spaces, on lines that start with `first` and then
+    /// `rest` and break between pieces to fit in `MAX_LINE` columns. A piece longer than
+    /// that gets a line of its own.
+    fn wrap(&mut self, first: &str, rest: &str, pieces: &[&str]) {
+        let mut line = first.to_string();
+        for (index, piece) in pieces.iter().enumerate() {
+            if index > 0 && line.len() + 1 + piece.len() > MAX_LINE {
+                self.line(&line);
+                line = rest.to_string();
+            }
+            line.push(' ');
+            line.push_str(piece);
+        }
+        self.line(&line);
+    }
+
+    /// Appends the call `{prefix}({arguments})`, on one line when it fits in `MAX_LINE`
+    /// columns and with one argument per line otherwise.
+    fn call(&mut self, prefix: &str, arguments: &[String]) {
+        let single = format!("{prefix}({})", arguments.join(", "));
+        if single.len() <= MAX_LINE {
+            self.line(&single);
+            return;
+        }
+        self.line(&format!("{prefix}("));
+        for argument in arguments {
+            self.line(&format!("    {argument},"));
+        }
+        self.line(")");
+    }
+}
+
+fn has_test_split(valid: &ValidSpec) -> bool {
+    valid.spec.data.train_percent < 100.0
+}
+
+/// Rows of the whole data set and of its test split.
+fn row_counts(valid: &ValidSpec) -> (usize, usize) {
+    let rows = data_shape(valid.spec.data.set, valid.samples).rows;
+    let test_rows = rows - train_rows(rows, valid.spec.data.train_percent);
+    (rows, test_rows)
+}
+
+fn write_header(script: &mut Script, valid: &ValidSpec, framework: Framework) {
+    let (title, name, packages) = match framework {
+        Framework::Keras => ("Keras 3", "Keras", "keras tensorflow"),
+        Framework::Pytorch => ("PyTorch", "PyTorch", "torch numpy"),
+    };
+    let spec = &valid.spec;
+    script.comment(&format!(
+        "{title} version of a network built in dfdx-playground, a deep-learning playground \
+         that runs in the browser."
+    ));
+    script.line("#");
+
+    let layers = describe_layers(valid);
+    let layer_pieces: Vec<&str> = layers.iter().map(String::as_str).collect();
+    script.field("Layers", &layer_pieces);
+    let fields = [
+        ("Data", describe_data(valid)),
+        ("Loss", describe_loss(spec.loss).to_string()),
+        ("Optimizer", describe_optimizer(&spec.optimizer)),
+        (
+            "Training",
+            format!(
+                "batch size {}, {} epochs, seed {}",
+                valid.batch_size, valid.epochs, valid.seed
+            ),
+        ),
+    ];
+    for (label, value) in &fields {
+        let words: Vec<&str> = value.split_whitespace().collect();
+        script.field(label, &words);
+    }
+    script.line("#");
+
+    let split = if has_test_split(valid) {
+        "scikit-learn holds out other test rows, "
+    } else {
+        ""
+    };
+    script.comment(&format!(
+        "Results differ slightly from the playground's, because {split}{name} shuffles the \
+         rows in another order and, unless model.safetensors is loaded, the initial weights \
+         are other random draws."
+    ));
+    script.line("#");
+
+    let mut requirements = vec![packages, "safetensors"];
+    if uses_scikit_learn(valid) {
+        requirements.push("scikit-learn");
+    }
+    script.line(&format!(
+        "# Requirements: pip install {}",
+        requirements.join(" ")
+    ));
+    script.blank();
+}
+
+/// Describes each layer, with a comma after every layer but the last.
+fn describe_layers(valid: &ValidSpec) -> Vec<String> {
+    let output_activation = match valid.spec.loss {
+        Loss::CrossEntropy => "softmax",
+        Loss::BinaryCrossEntropy => "sigmoid",
+        Loss::MeanSquaredError => "linear",
+    };
+    let last = valid.layers.len() - 1;
+    valid
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, plan)| match *plan {
+            LayerPlan::Dense { units, .. } if index == last => {
+                format!("Dense {units} {output_activation} (output)")
+            }
+            LayerPlan::Dense {
+                units, activation, ..
+            } => format!("Dense {units} {},", activation_name(activation)),
+            LayerPlan::Dropout { rate, .. } => format!("Dropout {},", python_float(rate)),
+        })
+        .collect()
+}
+
+fn activation_name(activation: Activation) -> &'static str {
+    match activation {
+        Activation::Relu => "relu",
+        Activation::Sigmoid => "sigmoid",
+        Activation::Tanh => "tanh",
+        Activation::LeakyRelu => "leaky_relu",
+        Activation::Gelu => "gelu",
+        Activation::Linear => "linear",
+    }
+}
+
+fn describe_data(valid: &ValidSpec) -> String {
+    let data = &valid.spec.data;
+    let (rows, test_rows) = row_counts(valid);
+    let source = match data.set {
+        DataSet::Iris => format!("Iris, {rows} rows"),
+        DataSet::Teacher => format!("teacher, {rows} rows generated from seed {}", valid.seed),
+        set => format!(
+            "{}, {rows} rows generated from seed {} with {}% label noise",
+            set.name(),
+            valid.seed,
+            data.noise
+        ),
+    };
+    let split = if has_test_split(valid) {
+        format!(
+            "{} for training and {test_rows} for testing",
+            rows - test_rows
+        )
+    } else {
+        "all for training".to_string()
+    };
+    let scaling = if data.standardize {
+        "standardized"
+    } else {
+        "not standardized"
+    };
+    format!("{source}, {split}, {scaling}")
+}
+
+fn describe_loss(loss: Loss) -> &'static str {
+    match loss {
+        Loss::CrossEntropy => "cross-entropy with softmax",
+        Loss::BinaryCrossEntropy => "binary cross-entropy with one sigmoid output",
+        Loss::MeanSquaredError => "mean squared error against one-hot labels",
+    }
+}
+
+fn describe_optimizer(optimizer: &OptimizerSpec) -> String {
+    match *optimizer {
+        OptimizerSpec::Sgd {
+            learning_rate,
+            momentum,
+        } => format!(
+            "SGD, learning rate {}, momentum {}",
+            python_float(learning_rate),
+            python_float(momentum)
+        ),
+        OptimizerSpec::Adam {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+        } => format!(
+            "Adam, learning rate {}, beta1 {}, beta2 {}, epsilon {}",
+            python_float(learning_rate),
+            python_float(beta1),
+            python_float(beta2),
+            python_float(epsilon)
+        ),
+        OptimizerSpec::Rmsprop {
+            learning_rate,
+            rho,
+            epsilon,
+            momentum,
+        } => format!(
+            "RMSprop, learning rate {}, rho {}, epsilon {}, momentum {}",
+            python_float(learning_rate),
+            python_float(rho),
+            python_float(epsilon),
+            python_float(momentum)
+        ),
+    }
+}
+
+fn uses_scikit_learn(valid: &ValidSpec) -> bool {
+    valid.spec.data.set == DataSet::Iris || has_test_split(valid) || valid.spec.data.standardize
+}
+
+fn write_imports(script: &mut Script, valid: &ValidSpec, framework: Framework) {
+    let data = &valid.spec.data;
+    script.line("import os");
+    script.blank();
+    if framework == Framework::Keras {
+        script.line("import keras");
+    }
+    if data.set.is_generated() {
+        script.line("import numpy as np");
+    }
+    if framework == Framework::Pytorch {
+        script.line("import torch");
+    }
+    script.line("from safetensors.numpy import load_file");
+    if data.set == DataSet::Iris {
+        script.line("from sklearn.datasets import load_iris");
+    }
+    if has_test_split(valid) {
+        script.line("from sklearn.model_selection import train_test_split");
+    }
+    if data.standardize {
+        script.line("from sklearn.preprocessing import StandardScaler");
+    }
+    if framework == Framework::Pytorch {
+        script.line("from torch import nn");
+    }
+    script.blank();
+}
+
+/// Writes the lines that set `x_train` and `y_train` (features and class indices), and
+/// `x_test` and `y_test` when the spec holds out test rows.
+fn write_data(script: &mut Script, valid: &ValidSpec) {
+    let data = &valid.spec.data;
+    let (rows, test_rows) = row_counts(valid);
+    match data.set {
+        DataSet::Iris => {
+            script.comment(&format!(
+                "Iris: {rows} rows of 4 measurements in cm, each with a class index 0, 1 or 2."
+            ));
+            script.line("x, y = load_iris(return_X_y=True)");
+        }
+        set => write_data_placeholder(script, valid, set, rows),
+    }
+    script.blank();
+
+    if has_test_split(valid) {
+        script.comment(&format!(
+            "Hold out {test_rows} of the {rows} rows for testing, as the playground's \
+             training share of {}% does. Like the playground's split, this one is not \
+             stratified, but it picks other rows.",
+            data.train_percent
+        ));
+        script.block(
+            r#"
+x_train, x_test, y_train, y_test = train_test_split(
+    x, y, test_size=TEST_ROWS, random_state=SEED, stratify=None
+)
+"#
+            .replace("TEST_ROWS", &test_rows.to_string())
+            .as_str(),
+        );
+    } else {
+        script.comment("The playground trains on every row and holds out no test rows.");
+        script.line("x_train, y_train = x, y");
+    }
+    script.blank();
+
+    if data.standardize {
+        script.comment(
+            "Standardize each feature with the mean and standard deviation of the training \
+             rows, as the playground does.",
+        );
+        script.line("scaler = StandardScaler().fit(x_train)");
+        script.line("x_train = scaler.transform(x_train)");
+        if has_test_split(valid) {
+            script.line("x_test = scaler.transform(x_test)");
+        }
+        script.blank();
+    }
+}
+
+/// Writes the placeholder that loads a data set that the playground generates itself.
+fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, rows: usize) {
+    let description = match set {
+        DataSet::Teacher => format!(
+            "the teacher set, whose rows of {} standard-normal features are each labelled \
+             with one of {} classes by a fixed random linear teacher",
+            valid.features, valid.classes
+        ),
+        _ => format!(
+            "TensorFlow Playground's {} set with {}% label noise",
+            set.name(),
+            valid.spec.data.noise
+        ),
+    };
+    let class_range = match valid.classes {
+        2 => "0 or 1".to_string(),
+        classes => format!("0 to {}", classes - 1),
+    };
+    script.comment(&format!(
+        "PLACEHOLDER: the playground generates these rows itself from the seed \
+         ({description}), so this script cannot rebuild them. Save arrays of the following \
+         shapes as x.npy and y.npy with np.save, or replace these two lines with your own \
+         loading code."
+    ));
+    script.line(&format!(
+        "#   x.npy: float array of shape ({rows}, {}), one row of features per example",
+        valid.features
+    ));
+    script.line(&format!(
+        "#   y.npy: integer array of shape ({rows},), the class index ({class_range}) of \
+         each row"
+    ));
+    script.line(r#"x = np.load("x.npy")"#);
+    script.line(r#"y = np.load("y.npy")"#);
+}
+
+fn write_keras_labels(script: &mut Script, valid: &ValidSpec) {
+    if valid.spec.loss != Loss::MeanSquaredError {
+        return;
+    }
+    script.comment(&format!(
+        "The MSE loss compares the {} outputs with one-hot labels.",
+        valid.classes
+    ));
+    script.line(&format!(
+        "y_train = keras.utils.to_categorical(y_train, num_classes={})",
+        valid.classes
+    ));
+    if has_test_split(valid) {
+        script.line(&format!(
+            "y_test = keras.utils.to_categorical(y_test, num_classes={})",
+            valid.classes
+        ));
+    }
+    script.blank();
+}
+
+fn write_keras_model(script: &mut Script, valid: &ValidSpec) {
+    script.comment(
+        "Dense layers start with Keras's defaults, Glorot-uniform kernels and zero biases, \
+         which the playground uses too. The random draws differ, though.",
+    );
+    script.line("model = keras.Sequential(");
+    script.line("    [");
+    script.line(&format!(
+        "        keras.Input(shape=({},)),",
+        valid.features
+    ));
+    let last = valid.layers.len() - 1;
+    for (index, plan) in valid.layers.iter().enumerate() {
+        match *plan {
+            LayerPlan::Dense { units, .. } if index == last => {
+                let line = match valid.spec.loss {
+                    Loss::CrossEntropy => {
+                        format!("keras.layers.Dense({units}, activation=\"softmax\"),")
+                    }
+                    Loss::BinaryCrossEntropy => {
+                        format!("keras.layers.Dense({units}, activation=\"sigmoid\"),")
+                    }
+                    Loss::MeanSquaredError => format!("keras.layers.Dense({units}),"),
+                };
+                script.line(&format!("        {line}  # output layer"));
+            }
+            LayerPlan::Dense {
+                units, activation, ..
+            } => match activation {
+                Activation::Relu | Activation::Sigmoid | Activation::Tanh | Activation::Gelu => {
+                    let name = activation_name(activation);
+                    script.line(&format!(
+                        "        keras.layers.Dense({units}, activation=\"{name}\"),"
+                    ));
+                }
+                Activation::LeakyRelu => {
+                    script.line(&format!("        keras.layers.Dense({units}),"));
+                    script.line(&format!(
+                        "        keras.layers.LeakyReLU(negative_slope={LEAKY_RELU_SLOPE:?}),"
+                    ));
+                }
+                Activation::Linear => script.line(&format!("        keras.layers.Dense({units}),")),
+            },
+            LayerPlan::Dropout { rate, .. } => {
+                script.line(&format!(
+                    "        keras.layers.Dropout({}),",
+                    python_float(rate)
+                ));
+            }
+        }
+    }
+    script.line("    ]");
+    script.line(")");
+    script.line("model.summary()");
+    script.blank();
+}
+
+const KERAS_LOAD_WEIGHTS: &str = r#"
+# Load the weights trained in the playground if you exported them to model.safetensors.
+# It stores dense_{i}/kernel, shape (inputs, units), and dense_{i}/bias for each Dense
+# layer i in order, so fit below continues from them. Without the file, training starts
+# from fresh initial weights.
+if os.path.exists("model.safetensors"):
+    weights = load_file("model.safetensors")
+    dense_layers = [
+        layer for layer in model.layers if isinstance(layer, keras.layers.Dense)
+    ]
+    if len(weights) != 2 * len(dense_layers):
+        raise ValueError(
+            f"model.safetensors contains {len(weights)} tensors, but this model needs "
+            f"{2 * len(dense_layers)}; export the weights of this network again."
+        )
+    for i, layer in enumerate(dense_layers):
+        layer.set_weights([weights[f"dense_{i}/kernel"], weights[f"dense_{i}/bias"]])
+    print("Loaded the playground's weights from model.safetensors.")
+else:
+    print("model.safetensors not found; training starts from fresh initial weights.")
+"#;
+
+fn write_keras_training(script: &mut Script, valid: &ValidSpec) {
+    match valid.spec.optimizer {
+        OptimizerSpec::Sgd {
+            learning_rate,
+            momentum,
+        } => {
+            script.block(
+                r#"
+# SGD with classic momentum. The playground computes
+#     v = momentum * v + g, then w -= lr * v
+# and Keras keeps the learning rate in its momentum buffer,
+#     m = momentum * m - lr * g, then w += m,
+# which gives the same updates while the learning rate is constant.
+"#,
+            );
+            script.call(
+                "optimizer = keras.optimizers.SGD",
+                &[
+                    format!("learning_rate={}", python_float(learning_rate)),
+                    format!("momentum={}", python_float(momentum)),
+                ],
+            );
+        }
+        OptimizerSpec::Adam {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+        } => {
+            script.block(
+                r#"
+# The playground's Adam (from dfdx 0.13) adds epsilon after the bias correction, as
+# PyTorch does,
+#     w -= lr * m_hat / (sqrt(v_hat) + epsilon),
+# and Keras adds it before the bias correction,
+#     w -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon).
+# The two differ only in how much epsilon counts, which is negligible for an epsilon as
+# small as Keras's default 1e-7.
+"#,
+            );
+            script.call(
+                "optimizer = keras.optimizers.Adam",
+                &[
+                    format!("learning_rate={}", python_float(learning_rate)),
+                    format!("beta_1={}", python_float(beta1)),
+                    format!("beta_2={}", python_float(beta2)),
+                    format!("epsilon={}", python_float(epsilon)),
+                ],
+            );
+        }
+        OptimizerSpec::Rmsprop {
+            learning_rate,
+            rho,
+            epsilon,
+            momentum,
+        } => {
+            script.block(
+                r#"
+# Keras 3's RMSprop puts epsilon inside the square root, as the playground's (from dfdx
+# 0.13) does. Without momentum, both compute
+#     w -= lr * g / sqrt(s + epsilon).
+# PyTorch adds epsilon outside the square root instead.
+"#,
+            );
+            script.call(
+                "optimizer = keras.optimizers.RMSprop",
+                &[
+                    format!("learning_rate={}", python_float(learning_rate)),
+                    format!("rho={}", python_float(rho)),
+                    format!("momentum={}", python_float(momentum)),
+                    format!("epsilon={}", python_float(epsilon)),
+                ],
+            );
+        }
+    }
+    script.blank();
+
+    let loss = match valid.spec.loss {
+        Loss::CrossEntropy => "sparse_categorical_crossentropy",
+        Loss::BinaryCrossEntropy => "binary_crossentropy",
+        Loss::MeanSquaredError => "mse",
+    };
+    script.call(
+        "model.compile",
+        &[
+            "optimizer=optimizer".to_string(),
+            format!("loss=\"{loss}\""),
+            "metrics=[\"accuracy\"]".to_string(),
+        ],
+    );
+    script.blank();
+    script.comment(
+        "Like the playground, fit reports the loss and accuracy averaged over each epoch's \
+         batches while the weights change.",
+    );
+    script.line(&format!(
+        "model.fit(x_train, y_train, batch_size={}, epochs={}, shuffle=True)",
+        valid.batch_size, valid.epochs
+    ));
+    if has_test_split(valid) {
+        script.blank();
+        script.line("test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)");
+        script.line(PRINT_TEST_METRICS);
+    }
+}
+
+const PRINT_TEST_METRICS: &str =
+    r#"print(f"test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f}")"#;
+
+fn write_pytorch_tensors(script: &mut Script, valid: &ValidSpec) {
+    script.comment("PyTorch takes float32 features and int64 class indices.");
+    script.line("x_train = torch.tensor(x_train, dtype=torch.float32)");
+    script.line("y_train = torch.tensor(y_train, dtype=torch.long)");
+    if has_test_split(valid) {
+        script.line("x_test = torch.tensor(x_test, dtype=torch.float32)");
+        script.line("y_test = torch.tensor(y_test, dtype=torch.long)");
+    }
+    script.blank();
+}
+
+fn write_pytorch_model(script: &mut Script, valid: &ValidSpec) {
+    script.line("model = nn.Sequential(");
+    let last = valid.layers.len() - 1;
+    for (index, plan) in valid.layers.iter().enumerate() {
+        match *plan {
+            LayerPlan::Dense { inputs, units, .. } if index == last => {
+                let note = match valid.spec.loss {
+                    Loss::CrossEntropy => "output logits; CrossEntropyLoss applies the softmax",
+                    Loss::BinaryCrossEntropy => {
+                        "output logit; BCEWithLogitsLoss applies the sigmoid"
+                    }
+                    Loss::MeanSquaredError => "linear output layer",
+                };
+                script.line(&format!("    nn.Linear({inputs}, {units}),  # {note}"));
+            }
+            LayerPlan::Dense {
+                inputs,
+                units,
+                activation,
+            } => {
+                script.line(&format!("    nn.Linear({inputs}, {units}),"));
+                let module = match activation {
+                    Activation::Relu => Some("nn.ReLU()".to_string()),
+                    Activation::Sigmoid => Some("nn.Sigmoid()".to_string()),
+                    Activation::Tanh => Some("nn.Tanh()".to_string()),
+                    Activation::LeakyRelu => {
+                        Some(format!("nn.LeakyReLU(negative_slope={LEAKY_RELU_SLOPE:?})"))
+                    }
+                    // The default approximate="none" is the exact GELU that the playground uses.
+                    Activation::Gelu => Some("nn.GELU()".to_string()),
+                    Activation::Linear => None,
+                };
+                if let Some(module) = module {
+                    script.line(&format!("    {module},"));
+                }
+            }
+            LayerPlan::Dropout { rate, .. } => {
+                script.line(&format!("    nn.Dropout(p={}),", python_float(rate)));
+            }
+        }
+    }
+    script.line(")");
+    script.blank();
+}
+
+const PYTORCH_INIT: &str = r#"
+
+# The playground initializes like Keras, with Glorot-uniform (Xavier-uniform) weights
+# and zero biases. PyTorch's nn.Linear default differs, with weights and biases drawn
+# uniformly from (-1/sqrt(inputs), 1/sqrt(inputs)).
+def init_like_playground(module):
+    if isinstance(module, nn.Linear):
+        nn.init.xavier_uniform_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+model.apply(init_like_playground)
+print(model)
+"#;
+
+const PYTORCH_LOAD_WEIGHTS: &str = r#"
+# Load the weights trained in the playground if you exported them to model.safetensors.
+# It stores dense_{i}/kernel, shape (inputs, units) as in Keras, and dense_{i}/bias for
+# each Dense layer i in order, so training below continues from them. Without the file,
+# training starts from the fresh initial weights above.
+if os.path.exists("model.safetensors"):
+    weights = load_file("model.safetensors")
+    linear_layers = [module for module in model if isinstance(module, nn.Linear)]
+    if len(weights) != 2 * len(linear_layers):
+        raise ValueError(
+            f"model.safetensors contains {len(weights)} tensors, but this model needs "
+            f"{2 * len(linear_layers)}; export the weights of this network again."
+        )
+    with torch.no_grad():
+        for i, linear in enumerate(linear_layers):
+            kernel = torch.tensor(weights[f"dense_{i}/kernel"])
+            bias = torch.tensor(weights[f"dense_{i}/bias"])
+            found = (tuple(kernel.shape), tuple(bias.shape))
+            expected = (tuple(linear.weight.T.shape), tuple(linear.bias.shape))
+            if found != expected:
+                raise ValueError(
+                    f"dense_{i} in model.safetensors has shapes {found}, "
+                    f"but this model needs {expected}; "
+                    "export the weights of this network again."
+                )
+            # nn.Linear.weight is (units, inputs), the transpose of the kernel.
+            linear.weight.copy_(kernel.T)
+            linear.bias.copy_(bias)
+    print("Loaded the playground's weights from model.safetensors.")
+else:
+    print("model.safetensors not found; training starts from fresh initial weights.")
+"#;
+
+fn write_pytorch_loss(script: &mut Script, valid: &ValidSpec) {
+    match valid.spec.loss {
+        Loss::CrossEntropy => script.block(
+            r#"
+loss_fn = nn.CrossEntropyLoss()
+
+
+def loss_targets(labels):
+    """Return the class indices, which CrossEntropyLoss takes as targets."""
+    return labels
+
+
+def predict_classes(outputs):
+    """Return the class with the largest logit in each row."""
+    return outputs.argmax(dim=1)
+"#,
+        ),
+        Loss::BinaryCrossEntropy => script.block(
+            r#"
+loss_fn = nn.BCEWithLogitsLoss()
+
+
+def loss_targets(labels):
+    """Return float targets of shape (rows, 1), as BCEWithLogitsLoss needs."""
+    return labels.float().unsqueeze(1)
+
+
+def predict_classes(outputs):
+    """Return class 1 where the logit is above 0 (a sigmoid above 0.5), else class 0."""
+    return (outputs[:, 0] > 0).long()
+"#,
+        ),
+        Loss::MeanSquaredError => {
+            script.line("loss_fn = nn.MSELoss()");
+            script.blank();
+            script.blank();
+            script.line("def loss_targets(labels):");
+            script.line(&format!(
+                "    \"\"\"Return one-hot rows of {} values, which MSELoss compares with the \
+                 outputs.\"\"\"",
+                valid.classes
+            ));
+            script.line(&format!(
+                "    return nn.functional.one_hot(labels, num_classes={}).float()",
+                valid.classes
+            ));
+            script.block(
+                r#"
+
+def predict_classes(outputs):
+    """Return the index of the largest output in each row."""
+    return outputs.argmax(dim=1)
+"#,
+            );
+        }
+    }
+    script.blank();
+    script.blank();
+}
+
+fn write_pytorch_optimizer(script: &mut Script, optimizer: &OptimizerSpec) {
+    match *optimizer {
+        OptimizerSpec::Sgd {
+            learning_rate,
+            momentum,
+        } => {
+            script.block(
+                r#"
+# SGD with classic momentum, which PyTorch and the playground compute alike:
+#     v = momentum * v + g, then w -= lr * v
+"#,
+            );
+            script.call(
+                "optimizer = torch.optim.SGD",
+                &[
+                    "model.parameters()".to_string(),
+                    format!("lr={}", python_float(learning_rate)),
+                    format!("momentum={}", python_float(momentum)),
+                ],
+            );
+        }
+        OptimizerSpec::Adam {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+        } => {
+            script.block(
+                r#"
+# PyTorch's Adam adds eps after the bias correction, as the playground's (from dfdx
+# 0.13) does:
+#     w -= lr * m_hat / (sqrt(v_hat) + eps)
+# eps is the playground's value, whose default is Keras's 1e-7. PyTorch's default is
+# 1e-8.
+"#,
+            );
+            script.call(
+                "optimizer = torch.optim.Adam",
+                &[
+                    "model.parameters()".to_string(),
+                    format!("lr={}", python_float(learning_rate)),
+                    format!("betas=({}, {})", python_float(beta1), python_float(beta2)),
+                    format!("eps={}", python_float(epsilon)),
+                ],
+            );
+        }
+        OptimizerSpec::Rmsprop {
+            learning_rate,
+            rho,
+            epsilon,
+            momentum,
+        } => {
+            script.block(
+                r#"
+# PyTorch's alpha is the rho of the playground and Keras. Without momentum, PyTorch
+# computes
+#     w -= lr * g / (sqrt(s) + eps),
+# while the playground's RMSprop (from dfdx 0.13), like Keras 3's, puts eps inside the
+# square root:
+#     w -= lr * g / sqrt(s + eps)
+# The updates differ most where s is about as small as eps or smaller.
+"#,
+            );
+            script.call(
+                "optimizer = torch.optim.RMSprop",
+                &[
+                    "model.parameters()".to_string(),
+                    format!("lr={}", python_float(learning_rate)),
+                    format!("alpha={}", python_float(rho)),
+                    format!("eps={}", python_float(epsilon)),
+                    format!("momentum={}", python_float(momentum)),
+                ],
+            );
+        }
+    }
+    script.blank();
+    script.blank();
+}
+
+fn write_pytorch_training(script: &mut Script, valid: &ValidSpec) {
+    if has_test_split(valid) {
+        script.block(PYTORCH_EVALUATE);
+        script.blank();
+    }
+    script.block(PYTORCH_TRAIN);
+    if has_test_split(valid) {
+        script.blank();
+        script.line("test_loss, test_accuracy = evaluate(x_test, y_test)");
+        script.line(PRINT_TEST_METRICS);
+    }
+}
+
+const PYTORCH_EVALUATE: &str = r#"
+def evaluate(features, labels):
+    """Return the mean loss and the accuracy on all rows, with dropout off."""
+    model.eval()
+    with torch.no_grad():
+        outputs = model(features)
+        loss = loss_fn(outputs, loss_targets(labels)).item()
+        accuracy = (predict_classes(outputs) == labels).float().mean().item()
+    model.train()
+    return loss, accuracy
+
+"#;
+
+const PYTORCH_TRAIN: &str = r#"
+# Like Keras's fit and the playground, report the loss and accuracy averaged over each
+# epoch's batches while the weights change.
+shuffle_generator = torch.Generator().manual_seed(SEED)
+model.train()
+for epoch in range(1, EPOCHS + 1):
+    order = torch.randperm(len(x_train), generator=shuffle_generator)
+    loss_sum = 0.0
+    correct = 0
+    for start in range(0, len(order), BATCH_SIZE):
+        rows = order[start : start + BATCH_SIZE]
+        outputs = model(x_train[rows])
+        loss = loss_fn(outputs, loss_targets(y_train[rows]))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.item() * len(rows)
+        correct += (predict_classes(outputs) == y_train[rows]).sum().item()
+    mean_loss = loss_sum / len(order)
+    accuracy = correct / len(order)
+    print(f"epoch {epoch}/{EPOCHS}: loss {mean_loss:.4f}, accuracy {accuracy:.4f}")
+"#;
