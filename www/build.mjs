@@ -19,6 +19,11 @@ if (!(await stat(join(pkg, 'dfdx_playground_bg.wasm')).catch(() => null))) {
 await rm(dist, { recursive: true, force: true });
 await mkdir(join(dist, 'vendor'), { recursive: true });
 await cp(join(www, 'index.html'), join(dist, 'index.html'));
+await cp(join(www, 'embed.html'), join(dist, 'embed.html'));
+// The example docs page that embeds the playground both ways.
+await mkdir(join(dist, 'docs'), { recursive: true });
+await cp(join(www, '..', 'docs', 'embed.html'), join(dist, 'docs', 'embed.html'));
+await cp(join(www, '..', 'docs', 'embed.css'), join(dist, 'docs', 'embed.css'));
 await cp(join(www, 'src'), join(dist, 'src'), { recursive: true });
 await cp(pkg, join(dist, 'pkg'), { recursive: true });
 const uplot = join(www, 'node_modules', 'uplot', 'dist');

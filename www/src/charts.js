@@ -44,7 +44,8 @@ export class EpochChart {
         scales: { x: { time: false, range: () => [1, Math.max(2, this.plannedEpochs)] }, y },
         // A static legend: values under the cursor would only repeat the readouts.
         legend: { live: false },
-        axes: [{ label: 'epoch' }, {}],
+        // Whole epochs only on the x axis.
+        axes: [{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] }, {}],
         series,
       },
       this.data(),

@@ -3,7 +3,7 @@
 // slices the Worker yields to its event loop, so `pause`, `load` and `reset` arrive while a run
 // is going.
 import init, {
-  createGpuSession, decodeModel, encodeModel, presets, Session,
+  createGpuSession, decodeModel, encodeModel, generateCode, presets, Session,
 } from '../pkg/dfdx_playground.js';
 import { chooseBackend, probeAdapter } from './backend.js';
 
@@ -284,6 +284,15 @@ async function handle(data) {
       break;
     case 'export':
       await exportModel();
+      break;
+    case 'code':
+      if (spec) {
+        try {
+          post('code', { framework: data.framework, text: generateCode(spec, data.framework) });
+        } catch (error) {
+          post('error', { error: errorPayload(error) });
+        }
+      }
       break;
     case 'import':
       await importModel(data.requestId, data.bytes);

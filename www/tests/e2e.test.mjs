@@ -377,3 +377,74 @@ describe('model files', () => {
     await page.close();
   });
 });
+
+describe('generated code', () => {
+  test('code follows the network', async () => {
+    const { page } = await openPage();
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('keras.Sequential'), byTestId('code-text'));
+    const keras = await page.textContent(byTestId('code-text'));
+    assert.match(keras, /keras\.layers\.Dense\(64, activation="relu"\)/);
+    assert.match(keras, /batch_size=32, epochs=10/);
+
+    await page.click(byTestId('code-pytorch'));
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('nn.Sequential'), byTestId('code-text'));
+    assert.match(await page.textContent(byTestId('code-text')), /nn\.Linear\(4, 64\)/);
+
+    await setNumber(page, 'layer-0-units', 32);
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('nn.Linear(4, 32)'), byTestId('code-text'));
+
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+    await page.click(byTestId('code-copy'));
+    await page.waitForFunction((s) => document.querySelector(s).textContent === 'Copied the code.', byTestId('status'));
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(copied, await page.textContent(byTestId('code-text')));
+    await page.close();
+  });
+});
+
+describe('embedding', () => {
+  test('docs page embeds two components and an iframe', async () => {
+    const page = await browser.context.newPage();
+    const failures = [];
+    page.on('pageerror', (error) => failures.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') failures.push(message.text());
+    });
+    await page.goto(`${server.origin}/docs/embed.html`);
+    const spiral = (id) => `#spiral >> ${byTestId(id)}`;
+    const logistic = (id) => `#logistic >> ${byTestId(id)}`;
+    await page.waitForSelector(`${spiral('play')}:not([disabled])`, { timeout: 30_000 });
+    await page.waitForSelector(`${logistic('play')}:not([disabled])`, { timeout: 30_000 });
+
+    // Attributes: the preset, the spec, the panels and the language.
+    assert.equal(await page.textContent(spiral('epochs-total')), '200');
+    assert.equal(await page.textContent(logistic('epochs-total')), '30');
+    assert.equal(await page.textContent(logistic('play')), '开始');
+    assert.equal(await page.isVisible(logistic('layers')), false, 'network panel hidden');
+    assert.equal(await page.isVisible(spiral('layers')), true);
+
+    // The two instances train independently.
+    await page.click(spiral('play'));
+    await page.waitForFunction(
+      (s) => Number(document.querySelector('#spiral').shadowRoot.querySelector(s).textContent) >= 5,
+      byTestId('epoch'),
+    );
+    assert.equal(await page.textContent(logistic('epoch')), '0');
+    await page.click(logistic('play'));
+    await page.waitForFunction(
+      (s) => document.querySelector('#logistic').shadowRoot.querySelector(s).textContent === '30',
+      byTestId('epoch'),
+      { timeout: 60_000 },
+    );
+    assert.ok(Number(await page.textContent(logistic('train-accuracy'))) > 0.8);
+
+    // The iframe starts on load and shows only controls and charts.
+    const frame = page.frameLocator(byTestId('embed-frame'));
+    await frame.locator(byTestId('epoch')).filter({ hasText: '10' }).waitFor({ timeout: 60_000 });
+    assert.equal(await frame.locator(byTestId('layers')).isVisible(), false);
+    assert.equal(await frame.locator(byTestId('loss-chart')).isVisible(), true);
+
+    assert.deepEqual(failures, [], 'console errors, CSP violations included');
+    await page.close();
+  });
+});

@@ -1,0 +1,733 @@
+// The playground controller: the only code that touches the DOM. It edits a copy of the network
+// spec, asks its training Worker to build it, and commits the edit only when the Worker accepts
+// it, so a rejected edit leaves the previous network, data and charts as they were. Each call of
+// createPlayground runs one independent playground with its own Worker.
+import { LANGUAGES, describeField, detectLanguage, formatError, translate } from './i18n.js';
+import { EpochChart } from './charts.js';
+import { DEFAULTS as OPTIMIZER_DEFAULTS, fragmentToSpec, specToFragment } from './url.js';
+
+const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
+const ACTIVATION_LABELS = {
+  relu: 'ReLU', sigmoid: 'sigmoid', tanh: 'tanh', leaky_relu: 'LeakyReLU', gelu: 'GELU',
+  linear: 'linear', softmax: 'softmax',
+};
+const DATA_SETS = ['iris', 'circle', 'xor', 'gaussian', 'spiral', 'teacher'];
+const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
+const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
+const OPTIMIZER_FIELDS = {
+  sgd: ['learning_rate', 'momentum'],
+  adam: ['learning_rate', 'beta1', 'beta2', 'epsilon'],
+  rmsprop: ['learning_rate', 'rho', 'epsilon', 'momentum'],
+};
+const FIELD_LABELS = {
+  learning_rate: 'learningRate', momentum: 'momentum', beta1: 'beta1', beta2: 'beta2',
+  epsilon: 'epsilon', rho: 'rho',
+};
+
+/** Panels that `options.panels` may list; all show by default. */
+export const PANELS = ['header', 'controls', 'data', 'network', 'training', 'charts', 'code'];
+
+/**
+ * Runs a playground in `root` (a document or a shadow root holding TEMPLATE's markup).
+ * Options: `url` keeps the configuration in the page's URL fragment and the language in
+ * localStorage (the full page and the iframe page); `title` sets the document's title and
+ * language; `preset` (an id) or `spec` (an object) picks the first network; `panels` lists the
+ * panels to show; `autoplay` starts training once loaded; `lang` fixes the UI language.
+ */
+export function createPlayground(root, options = {}) {
+  const $ = (id) => root.querySelector(`#${id}`);
+  const state = {
+    lang: options.lang
+      ?? (options.url ? localStorage.getItem('dfdx-playground-language') : null)
+      ?? detectLanguage(),
+    presets: [],
+    presetId: 'keras-iris',
+    /** The accepted spec and its summary; edits are made on copies. */
+    spec: null,
+    summary: null,
+    running: false,
+    finished: false,
+    epoch: 0,
+    nextRequest: 1,
+    /** Resolvers of `load` requests the Worker has not answered yet, by request id. */
+    pending: new Map(),
+    /** Set while Play waits for a Reset to finish. */
+    playAfterReset: false,
+    /** The backend setting ("auto", "gpu", "cpu") and the backend the Worker chose for it. */
+    backendSetting: 'auto',
+    backend: null,
+    /** A message about a mid-run switch to the CPU, shown until the next load. */
+    backendNotice: '',
+    /** The framework the code panel shows: "keras" or "pytorch". */
+    codeFramework: 'keras',
+  };
+
+  const t = (key, values) => translate(state.lang, key, values);
+
+  const lossChart = new EpochChart($('loss-chart'));
+  const accuracyChart = new EpochChart($('accuracy-chart'), { yRange: [0, 1] });
+
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = ({ data }) => handlers[data.type]?.(data);
+  worker.onerror = (event) => showError(t('engineFailed', { message: event.message }));
+
+  const handlers = {
+    ready({ presets }) {
+      state.presets = presets;
+      renderPresetOptions();
+      if (options.url && location.hash.length > 1) {
+        loadFragment(location.hash);
+      } else if (options.specError) {
+        loadDefault({ key: 'specAttributeInvalid', values: { message: options.specError } });
+      } else if (options.spec) {
+        propose(options.spec);
+      } else {
+        loadDefault();
+      }
+    },
+    failed({ error }) {
+      showError(t('engineFailed', { message: error.message }));
+    },
+    loaded({ requestId, spec, summary, backend }) {
+      const pending = state.pending.get(requestId);
+      state.pending.delete(requestId);
+      state.backend = backend;
+      state.backendNotice = '';
+      commit(spec, summary);
+      pending?.resolve();
+      if (options.autoplay && !state.autoplayed) {
+        state.autoplayed = true;
+        worker.postMessage({ type: 'play' });
+      }
+      if (state.playAfterReset) {
+        state.playAfterReset = false;
+        worker.postMessage({ type: 'play' });
+      }
+    },
+    rejected({ requestId, error }) {
+      state.pending.get(requestId)?.reject(error);
+      state.pending.delete(requestId);
+      showError(error);
+      // A link can carry a spec the engine rejects before anything was accepted: the page then
+      // starts from the default preset and keeps the message on screen.
+      if (!state.spec) {
+        loadDefault(error);
+        return;
+      }
+      render();
+    },
+    backend({ backend, notice }) {
+      state.backend = backend;
+      const key = notice.kept ? 'switchedKept' : 'switchedLost';
+      state.backendNotice = t(key, { error: notice.message });
+      renderBackend();
+    },
+    state({ running }) {
+      state.running = running;
+      renderButtons();
+    },
+    metrics({ epochs }) {
+      for (const { metrics } of epochs) {
+        lossChart.push(metrics.epoch, metrics.train_loss, metrics.test_loss);
+        accuracyChart.push(metrics.epoch, metrics.train_accuracy, metrics.test_accuracy);
+      }
+      state.latest = epochs[epochs.length - 1];
+      state.epoch = state.latest.metrics.epoch;
+      scheduleDraw();
+    },
+    code({ framework, text }) {
+      if (framework !== state.codeFramework) return;
+      $('code-text').textContent = text;
+    },
+    exported({ bytes }) {
+      // A blob: URL is local to the page, so the download makes no network request.
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = 'model.safetensors';
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 0);
+    },
+    done({ epochs }) {
+      state.finished = true;
+      $('status').textContent = t('done', { epochs });
+      renderButtons();
+    },
+    error({ error }) {
+      state.running = false;
+      state.finished = true;
+      showError(error);
+      renderButtons();
+    },
+  };
+
+  /** Draws the charts and readouts at most once per animation frame, however fast epochs end. */
+  function scheduleDraw() {
+    if (state.drawQueued) return;
+    state.drawQueued = true;
+    requestAnimationFrame(() => {
+      state.drawQueued = false;
+      if (!state.latest) return;
+      const { metrics, examplesPerSecond, msPerEpoch } = state.latest;
+      lossChart.draw();
+      accuracyChart.draw();
+      $('loss-chart').dataset.points = lossChart.points;
+      $('accuracy-chart').dataset.points = accuracyChart.points;
+      $('epoch').textContent = metrics.epoch;
+      $('train-loss').textContent = formatNumber(metrics.train_loss);
+      $('test-loss').textContent = formatNumber(metrics.test_loss);
+      $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
+      $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
+      $('speed').textContent =
+        examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
+      // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
+      $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
+      $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
+    });
+  }
+
+  function formatNumber(value) {
+    return value == null || Number.isNaN(value) ? '–' : value.toFixed(4);
+  }
+
+  /**
+   * Shows an error, or hides the box for an empty one. `error` is an engine error (with
+   * `details`), a page message `{ key, values }`, or plain text; the first two are kept so a
+   * change of language can translate them.
+   */
+  function showError(error) {
+    state.error = error || null;
+    renderError();
+  }
+
+  function renderError() {
+    const error = state.error;
+    let message = '';
+    if (error?.key) {
+      const values = { ...error.values, field: describeField(state.lang, error.values.field) };
+      message = t(error.key, values);
+    } else if (error) {
+      message = typeof error === 'string' ? error : formatError(state.lang, error);
+    }
+    const box = $('error');
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  /**
+   * Asks the Worker to build `spec`. The page changes only once the Worker accepts it; a
+   * rejection shows the reason and re-renders the form from the accepted spec.
+   */
+  function propose(spec, presetId = 'custom') {
+    const requestId = state.nextRequest++;
+    state.proposedPreset = presetId;
+    worker.postMessage({ type: 'load', requestId, spec, backend: state.backendSetting });
+    return new Promise((resolve, reject) => state.pending.set(requestId, { resolve, reject }))
+      .catch(() => {});
+  }
+
+  function loadDefault(keepError) {
+    const wanted = keepError ? 'keras-iris' : (options.preset ?? 'keras-iris');
+    const preset = state.presets.find((p) => p.id === wanted)
+      ?? state.presets.find((p) => p.id === 'keras-iris');
+    state.keepErrorOnCommit = keepError ?? null;
+    propose(preset.spec, preset.id);
+  }
+
+  /** Loads the configuration in a URL fragment, over the Keras preset for missing parameters. */
+  function loadFragment(fragment) {
+    const base = state.presets.find((p) => p.id === 'keras-iris') ?? state.presets[0];
+    const { spec, backend, problems } = fragmentToSpec(fragment, base.spec, 'auto');
+    state.backendSetting = backend;
+    showNotice(problems.length ? { problems } : null);
+    const same = state.presets.find((p) => JSON.stringify(p.spec) === JSON.stringify(spec));
+    propose(spec, same?.id ?? 'custom');
+  }
+
+  /** Shows a notice about the link's unusable parameters; null hides it. */
+  function showNotice(notice) {
+    state.notice = notice;
+    renderNotice();
+  }
+
+  function renderNotice() {
+    const box = $('notice');
+    const problems = state.notice?.problems ?? [];
+    box.textContent = problems
+      .map(({ name, value }) => t('urlProblem', { name, value }))
+      .join(' ');
+    box.hidden = problems.length === 0;
+  }
+
+  function commit(spec, summary) {
+    state.spec = spec;
+    // The fragment follows every accepted spec, so the address bar always links to this run.
+    if (options.url) {
+      const fragment = `#${specToFragment(spec, state.backendSetting)}`;
+      if (location.hash !== fragment) history.replaceState(null, '', fragment);
+    }
+    state.summary = summary;
+    state.presetId = state.proposedPreset ?? state.presetId;
+    state.proposedPreset = null;
+    state.running = false;
+    state.finished = false;
+    state.epoch = 0;
+    state.latest = null;
+    const run = { epochs: spec.epochs, hasTest: summary.data.test_rows > 0 };
+    lossChart.clear(run);
+    accuracyChart.clear(run);
+    $('loss-chart').dataset.points = 0;
+    $('accuracy-chart').dataset.points = 0;
+    for (const id of ['train-loss', 'test-loss', 'train-accuracy', 'test-accuracy', 'speed']) {
+      $(id).textContent = '–';
+    }
+    $('epoch').textContent = '0';
+    showError(state.keepErrorOnCommit);
+    state.keepErrorOnCommit = null;
+    $('status').textContent = '';
+    render();
+  }
+
+  /** Copies the accepted spec, applies `change` to the copy and proposes it. */
+  function edit(change) {
+    if (!state.spec) return;
+    const next = structuredClone(state.spec);
+    change(next);
+    propose(next);
+  }
+
+  /**
+   * Reads a whole number from an input. Non-integers are reported here, because the engine's
+   * spec types are integers and would only report "invalid type".
+   */
+  function readInteger(input, field) {
+    const value = readNumber(input, field);
+    if (value == null) return null;
+    if (!Number.isSafeInteger(value)) {
+      showError({ key: 'error.not_whole', values: { field, value: input.value } });
+      render();
+      return null;
+    }
+    return value;
+  }
+
+  /** Reads a number from an input; an empty field is reported here, ranges by the engine. */
+  function readNumber(input, field) {
+    const value = Number(input.value);
+    if (input.value.trim() === '' || !Number.isFinite(value)) {
+      showError({ key: 'error.empty', values: { field } });
+      render();
+      return null;
+    }
+    return value;
+  }
+
+  // ---- Rendering -------------------------------------------------------------------------
+
+  function option(value, label, selected) {
+    const element = document.createElement('option');
+    element.value = value;
+    element.textContent = label;
+    element.selected = selected;
+    return element;
+  }
+
+  function fillSelect(select, values, label, selected) {
+    select.replaceChildren(...values.map((value) => option(value, label(value), value === selected)));
+  }
+
+  function renderPresetOptions() {
+    const ids = state.presets.map((p) => p.id);
+    const current = state.presetId;
+    fillSelect($('preset'), [...ids, 'custom'], (id) => t(`preset.${id}`), current);
+    $('preset').querySelector('option[value="custom"]').disabled = true;
+  }
+
+  function renderStaticText() {
+    if (options.title) {
+      document.documentElement.lang = state.lang;
+      document.title = t('title');
+    }
+    for (const element of root.querySelectorAll('[data-i18n]')) {
+      element.textContent = t(element.dataset.i18n);
+    }
+    for (const element of root.querySelectorAll('[data-i18n-title]')) {
+      element.title = t(element.dataset.i18nTitle);
+    }
+    fillSelect($('language'), Object.keys(LANGUAGES), (lang) => LANGUAGES[lang], state.lang);
+    lossChart.setLabels(t('series.train'), t('series.test'));
+    accuracyChart.setLabels(t('series.train'), t('series.test'));
+  }
+
+  function render() {
+    if (!state.spec) return;
+    const { spec, summary } = state;
+    renderPresetOptions();
+
+    fillSelect($('data-set'), DATA_SETS, (set) => t(`set.${set}`), spec.data.set);
+    const generated = spec.data.set !== 'iris';
+    for (const element of root.querySelectorAll('.generated')) element.hidden = !generated;
+    // Noise applies to the 2-D sets only.
+    $('noise').closest('label').hidden = !generated || spec.data.set === 'teacher';
+    $('train-percent').value = spec.data.train_percent;
+    $('noise').value = spec.data.noise;
+    $('samples').value = spec.data.samples;
+    $('standardize').checked = spec.data.standardize;
+    $('data-rows').textContent = t('dataRows', {
+      train: summary.data.train_rows, test: summary.data.test_rows,
+    });
+
+    renderLayers();
+
+    fillSelect($('loss'), LOSSES, (loss) => t(`loss.${loss}`), spec.loss);
+    fillSelect($('optimizer'), OPTIMIZERS, (name) => t(`optimizer.${name}`), spec.optimizer.type);
+    renderOptimizerParams();
+    $('batch-size').value = spec.batch_size;
+    $('epochs-input').value = spec.epochs;
+    $('epochs').textContent = spec.epochs;
+    $('seed').value = spec.seed;
+    renderBackend();
+    renderCode();
+    renderButtons();
+  }
+
+  /** Asks the Worker for the current network's code in the chosen framework. */
+  function renderCode() {
+    for (const framework of ['keras', 'pytorch']) {
+      $(`code-${framework}`).setAttribute('aria-selected', String(framework === state.codeFramework));
+    }
+    worker.postMessage({ type: 'code', framework: state.codeFramework });
+  }
+
+  function adapterName(adapter) {
+    const name = [adapter?.vendor, adapter?.architecture].filter(Boolean).join(' ');
+    return name || adapter?.description || t('unknownAdapter');
+  }
+
+  /** Shows where training runs and why the setting led there. */
+  function renderBackend() {
+    fillSelect($('backend-setting'), ['auto', 'gpu', 'cpu'], (s) => t(`setting.${s}`), state.backendSetting);
+    const backend = state.backend;
+    if (!backend) return;
+    const adapter = adapterName(backend.adapter);
+    $('backend').textContent = backend.kind === 'gpu'
+      ? `${t('backend.gpu')} · ${adapter}`
+      : t('backend.cpu');
+    let reason;
+    if (backend.reason === 'chosen') {
+      reason = t(`reason.chosen.${backend.kind}`, { adapter });
+      if (backend.kind === 'gpu' && backend.adapter?.fallback) reason += ` ${t('reason.software')}`;
+    } else {
+      reason = t(`reason.${backend.reason}`, { adapter, error: backend.error ?? '' });
+    }
+    $('backend-reason').textContent = state.backendNotice || reason;
+  }
+
+  /** Hidden layers the engine accepts; the Add layer button stops there. */
+  const MAX_HIDDEN_LAYERS = 16;
+
+  function renderButtons() {
+    const loaded = state.spec != null;
+    $('add-layer').disabled = !loaded || state.spec.layers.length >= MAX_HIDDEN_LAYERS;
+    $('play').disabled = !loaded || state.running;
+    $('pause').disabled = !state.running;
+    $('step').disabled = !loaded || state.running || state.finished;
+    $('reset').disabled = !loaded;
+  }
+
+  function shapeText(units) {
+    return `(None, ${units})`;
+  }
+
+  function layerRow(index, cells) {
+    const row = document.createElement('li');
+    row.className = 'layer';
+    row.dataset.testid = `layer-${index}`;
+    row.append(...cells);
+    return row;
+  }
+
+  function cell(text, className, testid) {
+    const element = document.createElement('span');
+    element.className = className;
+    element.textContent = text;
+    if (testid) element.dataset.testid = testid;
+    return element;
+  }
+
+  function button(label, testid, onClick, disabled = false) {
+    const element = document.createElement('button');
+    element.textContent = label.text;
+    element.title = label.title;
+    element.setAttribute('aria-label', label.title);
+    element.dataset.testid = testid;
+    element.disabled = disabled;
+    element.addEventListener('click', onClick);
+    return element;
+  }
+
+  function numberInput(value, { min, max, step, testid, label, onChange }) {
+    const input = document.createElement('input');
+    Object.assign(input, { type: 'number', value, min, max, step });
+    input.dataset.testid = testid;
+    input.setAttribute('aria-label', label);
+    input.addEventListener('change', () => onChange(input));
+    return input;
+  }
+
+  function renderLayers() {
+    const { spec, summary } = state;
+    const list = $('layers');
+    const heading = layerRow('heading', [
+      cell('', 'kind'),
+      cell('', 'detail'),
+      cell(t('shape'), 'shape'),
+      cell(t('params'), 'params'),
+    ]);
+    heading.className = 'layer heading';
+    const rows = [
+      heading,
+      layerRow('input', [
+        cell(t('inputLayer'), 'kind'),
+        cell(t('features', { count: summary.inputs }), 'detail'),
+        cell(shapeText(summary.inputs), 'shape', 'layer-input-shape'),
+        cell('', 'params'),
+      ]),
+    ];
+
+    spec.layers.forEach((layer, i) => {
+      const info = summary.layers[i];
+      const kind = document.createElement('select');
+      kind.dataset.testid = `layer-${i}-type`;
+      kind.setAttribute('aria-label', t('layer.dense'));
+      fillSelect(kind, ['dense', 'dropout'], (k) => t(`layer.${k}`), layer.type);
+      kind.addEventListener('change', () => edit((s) => {
+        s.layers[i] = kind.value === 'dense'
+          ? { type: 'dense', units: info.units, activation: 'relu' }
+          : { type: 'dropout', rate: 0.2 };
+      }));
+
+      const settings = document.createElement('span');
+      settings.className = 'detail';
+      const layerLabel = (key) => `${t(key)} (${i + 1})`;
+      if (layer.type === 'dense') {
+        const units = numberInput(layer.units, {
+          min: 1, max: 1024, step: 1, testid: `layer-${i}-units`, label: layerLabel('units'),
+          onChange: (input) => {
+            const value = readInteger(input, `layers[${i}].units`);
+            if (value != null) edit((s) => { s.layers[i].units = value; });
+          },
+        });
+        const activation = document.createElement('select');
+        activation.dataset.testid = `layer-${i}-activation`;
+        activation.setAttribute('aria-label', layerLabel('activation'));
+        fillSelect(activation, ACTIVATIONS, (a) => ACTIVATION_LABELS[a], layer.activation);
+        activation.addEventListener('change', () => edit((s) => {
+          s.layers[i].activation = activation.value;
+        }));
+        settings.append(units, activation);
+      } else {
+        const rate = numberInput(layer.rate, {
+          min: 0, max: 0.95, step: 0.05, testid: `layer-${i}-rate`, label: layerLabel('rate'),
+          onChange: (input) => {
+            const value = readNumber(input, `layers[${i}].rate`);
+            if (value != null) edit((s) => { s.layers[i].rate = value; });
+          },
+        });
+        settings.append(rate);
+      }
+
+      const last = spec.layers.length - 1;
+      const move = (from, to) => edit((s) => {
+        const [moved] = s.layers.splice(from, 1);
+        s.layers.splice(to, 0, moved);
+      });
+      rows.push(layerRow(i, [
+        kind,
+        settings,
+        cell(shapeText(info.units), 'shape', `layer-${i}-shape`),
+        cell(info.parameters.toLocaleString(state.lang), 'params', `layer-${i}-params`),
+        button({ text: '↑', title: t('moveUp') }, `layer-${i}-up`, () => move(i, i - 1), i === 0),
+        button({ text: '↓', title: t('moveDown') }, `layer-${i}-down`, () => move(i, i + 1), i === last),
+        button({ text: '✕', title: t('remove') }, `layer-${i}-remove`, () => edit((s) => {
+          s.layers.splice(i, 1);
+        })),
+      ]));
+    });
+
+    const output = summary.layers[summary.layers.length - 1];
+    rows.push(layerRow('output', [
+      cell(t('outputLayer'), 'kind'),
+      cell(`${t('layer.dense')} ${output.units}, ${ACTIVATION_LABELS[output.activation] ?? output.activation}`, 'detail', 'layer-output-detail'),
+      cell(shapeText(output.units), 'shape', 'layer-output-shape'),
+      cell(output.parameters.toLocaleString(state.lang), 'params', 'layer-output-params'),
+    ]));
+    rows[rows.length - 1].title = t('outputNote');
+    list.replaceChildren(...rows);
+    $('total-params').textContent = t('totalParams', {
+      count: summary.parameters.toLocaleString(state.lang),
+    });
+  }
+
+  function renderOptimizerParams() {
+    const { optimizer } = state.spec;
+    const container = $('optimizer-params');
+    const fields = OPTIMIZER_FIELDS[optimizer.type].map((name) => {
+      const label = document.createElement('label');
+      const text = document.createElement('span');
+      text.textContent = t(FIELD_LABELS[name]);
+      const input = numberInput(optimizer[name], {
+        min: 0, max: name === 'learning_rate' ? 10 : 1, step: 'any',
+        testid: name.replace('_', '-'), label: t(FIELD_LABELS[name]),
+        onChange: (element) => {
+          const value = readNumber(element, `optimizer.${name}`);
+          if (value != null) edit((s) => { s.optimizer[name] = value; });
+        },
+      });
+      label.append(text, input);
+      return label;
+    });
+    if (optimizer.type === 'rmsprop') {
+      const note = document.createElement('p');
+      note.className = 'hint';
+      note.textContent = t('rmspropNote');
+      fields.push(note);
+    }
+    container.replaceChildren(...fields);
+  }
+
+  // ---- Events ----------------------------------------------------------------------------
+
+  $('play').addEventListener('click', () => {
+    if (state.finished) {
+      state.playAfterReset = true;
+      worker.postMessage({ type: 'reset', requestId: state.nextRequest++ });
+    } else {
+      worker.postMessage({ type: 'play' });
+    }
+  });
+  $('pause').addEventListener('click', () => worker.postMessage({ type: 'pause' }));
+  $('export-model').addEventListener('click', () => worker.postMessage({ type: 'export' }));
+  for (const framework of ['keras', 'pytorch']) {
+    $(`code-${framework}`).addEventListener('click', () => {
+      state.codeFramework = framework;
+      renderCode();
+    });
+  }
+  $('code-copy').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText($('code-text').textContent);
+      $('status').textContent = t('code.copied');
+    } catch {
+      // Without clipboard permission, select the code so Ctrl+C copies it.
+      getSelection().selectAllChildren($('code-text'));
+      $('status').textContent = t('code.selected');
+    }
+  });
+
+  /** Model files larger than this are rejected unread; the engine applies the same limit. */
+  const MAX_MODEL_FILE_BYTES = 64 * 2 ** 20;
+
+  $('import-model').addEventListener('change', async () => {
+    const input = $('import-model');
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    if (file.size > MAX_MODEL_FILE_BYTES) {
+      showError(t('fileTooLarge', {
+        name: file.name,
+        size: file.size.toLocaleString(state.lang),
+        max: MAX_MODEL_FILE_BYTES.toLocaleString(state.lang),
+      }));
+      return;
+    }
+    const bytes = await file.arrayBuffer();
+    const requestId = state.nextRequest++;
+    state.proposedPreset = 'custom';
+    state.pending.set(requestId, {
+      resolve: () => { $('status').textContent = t('imported', { name: file.name }); },
+      reject: () => {},
+    });
+    worker.postMessage({ type: 'import', requestId, bytes }, [bytes]);
+  });
+  $('step').addEventListener('click', () => worker.postMessage({ type: 'step' }));
+  $('reset').addEventListener('click', () => {
+    worker.postMessage({ type: 'reset', requestId: state.nextRequest++ });
+  });
+
+  $('preset').addEventListener('change', () => {
+    const preset = state.presets.find((p) => p.id === $('preset').value);
+    if (preset) propose(preset.spec, preset.id);
+  });
+
+  $('language').addEventListener('change', () => {
+    state.lang = $('language').value;
+    if (options.url) localStorage.setItem('dfdx-playground-language', state.lang);
+    renderStaticText();
+    render();
+    renderError();
+    renderNotice();
+  });
+
+  // A link pasted into the address bar of an open page.
+  if (options.url) {
+    window.addEventListener('hashchange', () => {
+      if (state.presets.length && location.hash.length > 1) loadFragment(location.hash);
+    });
+  }
+
+  $('add-layer').addEventListener('click', () => edit((s) => {
+    const lastDense = [...s.layers].reverse().find((layer) => layer.type === 'dense');
+    s.layers.push({ type: 'dense', units: lastDense?.units ?? 8, activation: 'relu' });
+  }));
+
+  $('data-set').addEventListener('change', () => edit((s) => {
+    s.data.set = $('data-set').value;
+    // Iris is meant to be standardized; TensorFlow Playground feeds the raw 2-D coordinates.
+    s.data.standardize = s.data.set === 'iris';
+  }));
+  $('train-percent').addEventListener('change', () => {
+    const value = readNumber($('train-percent'), 'data.train_percent');
+    if (value != null) edit((s) => { s.data.train_percent = value; });
+  });
+  $('noise').addEventListener('change', () => {
+    const value = readNumber($('noise'), 'data.noise');
+    if (value != null) edit((s) => { s.data.noise = value; });
+  });
+  $('samples').addEventListener('change', () => {
+    const value = readInteger($('samples'), 'data.samples');
+    if (value != null) edit((s) => { s.data.samples = value; });
+  });
+  $('standardize').addEventListener('change', () => edit((s) => {
+    s.data.standardize = $('standardize').checked;
+  }));
+  $('loss').addEventListener('change', () => edit((s) => { s.loss = $('loss').value; }));
+  $('backend-setting').addEventListener('change', () => {
+    state.backendSetting = $('backend-setting').value;
+    edit(() => {});
+  });
+  $('optimizer').addEventListener('change', () => edit((s) => {
+    const type = $('optimizer').value;
+    s.optimizer = { type, learning_rate: s.optimizer.learning_rate, ...OPTIMIZER_DEFAULTS[type] };
+  }));
+  $('batch-size').addEventListener('change', () => {
+    const value = readInteger($('batch-size'), 'batch_size');
+    if (value != null) edit((s) => { s.batch_size = value; });
+  });
+  $('epochs-input').addEventListener('change', () => {
+    const value = readInteger($('epochs-input'), 'epochs');
+    if (value != null) edit((s) => { s.epochs = value; });
+  });
+  $('seed').addEventListener('change', () => {
+    const value = readInteger($('seed'), 'seed');
+    if (value != null) edit((s) => { s.seed = value; });
+  });
+
+  if (options.panels) {
+    for (const panel of root.querySelectorAll('[data-panel]')) {
+      panel.hidden = !options.panels.includes(panel.dataset.panel);
+    }
+  }
+  renderStaticText();
+  $('status').textContent = t('loading');
+}

@@ -1,0 +1,108 @@
+// The playground's markup, shared by the full page, the iframe page and the web component.
+// Text comes from i18n.js through the data-i18n attributes; each data-panel can be hidden.
+export const TEMPLATE = `
+<header class="topbar" data-panel="header">
+  <div class="brand">
+    <h1 data-i18n="title">dfdx playground</h1>
+    <p data-i18n="tagline"></p>
+  </div>
+  <label class="inline">
+    <span data-i18n="preset"></span>
+    <select id="preset" data-testid="preset"></select>
+  </label>
+  <label class="inline">
+    <span data-i18n="language"></span>
+    <select id="language" data-testid="language"></select>
+  </label>
+</header>
+
+<section class="controls" data-panel="controls" aria-label="Training controls">
+  <button id="play" data-testid="play" class="primary" data-i18n="play" disabled></button>
+  <button id="pause" data-testid="pause" data-i18n="pause" disabled></button>
+  <button id="step" data-testid="step" data-i18n="step" data-i18n-title="step.title" disabled></button>
+  <button id="reset" data-testid="reset" data-i18n="reset" data-i18n-title="reset.title" disabled></button>
+  <dl class="readouts">
+    <div><dt data-i18n="epoch"></dt><dd><span id="epoch" data-testid="epoch">0</span> / <span id="epochs" data-testid="epochs-total">0</span></dd></div>
+    <div><dt data-i18n="trainLoss"></dt><dd id="train-loss" data-testid="train-loss">–</dd></div>
+    <div><dt data-i18n="testLoss"></dt><dd id="test-loss" data-testid="test-loss">–</dd></div>
+    <div><dt data-i18n="trainAccuracy"></dt><dd id="train-accuracy" data-testid="train-accuracy">–</dd></div>
+    <div><dt data-i18n="testAccuracy"></dt><dd id="test-accuracy" data-testid="test-accuracy">–</dd></div>
+    <div><dt data-i18n="speed"></dt><dd id="speed" data-testid="speed">–</dd></div>
+    <div><dt data-i18n="backend"></dt><dd id="backend" data-testid="backend"></dd></div>
+  </dl>
+</section>
+
+<p id="error" data-testid="error" class="error" role="alert" hidden></p>
+<p id="notice" data-testid="notice" class="notice" role="status" hidden></p>
+<p id="status" data-testid="status" class="status" aria-live="polite"></p>
+
+<main class="panels" data-panel-container>
+  <section class="panel" data-panel="data" aria-labelledby="data-heading">
+    <h2 id="data-heading" data-i18n="data"></h2>
+    <label><span data-i18n="dataSet"></span>
+      <select id="data-set" data-testid="data-set"></select></label>
+    <label><span data-i18n="trainPercent"></span>
+      <input id="train-percent" data-testid="train-percent" type="number" min="10" max="100" step="5"></label>
+    <label class="generated"><span data-i18n="noise"></span>
+      <input id="noise" data-testid="noise" type="number" min="0" max="50" step="5"></label>
+    <label class="generated"><span data-i18n="samples"></span>
+      <input id="samples" data-testid="samples" type="number" min="20" max="10000" step="10"></label>
+    <label class="check"><input id="standardize" data-testid="standardize" type="checkbox">
+      <span data-i18n="standardize"></span></label>
+    <p id="data-rows" class="hint"></p>
+  </section>
+
+  <section class="panel network" data-panel="network" aria-labelledby="network-heading">
+    <h2 id="network-heading" data-i18n="network"></h2>
+    <ol id="layers" class="layers" data-testid="layers"></ol>
+    <button id="add-layer" data-testid="add-layer" data-i18n="addLayer"></button>
+    <p id="total-params" data-testid="total-params" class="hint"></p>
+    <div class="model-file">
+      <button id="export-model" data-testid="export-model" data-i18n="exportModel" data-i18n-title="exportModel.title"></button>
+      <label class="file-button" data-i18n-title="importModel.title">
+        <span data-i18n="importModel"></span>
+        <input id="import-model" data-testid="import-model" type="file" accept=".safetensors">
+      </label>
+    </div>
+  </section>
+
+  <section class="panel" data-panel="training" aria-labelledby="training-heading">
+    <h2 id="training-heading" data-i18n="training"></h2>
+    <label><span data-i18n="loss"></span>
+      <select id="loss" data-testid="loss"></select></label>
+    <label><span data-i18n="optimizer"></span>
+      <select id="optimizer" data-testid="optimizer"></select></label>
+    <div id="optimizer-params"></div>
+    <label><span data-i18n="batchSize"></span>
+      <input id="batch-size" data-testid="batch-size" type="number" min="1" max="4096" step="1"></label>
+    <label><span data-i18n="epochs"></span>
+      <input id="epochs-input" data-testid="epochs" type="number" min="1" max="10000" step="1"></label>
+    <label><span data-i18n="seed"></span>
+      <input id="seed" data-testid="seed" type="number" min="0" step="1"></label>
+    <label><span data-i18n="backendSetting"></span>
+      <select id="backend-setting" data-testid="backend-setting"></select></label>
+    <p id="backend-reason" data-testid="backend-reason" class="hint"></p>
+  </section>
+
+  <section class="panel charts" data-panel="charts">
+    <figure>
+      <figcaption data-i18n="lossChart"></figcaption>
+      <div id="loss-chart" data-testid="loss-chart"></div>
+    </figure>
+    <figure>
+      <figcaption data-i18n="accuracyChart"></figcaption>
+      <div id="accuracy-chart" data-testid="accuracy-chart"></div>
+    </figure>
+  </section>
+<section class="panel code" data-panel="code" aria-labelledby="code-heading">
+  <h2 id="code-heading" data-i18n="code"></h2>
+  <p class="hint" data-i18n="code.hint"></p>
+  <div class="code-tabs" role="tablist">
+    <button id="code-keras" data-testid="code-keras" role="tab" data-framework="keras">Keras</button>
+    <button id="code-pytorch" data-testid="code-pytorch" role="tab" data-framework="pytorch">PyTorch</button>
+    <button id="code-copy" data-testid="code-copy" data-i18n="code.copy"></button>
+  </div>
+  <pre class="code-text"><code id="code-text" data-testid="code-text"></code></pre>
+</section>
+</main>
+`;
