@@ -14,6 +14,10 @@ log "wasm tests in headless Chromium (wasm-pack test --headless --chrome)"
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
   wasm-pack test --headless --chrome --release -- --test web
 
+log "Building the npm package (wasm-pack build --target web)"
+wasm-pack build --target web --release --out-dir pkg
+test -s pkg/dfdx_playground_bg.wasm
+
 log "Building the page"
 scripts/build.sh
 
