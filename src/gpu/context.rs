@@ -125,7 +125,7 @@ impl Gpu {
         })
     }
 
-    /// Creates a uniform buffer holding `value`; `write_uniform` changes it later.
+    /// Creates a uniform buffer holding `value`; `Queue::write_buffer` changes it later.
     pub fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {

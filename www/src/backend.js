@@ -4,8 +4,8 @@
 
 /**
  * Requests an adapter and describes it, or returns null when the browser offers none.
- * Chromium reports `isFallbackAdapter` on `adapter.info` from version 136 and on the adapter
- * itself before that.
+ * `isFallbackAdapter` is read from `adapter.info` and, for browsers that still report it
+ * there, from the adapter itself.
  */
 export async function probeAdapter() {
   if (!('gpu' in navigator)) return null;
@@ -27,8 +27,9 @@ export async function probeAdapter() {
 
 /**
  * Picks the backend for a setting ("auto", "gpu" or "cpu") and an adapter probe. Auto takes the
- * GPU only for a hardware adapter: software WebGPU ran 3 to 5 times slower than single-threaded
- * wasm in Chromium's SwiftShader. "gpu" takes any adapter, software included.
+ * GPU only for a hardware adapter, because software WebGPU is slower than single-threaded wasm:
+ * 7 to 60 times slower on Chromium's SwiftShader in docs/benchmarks.md. "gpu" takes any adapter,
+ * software included.
  */
 export function chooseBackend(setting, adapter) {
   if (setting === 'cpu') return { kind: 'cpu', reason: 'chosen', adapter };
