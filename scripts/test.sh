@@ -12,7 +12,7 @@ cargo test
 log "wasm tests in headless Chromium (wasm-pack test --headless --chrome)"
 # Release build: debug wasm trains about 200 times slower. webdriver.json holds Chromium's flags.
 CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" \
-  wasm-pack test --headless --chrome --release -- --test web
+  wasm-pack test --headless --chrome --release -- --test web --test gemm_simd
 
 log "Building the npm package (wasm-pack build --target web)"
 wasm-pack build --target web --release --out-dir pkg
