@@ -9,8 +9,8 @@
 
 use crate::error::Result;
 use crate::spec::{
-    data_shape, train_rows, Activation, DataSet, LayerPlan, Loss, NetworkSpec, OptimizerSpec,
-    ValidSpec, LEAKY_RELU_SLOPE,
+    train_rows, Activation, DataSet, LayerPlan, Loss, NetworkSpec, OptimizerSpec, ValidSpec,
+    LEAKY_RELU_SLOPE,
 };
 
 /// Column limit for the generated lines that the generator wraps (comments and calls), the
@@ -171,7 +171,7 @@ fn has_test_split(valid: &ValidSpec) -> bool {
 
 /// Rows of the whole data set and of its test split.
 fn row_counts(valid: &ValidSpec) -> (usize, usize) {
-    let rows = data_shape(valid.spec.data.set, valid.samples).rows;
+    let rows = valid.samples;
     let test_rows = rows - train_rows(rows, valid.spec.data.train_percent);
     (rows, test_rows)
 }
@@ -272,6 +272,10 @@ fn describe_data(valid: &ValidSpec) -> String {
     let (rows, test_rows) = row_counts(valid);
     let source = match data.set {
         DataSet::Iris => format!("Iris, {rows} rows"),
+        DataSet::Wine => format!("UCI wine, {rows} rows"),
+        DataSet::BreastCancer => format!("UCI breast cancer, {rows} rows"),
+        DataSet::Digits => format!("UCI digits, {rows} rows, pixels divided by 16"),
+        DataSet::Csv => format!("an uploaded CSV file, {rows} rows"),
         DataSet::Teacher => format!("teacher, {rows} rows generated from seed {}", valid.seed),
         set => format!(
             "{}, {rows} rows generated from seed {} with {}% label noise",
@@ -341,8 +345,21 @@ fn describe_optimizer(optimizer: &OptimizerSpec) -> String {
     }
 }
 
+/// The scikit-learn loader of a shipped data set, if it has one.
+fn sklearn_loader(set: DataSet) -> Option<&'static str> {
+    match set {
+        DataSet::Iris => Some("load_iris"),
+        DataSet::Wine => Some("load_wine"),
+        DataSet::BreastCancer => Some("load_breast_cancer"),
+        DataSet::Digits => Some("load_digits"),
+        _ => None,
+    }
+}
+
 fn uses_scikit_learn(valid: &ValidSpec) -> bool {
-    valid.spec.data.set == DataSet::Iris || has_test_split(valid) || valid.spec.data.standardize
+    sklearn_loader(valid.spec.data.set).is_some()
+        || has_test_split(valid)
+        || valid.spec.data.standardize
 }
 
 fn write_imports(script: &mut Script, valid: &ValidSpec, framework: Framework) {
@@ -352,15 +369,16 @@ fn write_imports(script: &mut Script, valid: &ValidSpec, framework: Framework) {
     if framework == Framework::Keras {
         script.line("import keras");
     }
-    if data.set.is_generated() {
+    // The placeholder for rows the script cannot rebuild loads them with np.load.
+    if sklearn_loader(data.set).is_none() {
         script.line("import numpy as np");
     }
     if framework == Framework::Pytorch {
         script.line("import torch");
     }
     script.line("from safetensors.numpy import load_file");
-    if data.set == DataSet::Iris {
-        script.line("from sklearn.datasets import load_iris");
+    if let Some(loader) = sklearn_loader(data.set) {
+        script.line(&format!("from sklearn.datasets import {loader}"));
     }
     if has_test_split(valid) {
         script.line("from sklearn.model_selection import train_test_split");
@@ -385,6 +403,28 @@ fn write_data(script: &mut Script, valid: &ValidSpec) {
                 "Iris: {rows} rows of 4 measurements in cm, each with a class index 0, 1 or 2."
             ));
             script.line("x, y = load_iris(return_X_y=True)");
+        }
+        DataSet::Wine => {
+            script.comment(&format!(
+                "UCI wine: {rows} rows of 13 chemical measurements, each with a cultivar \
+                 index 0, 1 or 2."
+            ));
+            script.line("x, y = load_wine(return_X_y=True)");
+        }
+        DataSet::BreastCancer => {
+            script.comment(&format!(
+                "UCI breast cancer: {rows} rows of 30 features of cell nuclei, each labelled \
+                 0 (malignant) or 1 (benign)."
+            ));
+            script.line("x, y = load_breast_cancer(return_X_y=True)");
+        }
+        DataSet::Digits => {
+            script.comment(&format!(
+                "UCI digits: {rows} images of 8x8 pixels with values 0 to 16, which the \
+                 playground divides by 16, each with its digit 0 to 9."
+            ));
+            script.line("x, y = load_digits(return_X_y=True)");
+            script.line("x = x / 16.0");
         }
         set => write_data_placeholder(script, valid, set, rows),
     }
@@ -429,6 +469,10 @@ x_train, x_test, y_train, y_test = train_test_split(
 /// Writes the placeholder that loads a data set that the playground generates itself.
 fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, rows: usize) {
     let description = match set {
+        DataSet::Csv => format!(
+            "an uploaded CSV file, which stays in the browser; class i is the i-th of the \
+             label column's values in sorted order"
+        ),
         DataSet::Teacher => format!(
             "the teacher set, whose rows of {} standard-normal features are each labelled \
              with one of {} classes by a fixed random linear teacher",
@@ -444,9 +488,13 @@ fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, 
         2 => "0 or 1".to_string(),
         classes => format!("0 to {}", classes - 1),
     };
+    let origin = if set == DataSet::Csv {
+        "the playground read these rows from"
+    } else {
+        "the playground generates these rows itself from the seed"
+    };
     script.comment(&format!(
-        "PLACEHOLDER: the playground generates these rows itself from the seed \
-         ({description}), so this script cannot rebuild them. Save arrays of the following \
+        "PLACEHOLDER: {origin} ({description}), so this script cannot rebuild them. Save arrays of the following \
          shapes as x.npy and y.npy with np.save, or replace these two lines with your own \
          loading code."
     ));

@@ -1,14 +1,51 @@
-//! Data sets: the shipped Iris rows and TensorFlow Playground's 2-D sets generated from the seed,
-//! split into training and test rows and optionally standardized.
+//! Data sets: the shipped Iris rows, the shipped UCI files whose text the caller passes in,
+//! uploaded CSV files and TensorFlow Playground's 2-D sets generated from the seed, split into
+//! training and test rows and optionally standardized.
 
+use crate::csv;
 use crate::error::{PlaygroundError, Result};
 use crate::rng::SplitMix64;
-use crate::spec::{train_rows, DataSet, ValidSpec, TEACHER_CLASSES, TEACHER_FEATURES};
+use crate::spec::{data_shape, train_rows, DataSet, ValidSpec, TEACHER_CLASSES, TEACHER_FEATURES};
 use serde::Serialize;
 use std::f64::consts::PI;
 
 /// scikit-learn's copy of the UCI Iris data (CC BY 4.0); see data/README.md.
 const IRIS_CSV: &str = include_str!("../data/iris.csv");
+
+/// Column names of wine_data.csv, as scikit-learn's `load_wine` names them.
+const WINE_FEATURES: [&str; 13] = [
+    "alcohol",
+    "malic_acid",
+    "ash",
+    "alcalinity_of_ash",
+    "magnesium",
+    "total_phenols",
+    "flavanoids",
+    "nonflavanoid_phenols",
+    "proanthocyanins",
+    "color_intensity",
+    "hue",
+    "od280/od315_of_diluted_wines",
+    "proline",
+];
+
+/// Column names of breast_cancer.csv, as scikit-learn's `load_breast_cancer` names them: the
+/// mean, standard error and worst value of ten measurements of the cell nuclei.
+const BREAST_CANCER_MEASUREMENTS: [&str; 10] = [
+    "radius",
+    "texture",
+    "perimeter",
+    "area",
+    "smoothness",
+    "compactness",
+    "concavity",
+    "concave points",
+    "symmetry",
+    "fractal dimension",
+];
+
+/// Pixel values of digits.csv run from 0 to 16; the playground divides them by this.
+const DIGITS_PIXEL_MAX: f32 = 16.0;
 
 /// Rows of features (row-major) with a class index each.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -67,9 +104,16 @@ pub struct DataSummary {
 }
 
 impl Dataset {
-    /// Loads or generates the rows, splits them and standardizes them as the spec sets.
-    pub fn load(valid: &ValidSpec) -> Result<Self> {
+    /// Loads or generates the rows, splits them and standardizes them as the spec sets. `text`
+    /// is the content of the file behind the wine, breast cancer, digits and CSV sets; the
+    /// other sets ignore it.
+    pub fn load(valid: &ValidSpec, text: Option<&str>) -> Result<Self> {
         let spec = &valid.spec.data;
+        let text = || {
+            text.ok_or_else(|| PlaygroundError::DataTextMissing {
+                data: spec.set.name().to_string(),
+            })
+        };
         let (all, features, class_names, feature_names) = match spec.set {
             DataSet::Iris => {
                 let (all, names) = parse_iris(IRIS_CSV)?;
@@ -88,6 +132,55 @@ impl Dataset {
                 let names = (1..=TEACHER_FEATURES).map(|i| format!("x{i}")).collect();
                 (all, TEACHER_FEATURES, classes, names)
             }
+            DataSet::Wine => {
+                let (all, names) = parse_counted_csv("wine_data.csv", text()?)?;
+                let features = WINE_FEATURES.map(String::from).to_vec();
+                (all, features.len(), names, features)
+            }
+            DataSet::BreastCancer => {
+                let (all, names) = parse_counted_csv("breast_cancer.csv", text()?)?;
+                let means = BREAST_CANCER_MEASUREMENTS.map(|m| format!("mean {m}"));
+                let errors = BREAST_CANCER_MEASUREMENTS.map(|m| format!("{m} error"));
+                let worst = BREAST_CANCER_MEASUREMENTS.map(|m| format!("worst {m}"));
+                let features: Vec<String> = [means, errors, worst].concat();
+                (all, features.len(), names, features)
+            }
+            DataSet::Digits => {
+                let all = parse_digits(text()?)?;
+                let classes = (0..10).map(|digit| digit.to_string()).collect();
+                let names = (0..64)
+                    .map(|pixel| format!("pixel_{}_{}", pixel / 8, pixel % 8))
+                    .collect();
+                (all, 64, classes, names)
+            }
+            DataSet::Csv => {
+                let shape = spec.csv.as_ref().expect("validation requires data.csv");
+                let table = csv::parse(text()?, Some(shape.label_column as usize))?;
+                let found = (
+                    table.rows(),
+                    table.feature_names.len(),
+                    table.class_names.len(),
+                );
+                let expected = (
+                    shape.rows as usize,
+                    shape.features as usize,
+                    shape.classes as usize,
+                );
+                if found != expected {
+                    return Err(PlaygroundError::Data {
+                        message: format!(
+                            "the CSV file has {} rows, {} features and {} classes, but the spec \
+                             expects {}, {} and {}; upload the file again",
+                            found.0, found.1, found.2, expected.0, expected.1, expected.2
+                        ),
+                    });
+                }
+                let all = Split {
+                    features: table.features,
+                    labels: table.labels,
+                };
+                (all, found.1, table.class_names, table.feature_names)
+            }
             set => {
                 let mut rng = SplitMix64::stream(valid.seed, STREAM_DATA);
                 let all = generate_2d(set, valid.samples, spec.noise / 100.0, &mut rng);
@@ -97,6 +190,21 @@ impl Dataset {
         };
 
         let rows = all.rows();
+        // The shipped files are fixed, so a difference here means a damaged copy.
+        let shape = data_shape(spec, valid.samples)?;
+        if rows != shape.rows || features != shape.features || class_names.len() != shape.classes {
+            return Err(PlaygroundError::Data {
+                message: format!(
+                    "{} has {rows} rows of {features} features and {} classes, not {} rows of \
+                     {} features and {} classes",
+                    spec.set.name(),
+                    class_names.len(),
+                    shape.rows,
+                    shape.features,
+                    shape.classes
+                ),
+            });
+        }
         let mut order: Vec<usize> = (0..rows).collect();
         let (train, test) = if spec.train_percent >= 100.0 {
             (all, Split::default())
@@ -154,8 +262,15 @@ impl Dataset {
 /// Parses scikit-learn's iris.csv: a header `150,4,name,name,name`, then rows of four floats
 /// and a class index.
 pub fn parse_iris(csv: &str) -> Result<(Split, Vec<String>)> {
+    parse_counted_csv("iris.csv", csv)
+}
+
+/// Parses one of scikit-learn's counted CSV files (iris.csv, wine_data.csv,
+/// breast_cancer.csv): a header `rows,features,class name,…`, then rows of the features and
+/// a class index. `file` names the file in error messages.
+pub fn parse_counted_csv(file: &str, csv: &str) -> Result<(Split, Vec<String>)> {
     let fail = |line: usize, message: &str| PlaygroundError::Data {
-        message: format!("iris.csv line {line}: {message}"),
+        message: format!("{file} line {line}: {message}"),
     };
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
@@ -196,6 +311,39 @@ pub fn parse_iris(csv: &str) -> Result<(Split, Vec<String>)> {
         return Err(fail(1, "row count does not match the header"));
     }
     Ok((split, names))
+}
+
+/// Parses scikit-learn's digits file (gunzipped): rows of 64 pixel values from 0 to 16 (an 8x8
+/// image, row-major) and the digit, without a header. Pixels are divided by 16.
+pub fn parse_digits(csv: &str) -> Result<Split> {
+    let fail = |line: usize, message: &str| PlaygroundError::Data {
+        message: format!("digits.csv line {line}: {message}"),
+    };
+    let mut split = Split::default();
+    for (index, line) in csv
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let line_number = index + 1;
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        if cells.len() != 65 {
+            return Err(fail(line_number, "wrong number of cells"));
+        }
+        for cell in &cells[..64] {
+            let value: f32 = cell
+                .parse()
+                .map_err(|_| fail(line_number, "non-numeric cell"))?;
+            split.features.push(value / DIGITS_PIXEL_MAX);
+        }
+        let digit: usize = cells[64]
+            .parse()
+            .ok()
+            .filter(|&digit| digit < 10)
+            .ok_or_else(|| fail(line_number, "digit out of range"))?;
+        split.labels.push(digit);
+    }
+    Ok(split)
 }
 
 /// Generates one of TensorFlow Playground's 2-D sets. Coordinates lie in about [-6, 6]; `noise`
@@ -268,7 +416,7 @@ pub fn generate_2d(set: DataSet, samples: usize, noise: f64, rng: &mut SplitMix6
                 push(r * t.sin() + dx, r * t.cos() + dy, label);
             }
         }
-        DataSet::Iris | DataSet::Teacher => unreachable!("{set:?} is not a 2-D set"),
+        _ => unreachable!("{set:?} is not a 2-D set"),
     }
     split
 }

@@ -10,7 +10,9 @@ use std::fmt;
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum PlaygroundError {
     /// The spec could not be read at all (wrong type, unknown field or tag).
-    InvalidSpec { message: String },
+    InvalidSpec {
+        message: String,
+    },
     /// A number lies outside its allowed range.
     OutOfRange {
         field: String,
@@ -33,7 +35,10 @@ pub enum PlaygroundError {
         train_percent: f64,
     },
     /// The network has more trainable parameters than the page allows.
-    TooManyParameters { count: u64, max: u64 },
+    TooManyParameters {
+        count: u64,
+        max: u64,
+    },
     /// One batch would need more activation memory than the page allows.
     TooMuchActivationMemory {
         bytes: u64,
@@ -46,14 +51,92 @@ pub enum PlaygroundError {
         loss: f32,
         learning_rate: f64,
     },
-    /// Shipped data failed to parse.
-    Data { message: String },
+    /// Shipped data failed to parse, or an uploaded file no longer matches its spec.
+    Data {
+        message: String,
+    },
+    /// The data set's rows come from a file whose text the caller did not pass: a shipped
+    /// file the page fetches, or an uploaded CSV file.
+    DataTextMissing {
+        data: String,
+    },
+    /// The uploaded CSV file is larger than the playground reads.
+    CsvTooLarge {
+        bytes: u64,
+        max: u64,
+    },
+    /// A quoted field runs to the end of the file.
+    CsvUnclosedQuote {
+        row: usize,
+    },
+    /// A row has another number of cells than the first row.
+    CsvRaggedRow {
+        row: usize,
+        cells: usize,
+        expected: usize,
+        first_row: usize,
+    },
+    /// The file has fewer than two columns, so no features and a label.
+    CsvTooFewColumns {
+        columns: usize,
+    },
+    /// A cell is empty or holds a missing-value marker such as NA. Rows and columns count from
+    /// 1 as a spreadsheet shows them; `name` is the header's name of the column, if any.
+    CsvMissingValue {
+        row: usize,
+        column: usize,
+        name: Option<String>,
+        value: String,
+    },
+    /// A feature cell is not a number.
+    CsvNotNumeric {
+        row: usize,
+        column: usize,
+        name: Option<String>,
+        value: String,
+    },
+    CsvTooFewRows {
+        rows: usize,
+        min: usize,
+    },
+    CsvTooManyRows {
+        rows: usize,
+        max: usize,
+    },
+    /// The label column holds one class only.
+    CsvSingleClass {
+        column: usize,
+        name: Option<String>,
+        class: String,
+    },
+    /// The label column holds more classes than the playground allows.
+    CsvTooManyClasses {
+        column: usize,
+        name: Option<String>,
+        classes: usize,
+        max: usize,
+    },
+    /// The label column holds non-integer numbers or many distinct ones: a regression target,
+    /// which the playground does not train yet.
+    CsvRegressionLabel {
+        column: usize,
+        name: Option<String>,
+        example: String,
+        distinct: usize,
+        max_classes: usize,
+    },
     /// dfdx returned an error (an allocation failure, in practice).
-    Engine { message: String },
+    Engine {
+        message: String,
+    },
     /// WebGPU is unavailable or one of its calls failed.
-    Gpu { message: String },
+    Gpu {
+        message: String,
+    },
     /// A model file to import is malformed or does not match its own spec.
-    ModelFile { message: String },
+    ModelFile {
+        message: String,
+    },
 }
 
 impl fmt::Display for PlaygroundError {
@@ -125,6 +208,114 @@ impl fmt::Display for PlaygroundError {
                  lower the learning rate (now {learning_rate}) and press Reset."
             ),
             Self::Data { message } => write!(f, "The data could not be loaded: {message}."),
+            Self::DataTextMissing { data } if data == "csv" => write!(
+                f,
+                "No CSV file is loaded; upload the file again with Upload CSV."
+            ),
+            Self::DataTextMissing { data } => write!(
+                f,
+                "The rows of the {data} data set were not passed to the engine; reload the page."
+            ),
+            Self::CsvTooLarge { bytes, max } => write!(
+                f,
+                "The CSV file has {bytes} bytes, more than the limit of {max} bytes \
+                 ({} MiB); upload a smaller file.",
+                max >> 20
+            ),
+            Self::CsvUnclosedQuote { row } => write!(
+                f,
+                "Row {row} of the CSV file opens a quoted field that is never closed; \
+                 add the closing quote (\")."
+            ),
+            Self::CsvRaggedRow {
+                row,
+                cells,
+                expected,
+                first_row,
+            } => write!(
+                f,
+                "Row {row} of the CSV file has {cells} cells, but row {first_row} has \
+                 {expected}; give every row the same number of cells."
+            ),
+            Self::CsvTooFewColumns { columns } => write!(
+                f,
+                "The CSV file has {columns} column; it needs at least one feature column and \
+                 a label column, separated by commas, semicolons or tabs."
+            ),
+            Self::CsvMissingValue {
+                row,
+                column,
+                name,
+                value,
+            } => {
+                let column = describe_column(*column, name);
+                let shown = if value.is_empty() {
+                    "empty".to_string()
+                } else {
+                    format!("missing ({value})")
+                };
+                write!(
+                    f,
+                    "Row {row}, {column} of the CSV file is {shown}; fill in a value or \
+                     remove the row."
+                )
+            }
+            Self::CsvNotNumeric {
+                row,
+                column,
+                name,
+                value,
+            } => write!(
+                f,
+                "Row {row}, {column} of the CSV file is \"{value}\", which is not a number; \
+                 features must be numbers, so fix the cell or pick this column as the label.",
+                column = describe_column(*column, name)
+            ),
+            Self::CsvTooFewRows { rows, min } => write!(
+                f,
+                "The CSV file has {rows} data rows, fewer than the {min} needed to train; \
+                 add rows."
+            ),
+            Self::CsvTooManyRows { rows, max } => write!(
+                f,
+                "The CSV file has {rows} data rows, more than the limit of {max}; \
+                 upload a sample of the rows."
+            ),
+            Self::CsvSingleClass {
+                column,
+                name,
+                class,
+            } => write!(
+                f,
+                "The label column ({}) holds only the class \"{class}\"; pick a label \
+                 column with at least 2 classes.",
+                describe_column(*column, name)
+            ),
+            Self::CsvTooManyClasses {
+                column,
+                name,
+                classes,
+                max,
+            } => write!(
+                f,
+                "The label column ({}) holds {classes} classes, more than the limit of \
+                 {max}; pick a label column with fewer classes.",
+                describe_column(*column, name)
+            ),
+            Self::CsvRegressionLabel {
+                column,
+                name,
+                example,
+                distinct,
+                max_classes,
+            } => write!(
+                f,
+                "The label column ({}) holds numbers such as {example} ({distinct} distinct \
+                 values), which is a regression target, and the playground trains \
+                 classification only so far; pick a label column with class names or at \
+                 most {max_classes} distinct whole numbers.",
+                describe_column(*column, name)
+            ),
             Self::Engine { message } => write!(f, "The tensor engine failed: {message}."),
             Self::Gpu { message } => write!(f, "WebGPU failed: {message}."),
             Self::ModelFile { message } => write!(
@@ -132,6 +323,14 @@ impl fmt::Display for PlaygroundError {
                 "The model file cannot be imported: {message}. Export it again from the playground."
             ),
         }
+    }
+}
+
+/// Names a CSV column as "column 3" or, with a header, "column 3 (\"petal width\")".
+fn describe_column(column: usize, name: &Option<String>) -> String {
+    match name {
+        Some(name) => format!("column {column} (\"{name}\")"),
+        None => format!("column {column}"),
     }
 }
 

@@ -3,6 +3,7 @@
 //! holds every `#[wasm_bindgen]` item.
 
 pub mod codegen;
+pub mod csv;
 pub mod data;
 pub mod error;
 pub mod gpu;

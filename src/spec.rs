@@ -51,6 +51,16 @@ pub enum DataSet {
     /// Synthetic rows of 784 standard-normal features (the size of an MNIST image) labelled
     /// by a fixed random linear teacher into 10 classes; a compute-heavy workload.
     Teacher,
+    /// UCI's wine recognition data: 178 rows of 13 chemical measurements, 3 cultivars.
+    Wine,
+    /// UCI's Wisconsin diagnostic breast cancer data: 569 rows of 30 features of cell nuclei,
+    /// malignant or benign.
+    BreastCancer,
+    /// UCI's optical recognition of handwritten digits: 1,797 images of 8x8 pixels, each
+    /// scaled from 0..16 to 0..1, digits 0 to 9.
+    Digits,
+    /// A CSV file the user uploaded; `DataSpec::csv` holds its shape.
+    Csv,
 }
 
 impl DataSet {
@@ -62,11 +72,35 @@ impl DataSet {
             Self::Gaussian => "gaussian",
             Self::Spiral => "spiral",
             Self::Teacher => "teacher",
+            Self::Wine => "wine",
+            Self::BreastCancer => "breast_cancer",
+            Self::Digits => "digits",
+            Self::Csv => "csv",
         }
     }
 
+    /// Whether the rows are generated from the seed, with `DataSpec::samples` rows.
     pub fn is_generated(self) -> bool {
-        self != Self::Iris
+        matches!(
+            self,
+            Self::Circle | Self::Xor | Self::Gaussian | Self::Spiral | Self::Teacher
+        )
+    }
+
+    /// The file under data/ that holds a shipped set too large to embed in the module; the
+    /// page fetches it and passes its text to the engine.
+    pub fn file_name(self) -> Option<&'static str> {
+        match self {
+            Self::Wine => Some("wine_data.csv"),
+            Self::BreastCancer => Some("breast_cancer.csv"),
+            Self::Digits => Some("digits.csv"),
+            _ => None,
+        }
+    }
+
+    /// Whether the rows come from text that the caller passes with the spec.
+    pub fn needs_text(self) -> bool {
+        self == Self::Csv || self.file_name().is_some()
     }
 }
 
@@ -80,12 +114,29 @@ pub struct DataSpec {
     /// Label noise of the 2-D sets, in percent (0 to 50, as in TensorFlow Playground).
     #[serde(default)]
     pub noise: f64,
-    /// Rows generated for the 2-D and teacher sets; Iris always has 150 rows.
+    /// Rows generated for the 2-D and teacher sets; the other sets have their own row count.
     #[serde(default = "default_samples")]
     pub samples: i64,
     /// Z-score each feature with the mean and standard deviation of the training rows.
     #[serde(default = "default_true")]
     pub standardize: bool,
+    /// The uploaded file's label column and shape; required for the CSV set, absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<CsvSpec>,
+}
+
+/// The shape of an uploaded CSV file, as parsing it with `label_column` gave it. The spec
+/// carries it so that a spec validates before the file's text reaches the engine; loading the
+/// text checks that the file still has this shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvSpec {
+    /// Index of the label column, from 0.
+    pub label_column: i64,
+    /// Data rows, without the header.
+    pub rows: i64,
+    pub features: i64,
+    pub classes: i64,
 }
 
 fn default_train_percent() -> f64 {
@@ -262,6 +313,7 @@ pub struct ValidSpec {
     pub batch_size: usize,
     pub epochs: usize,
     pub seed: u64,
+    /// Rows of the whole data set, before the split.
     pub samples: usize,
 }
 
@@ -279,13 +331,65 @@ pub struct DataShape {
     pub classes: usize,
 }
 
-pub fn data_shape(set: DataSet, samples: usize) -> DataShape {
-    match set {
+/// Feature columns of an uploaded CSV file the playground accepts; the parameter limit
+/// usually binds first.
+pub const MAX_CSV_FEATURES: i64 = 10_000;
+
+/// Returns the shape of `data` with `samples` rows for a generated set, checking the CSV shape
+/// that the spec carries.
+pub fn data_shape(data: &DataSpec, samples: usize) -> Result<DataShape> {
+    Ok(match data.set {
         DataSet::Iris => DataShape {
             rows: 150,
             features: 4,
             classes: 3,
         },
+        DataSet::Wine => DataShape {
+            rows: 178,
+            features: 13,
+            classes: 3,
+        },
+        DataSet::BreastCancer => DataShape {
+            rows: 569,
+            features: 30,
+            classes: 2,
+        },
+        DataSet::Digits => DataShape {
+            rows: 1797,
+            features: 64,
+            classes: 10,
+        },
+        DataSet::Csv => {
+            let csv = data
+                .csv
+                .as_ref()
+                .ok_or_else(|| PlaygroundError::InvalidSpec {
+                    message: "data.csv is missing; the csv data set needs the uploaded file's \
+                          label column and shape"
+                        .to_string(),
+                })?;
+            check_int(
+                "data.csv.label_column",
+                csv.label_column,
+                0,
+                MAX_CSV_FEATURES,
+            )?;
+            DataShape {
+                rows: check_int(
+                    "data.csv.rows",
+                    csv.rows,
+                    crate::csv::MIN_CSV_ROWS as i64,
+                    crate::csv::MAX_CSV_ROWS as i64,
+                )?,
+                features: check_int("data.csv.features", csv.features, 1, MAX_CSV_FEATURES)?,
+                classes: check_int(
+                    "data.csv.classes",
+                    csv.classes,
+                    2,
+                    crate::csv::MAX_CSV_CLASSES as i64,
+                )?,
+            }
+        }
         DataSet::Teacher => DataShape {
             rows: samples,
             features: TEACHER_FEATURES,
@@ -296,7 +400,7 @@ pub fn data_shape(set: DataSet, samples: usize) -> DataShape {
             features: 2,
             classes: 2,
         },
-    }
+    })
 }
 
 fn check_int(field: &str, value: i64, min: i64, max: i64) -> Result<usize> {
@@ -354,8 +458,10 @@ impl NetworkSpec {
         let samples = if data.set.is_generated() {
             check_int("data.samples", data.samples, MIN_SAMPLES, MAX_SAMPLES)?
         } else {
-            150
+            0
         };
+        let shape = data_shape(data, samples)?;
+        let samples = shape.rows;
         check_float(
             "data.train_percent",
             data.train_percent,
@@ -364,7 +470,6 @@ impl NetworkSpec {
             false,
         )?;
         check_float("data.noise", data.noise, 0.0, MAX_NOISE, false)?;
-        let shape = data_shape(data.set, samples);
         let train_rows = train_rows(shape.rows, data.train_percent);
         if train_rows == 0 || (data.train_percent < 100.0 && train_rows == shape.rows) {
             return Err(PlaygroundError::EmptySplit {

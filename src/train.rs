@@ -77,9 +77,17 @@ struct Running {
 
 impl Trainer {
     /// Validates the spec, loads the data and builds the network with its initial weights.
+    /// The wine, breast cancer, digits and CSV sets need their file's text: use
+    /// [`Trainer::with_text`] for them.
     pub fn new(spec: &NetworkSpec) -> Result<Self> {
+        Self::with_text(spec, None)
+    }
+
+    /// Builds the trainer like [`Trainer::new`], reading the rows from `text` for the sets
+    /// whose rows come from a file (see [`crate::spec::DataSet::needs_text`]).
+    pub fn with_text(spec: &NetworkSpec, text: Option<&str>) -> Result<Self> {
         let valid = spec.validate()?;
-        let data = Dataset::load(&valid)?;
+        let data = Dataset::load(&valid, text)?;
         let device = Cpu::seed_from_u64(SplitMix64::stream(valid.seed, STREAM_DROPOUT).next_u64());
         let network = Network::build(&valid, &device)?;
         let optimizer = Optimizer::new(&valid.spec.optimizer, &network)?;
@@ -105,12 +113,18 @@ impl Trainer {
 
     /// Continues a run that another backend started: builds the spec's trainer, replaces its
     /// weights and biases with `values` (layer by layer, weight then bias) and advances it to
-    /// `epochs_done`, shuffling as many times as the finished epochs did.
+    /// `epochs_done`, shuffling as many times as the finished epochs did. `text` is as for
+    /// [`Trainer::with_text`].
     ///
     /// NOTE: optimizer state (momentum, Adam's moments and step count) starts again from zero,
     /// so the first updates after resuming differ from an uninterrupted run.
-    pub fn resume(spec: &NetworkSpec, values: &[Vec<f32>], epochs_done: usize) -> Result<Self> {
-        let mut trainer = Self::new(spec)?;
+    pub fn resume(
+        spec: &NetworkSpec,
+        text: Option<&str>,
+        values: &[Vec<f32>],
+        epochs_done: usize,
+    ) -> Result<Self> {
+        let mut trainer = Self::with_text(spec, text)?;
         trainer.network.set_parameter_values(values)?;
         let rows = trainer.data.train.rows();
         for _ in 0..epochs_done.min(trainer.valid.epochs) {

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use crate::spec::NetworkSpec;
 use crate::train::{summarize, Trainer};
-use crate::{codegen, data::Dataset, model_file, presets};
+use crate::{codegen, csv, data::Dataset, model_file, presets};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -57,12 +57,29 @@ pub fn presets() -> Result<JsValue, PlaygroundError> {
 }
 
 /// Validates a spec and returns the layer shapes and parameter counts the editor shows,
-/// without building the network.
+/// without building the network. `text` is the data file's content for the sets that need one
+/// (see `dataFileName`, and the uploaded file for the CSV set).
 #[wasm_bindgen(js_name = describeSpec)]
-pub fn describe_spec(spec: JsValue) -> Result<JsValue, PlaygroundError> {
+pub fn describe_spec(spec: JsValue, text: Option<String>) -> Result<JsValue, PlaygroundError> {
     let valid = parse_spec(spec)?.validate()?;
-    let data = Dataset::load(&valid)?;
+    let data = Dataset::load(&valid, text.as_deref())?;
     to_js(&summarize(&valid, data.summary())).map_err(engine_error)
+}
+
+/// Returns the name of the file under data/ whose text the spec's data set needs, or
+/// undefined when the set needs none or is an uploaded CSV file.
+#[wasm_bindgen(js_name = dataFileName)]
+pub fn data_file_name(spec: JsValue) -> Result<Option<String>, PlaygroundError> {
+    Ok(parse_spec(spec)?.data.set.file_name().map(String::from))
+}
+
+/// Parses an uploaded CSV file with the label in column `label_column` (from 0; the last
+/// column when undefined) and returns its columns, shape and class names, or throws with the
+/// row and column of the first problem.
+#[wasm_bindgen(js_name = describeCsv)]
+pub fn describe_csv(text: &str, label_column: Option<u32>) -> Result<JsValue, PlaygroundError> {
+    let table = csv::parse(text, label_column.map(|column| column as usize))?;
+    to_js(&table.summary()).map_err(engine_error)
 }
 
 /// A network being trained, with its data and optimizer state.
@@ -73,11 +90,12 @@ pub struct Session {
 
 #[wasm_bindgen]
 impl Session {
-    /// Validates the spec, loads the data and initializes the weights.
+    /// Validates the spec, loads the data (from `text` for the sets that need a file's text)
+    /// and initializes the weights.
     #[wasm_bindgen(constructor)]
-    pub fn new(spec: JsValue) -> Result<Session, PlaygroundError> {
+    pub fn new(spec: JsValue, text: Option<String>) -> Result<Session, PlaygroundError> {
         Ok(Self {
-            trainer: Trainer::new(&parse_spec(spec)?)?,
+            trainer: Trainer::with_text(&parse_spec(spec)?, text.as_deref())?,
         })
     }
 
@@ -85,12 +103,14 @@ impl Session {
     /// tensor, layer by layer, weight then bias) after `epochs_done` epochs.
     pub fn resume(
         spec: JsValue,
+        text: Option<String>,
         values: JsValue,
         epochs_done: u32,
     ) -> Result<Session, PlaygroundError> {
         let values = parse_values(values)?.unwrap_or_default();
+        let spec = parse_spec(spec)?;
         Ok(Self {
-            trainer: Trainer::resume(&parse_spec(spec)?, &values, epochs_done as usize)?,
+            trainer: Trainer::resume(&spec, text.as_deref(), &values, epochs_done as usize)?,
         })
     }
 
@@ -153,18 +173,22 @@ pub struct GpuSession {
 /// Requests a WebGPU device and builds the spec's network on it. Without `allowFallback`, a
 /// software adapter (SwiftShader) is rejected with an error that says so.
 /// `values`, when not undefined, replaces the initial weights, as after importing a model file.
+/// `text` is the data file's content, as for `Session`.
 #[wasm_bindgen(js_name = createGpuSession)]
 pub async fn create_gpu_session(
     spec: JsValue,
     allow_fallback: bool,
     values: JsValue,
+    text: Option<String>,
 ) -> Result<GpuSession, PlaygroundError> {
     let spec = parse_spec(spec)?;
     let values = parse_values(values)?;
-    // Validate before requesting a device, so a bad spec reports itself and not a GPU error.
-    spec.validate()?;
+    // Validate and load the data before requesting a device, so a bad spec or file reports
+    // itself and not a GPU error.
+    let valid = spec.validate()?;
+    Dataset::load(&valid, text.as_deref())?;
     let gpu = Gpu::new(allow_fallback).await?;
-    let trainer = GpuTrainer::with_parameters(&spec, gpu, values.as_deref())?;
+    let trainer = GpuTrainer::with_parameters(&spec, text.as_deref(), gpu, values.as_deref())?;
     Ok(GpuSession {
         trainer: Rc::new(RefCell::new(trainer)),
     })

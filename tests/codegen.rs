@@ -6,7 +6,7 @@
 
 use dfdx_playground::codegen::{keras, python_float, pytorch};
 use dfdx_playground::presets::{self, keras_iris};
-use dfdx_playground::spec::{Activation, DataSet, LayerSpec, Loss, OptimizerSpec};
+use dfdx_playground::spec::{Activation, CsvSpec, DataSet, LayerSpec, Loss, OptimizerSpec};
 use dfdx_playground::{NetworkSpec, PlaygroundError};
 use std::fs;
 use std::io::ErrorKind;
@@ -96,7 +96,7 @@ fn presets_compile() {
         .into_iter()
         .map(|preset| (preset.id.replace('-', "_"), preset.spec))
         .collect();
-    assert_eq!(specs.len(), 4);
+    assert_eq!(specs.len(), 7);
     assert_scripts_compile("presets", &specs);
 }
 
@@ -238,6 +238,20 @@ fn variations() -> Vec<(String, NetworkSpec)> {
             ));
         }
     }
+    // An uploaded file: the script gets a placeholder, since the file stays in the browser.
+    specs.push((
+        "csv_upload".to_string(),
+        keras_with(|spec| {
+            spec.data.set = DataSet::Csv;
+            spec.data.train_percent = 80.0;
+            spec.data.csv = Some(CsvSpec {
+                label_column: 4,
+                rows: 40,
+                features: 4,
+                classes: 3,
+            });
+        }),
+    ));
     specs.push((
         "binary_cross_entropy".to_string(),
         keras_with(|spec| {
@@ -713,4 +727,44 @@ fn python_floats_read_back_exactly() {
         &["-c", &checks],
         &format!("reading the float literals back\n{checks}\n"),
     );
+}
+
+#[test]
+fn shipped_sets_load_with_scikit_learn() {
+    for (spec, loader) in [
+        (presets::wine(), "load_wine"),
+        (presets::breast_cancer(), "load_breast_cancer"),
+        (presets::digits(), "load_digits"),
+    ] {
+        let code = keras(&spec).unwrap();
+        assert!(
+            code.contains(&format!("from sklearn.datasets import {loader}")),
+            "{loader}"
+        );
+        assert!(
+            code.contains(&format!("x, y = {loader}(return_X_y=True)")),
+            "{loader}"
+        );
+        assert!(!code.contains("np.load"), "{loader}: no placeholder");
+    }
+    let digits = pytorch(&presets::digits()).unwrap();
+    assert!(
+        digits.contains("x = x / 16.0"),
+        "digits pixels are scaled as the playground does"
+    );
+}
+
+#[test]
+fn csv_upload_gets_placeholder() {
+    let (_, spec) = variations()
+        .into_iter()
+        .find(|(name, _)| name == "csv_upload")
+        .unwrap();
+    let code = pytorch(&spec).unwrap();
+    assert!(code.contains("PLACEHOLDER: the playground read these rows from (an uploaded CSV"));
+    assert!(
+        code.contains("#   x.npy: float array of shape (40, 4)"),
+        "{code}"
+    );
+    assert!(code.contains("class index (0 to 2)"), "{code}");
 }

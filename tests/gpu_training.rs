@@ -12,15 +12,15 @@ use dfdx_playground::{EpochMetrics, NetworkSpec, Trainer};
 /// GPU sums the epoch's row losses itself and its exp, ln and tanh round differently.
 const TOLERANCE: f64 = 1e-4;
 
-fn cpu_history(spec: &NetworkSpec) -> Vec<EpochMetrics> {
-    let mut trainer = Trainer::new(spec).expect("valid spec");
+fn cpu_history(spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
+    let mut trainer = Trainer::with_text(spec, text).expect("valid spec");
     while trainer.train_epoch().expect("CPU training succeeds").is_some() {}
     trainer.history().to_vec()
 }
 
-fn gpu_history(spec: &NetworkSpec) -> Vec<EpochMetrics> {
+fn gpu_history(spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
     let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter (install mesa-vulkan-drivers)");
-    let mut trainer = GpuTrainer::new(spec, gpu).expect("valid spec");
+    let mut trainer = GpuTrainer::with_parameters(spec, text, gpu, None).expect("valid spec");
     while let Some(pending) = trainer.train_epoch().expect("GPU submission succeeds") {
         let result = block_on(pending);
         trainer.record(&result);
@@ -38,8 +38,13 @@ fn assert_close(name: &str, epoch: usize, what: &str, gpu: f64, cpu: f64) {
 }
 
 fn assert_same_training(name: &str, spec: &NetworkSpec) {
-    let cpu = cpu_history(spec);
-    let gpu = gpu_history(spec);
+    assert_same_training_on(name, spec, None);
+}
+
+/// Like `assert_same_training`, for a set whose rows come from the file text `text`.
+fn assert_same_training_on(name: &str, spec: &NetworkSpec, text: Option<&str>) {
+    let cpu = cpu_history(spec, text);
+    let gpu = gpu_history(spec, text);
     assert_eq!(gpu.len(), cpu.len(), "{name}: epoch count");
     for (g, c) in gpu.iter().zip(&cpu) {
         assert_eq!(g.epoch, c.epoch, "{name}: epoch numbering");
@@ -62,6 +67,12 @@ fn assert_same_training(name: &str, spec: &NetworkSpec) {
 fn with_epochs(mut spec: NetworkSpec, epochs: i64) -> NetworkSpec {
     spec.epochs = epochs;
     spec
+}
+
+#[test]
+fn wine_from_text_matches_cpu() {
+    let text = include_str!("../data/wine_data.csv");
+    assert_same_training_on("wine", &with_epochs(presets::wine(), 5), Some(text));
 }
 
 #[test]
@@ -131,7 +142,7 @@ fn dropout_trains_on_gpu() {
     // checked here, not equality.
     let mut spec = with_epochs(presets::keras_iris(), 30);
     spec.layers.insert(1, LayerSpec::Dropout { rate: 0.2 });
-    let history = gpu_history(&spec);
+    let history = gpu_history(&spec, None);
     let (first, last) = (&history[0], history.last().unwrap());
     assert!(last.train_loss < first.train_loss, "{history:?}");
     assert!(last.train_accuracy > 0.8, "{last:?}");
@@ -148,7 +159,7 @@ fn gpu_weights_resume_on_cpu() {
         trainer.record(&result);
     }
     let values = block_on(trainer.reader().read()).unwrap();
-    let mut cpu = Trainer::resume(&spec, &values, 4).unwrap();
+    let mut cpu = Trainer::resume(&spec, None, &values, 4).unwrap();
     assert_eq!(cpu.epoch(), 4);
     let metrics = cpu.train_epoch().unwrap().expect("epochs remain");
     assert_eq!(metrics.epoch, 5);

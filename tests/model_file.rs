@@ -6,8 +6,19 @@ use dfdx_playground::model_file::{decode, encode, SPEC_KEY};
 use dfdx_playground::{presets, NetworkSpec, PlaygroundError, Trainer};
 use serde_json::{json, Value};
 
+/// The text of the data file behind `spec`'s set, which the page fetches; None for sets
+/// built into the module or generated.
+fn data_text(spec: &NetworkSpec) -> Option<&'static str> {
+    match spec.data.set.file_name()? {
+        "wine_data.csv" => Some(include_str!("../data/wine_data.csv")),
+        "breast_cancer.csv" => Some(include_str!("../data/breast_cancer.csv")),
+        "digits.csv" => Some(include_str!("../data/digits.csv")),
+        other => panic!("no test copy of {other}"),
+    }
+}
+
 fn trained(spec: &NetworkSpec, epochs: usize) -> Trainer {
-    let mut trainer = Trainer::new(spec).unwrap();
+    let mut trainer = Trainer::with_text(spec, data_text(spec)).unwrap();
     for _ in 0..epochs {
         trainer.train_epoch().unwrap();
     }
@@ -48,7 +59,7 @@ fn import_reproduces_predictions() {
         assert_eq!(&spec, trainer.spec(), "{}: spec", preset.id);
         assert_eq!(values, trainer.network().parameter_values(), "{}: weights", preset.id);
 
-        let imported = Trainer::resume(&spec, &values, 0).unwrap();
+        let imported = Trainer::resume(&spec, data_text(&spec), &values, 0).unwrap();
         let data = trainer.data();
         for split in [&data.train, &data.test] {
             assert_eq!(

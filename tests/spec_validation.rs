@@ -4,7 +4,7 @@
 
 use dfdx_playground::presets::{self, keras_iris};
 use dfdx_playground::spec::{
-    Activation, DataSet, LayerPlan, LayerSpec, Loss, OptimizerSpec, ValidSpec,
+    Activation, CsvSpec, DataSet, LayerPlan, LayerSpec, Loss, OptimizerSpec, ValidSpec,
 };
 use dfdx_playground::{NetworkSpec, PlaygroundError, Trainer};
 
@@ -891,4 +891,113 @@ fn boundary_values_are_valid() {
     for (name, spec) in cases {
         validate_ok(name, &spec);
     }
+}
+
+#[test]
+fn shipped_sets_validate_without_text() {
+    // (set, features, classes, rows)
+    for (set, features, classes, rows) in [
+        (DataSet::Wine, 13, 3, 178),
+        (DataSet::BreastCancer, 30, 2, 569),
+        (DataSet::Digits, 64, 10, 1797),
+    ] {
+        let spec = keras_with(|spec| spec.data.set = set);
+        let valid = validate_ok(set.name(), &spec);
+        assert_eq!(valid.features, features, "{set:?}: features");
+        assert_eq!(valid.classes, classes, "{set:?}: classes");
+        assert_eq!(valid.samples, rows, "{set:?}: rows");
+    }
+    let digits_binary = keras_with(|spec| {
+        spec.data.set = DataSet::Digits;
+        spec.loss = Loss::BinaryCrossEntropy;
+    });
+    let error = validate_err("digits with binary cross-entropy", &digits_binary);
+    assert_eq!(
+        error.to_string(),
+        "The binary cross-entropy loss needs 2 classes, but digits has 10; \
+         pick cross-entropy or MSE."
+    );
+}
+
+fn csv_spec(shape: Option<CsvSpec>) -> NetworkSpec {
+    keras_with(|spec| {
+        spec.data.set = DataSet::Csv;
+        spec.data.csv = shape;
+    })
+}
+
+#[test]
+fn csv_shape_comes_from_spec() {
+    let shape = CsvSpec {
+        label_column: 0,
+        rows: 40,
+        features: 7,
+        classes: 5,
+    };
+    let valid = validate_ok("csv", &csv_spec(Some(shape.clone())));
+    assert_eq!((valid.features, valid.classes, valid.samples), (7, 5, 40));
+
+    let error = validate_err("csv without shape", &csv_spec(None));
+    assert!(error.to_string().contains("data.csv is missing"), "{error}");
+    let cases = [
+        (
+            "data.csv.rows",
+            CsvSpec {
+                rows: 9,
+                ..shape.clone()
+            },
+            "9",
+            "from 10 to 100000",
+        ),
+        (
+            "data.csv.classes",
+            CsvSpec {
+                classes: 1,
+                ..shape.clone()
+            },
+            "1",
+            "from 2 to 100",
+        ),
+        (
+            "data.csv.features",
+            CsvSpec {
+                features: 0,
+                ..shape.clone()
+            },
+            "0",
+            "from 1 to 10000",
+        ),
+    ];
+    for (field, bad, value, range) in cases {
+        let message = validate_err(field, &csv_spec(Some(bad))).to_string();
+        assert!(
+            message.starts_with(&format!("{field} is {value}")),
+            "{message}"
+        );
+        assert!(message.contains(range), "{message}");
+    }
+}
+
+#[test]
+fn csv_spec_without_text_says_upload() {
+    let spec = csv_spec(Some(CsvSpec {
+        label_column: 2,
+        rows: 12,
+        features: 2,
+        classes: 2,
+    }));
+    let error = Trainer::new(&spec).err().unwrap();
+    assert_eq!(
+        error.to_string(),
+        "No CSV file is loaded; upload the file again with Upload CSV."
+    );
+    // A file whose shape differs from the spec's is reported, not trained on.
+    let text = "a,b,c\n".to_string() + &"1,2,x\n3,4,y\n".repeat(7);
+    let error = Trainer::with_text(&spec, Some(&text)).err().unwrap();
+    assert!(
+        error.to_string().contains(
+            "the CSV file has 14 rows, 2 features and 2 classes, but the spec expects 12, 2 and 2"
+        ),
+        "{error}"
+    );
 }

@@ -2,7 +2,7 @@
 //! presets recorded in tests/fixtures/losses.json and compare with the native losses there.
 #![cfg(target_arch = "wasm32")]
 
-use dfdx_playground::web::{create_gpu_session, describe_spec, presets, Session};
+use dfdx_playground::web::{create_gpu_session, describe_csv, describe_spec, presets, Session};
 use wasm_bindgen_futures::JsFuture;
 use serde::Serialize;
 use serde_json::Value;
@@ -30,7 +30,7 @@ fn from_js(value: JsValue) -> Value {
 }
 
 fn train_losses(spec: &Value) -> Vec<f64> {
-    let mut session = Session::new(to_js(spec)).expect("fixture spec is valid");
+    let mut session = Session::new(to_js(spec), None).expect("fixture spec is valid");
     let mut losses = Vec::new();
     loop {
         let metrics = session.train_epoch().expect("training succeeds");
@@ -80,7 +80,7 @@ fn keras_preset_trains_in_browser() {
         .iter()
         .find(|preset| preset["id"] == "keras-iris")
         .expect("keras-iris preset");
-    let mut session = Session::new(to_js(&keras["spec"])).unwrap();
+    let mut session = Session::new(to_js(&keras["spec"]), None).unwrap();
     let mut history = Vec::new();
     // One batch at a time, as the page's Worker trains.
     while !session.finished() {
@@ -102,7 +102,7 @@ fn bad_spec_throws_error_with_details() {
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
     let mut spec = fixture["keras-iris"]["spec"].clone();
     spec["layers"][0]["units"] = 0.into();
-    let error = match Session::new(to_js(&spec)) {
+    let error = match Session::new(to_js(&spec), None) {
         Ok(_) => panic!("0 units was accepted"),
         Err(error) => error,
     };
@@ -119,7 +119,7 @@ fn bad_spec_throws_error_with_details() {
 #[wasm_bindgen_test]
 fn describe_spec_counts_parameters() {
     let spec = &serde_json::from_str::<Value>(FIXTURE).unwrap()["keras-iris"]["spec"];
-    let summary = from_js(describe_spec(to_js(spec)).unwrap());
+    let summary = from_js(describe_spec(to_js(spec), None).unwrap());
     assert_eq!(summary["parameters"], 4675);
     assert_eq!(summary["layers"][2]["activation"], "softmax");
     assert_eq!(summary["data"]["train_rows"], 150);
@@ -132,7 +132,7 @@ const GPU_TOLERANCE: f64 = 1e-4;
 
 async fn gpu_losses(spec: &Value) -> Vec<f64> {
     // Chromium's only adapter here is SwiftShader, a software fallback, so it is allowed.
-    let session = create_gpu_session(to_js(spec), true, JsValue::UNDEFINED)
+    let session = create_gpu_session(to_js(spec), true, JsValue::UNDEFINED, None)
         .await
         .expect("WebGPU session (Chromium needs --enable-unsafe-webgpu)");
     let mut losses = Vec::new();
@@ -163,4 +163,66 @@ async fn webgpu_matches_cpu_for_20_epochs() {
             );
         }
     }
+}
+
+/// A small upload as a European spreadsheet writes it: semicolons, CRLF and decimal commas.
+/// "wide" rows have a larger first feature than "narrow" ones.
+fn upload_text() -> String {
+    let mut text = "width;height;kind\r\n".to_string();
+    for row in 0..40 {
+        let (width, kind) = if row % 2 == 0 { (3 + row % 5, "wide") } else { (row % 3, "narrow") };
+        text.push_str(&format!("{width},5;{};{kind}\r\n", row % 4));
+    }
+    text
+}
+
+#[wasm_bindgen_test]
+fn uploaded_csv_trains_in_browser() {
+    let text = upload_text();
+    let summary = from_js(describe_csv(&text, None).unwrap());
+    assert_eq!(summary["delimiter"], "semicolon");
+    assert_eq!(summary["columns"], serde_json::json!(["width", "height", "kind"]));
+    assert_eq!(summary["rows"], 40);
+    assert_eq!(summary["classes"], 2);
+    assert_eq!(summary["class_names"], serde_json::json!(["narrow", "wide"]));
+
+    let mut spec = serde_json::from_str::<Value>(FIXTURE).unwrap()["keras-iris"]["spec"].clone();
+    spec["data"]["set"] = "csv".into();
+    spec["data"]["csv"] = serde_json::json!({
+        "label_column": 2, "rows": 40, "features": 2, "classes": 2
+    });
+    spec["epochs"] = 30.into();
+    let mut session = Session::new(to_js(&spec), Some(text)).expect("CSV spec is valid");
+    while !session.train_epoch().unwrap().is_null() {}
+    let history = from_js(session.history().unwrap());
+    let last = &history[29];
+    assert!(last["train_accuracy"].as_f64().unwrap() > 0.9, "{last}");
+}
+
+#[wasm_bindgen_test]
+fn bad_csv_throws_row_and_column() {
+    let text = upload_text().replace("1,5;1;narrow", "1,5;one;narrow");
+    let error: js_sys::Error = JsValue::from(describe_csv(&text, None).unwrap_err())
+        .dyn_into()
+        .unwrap();
+    let message: String = error.message().into();
+    assert!(message.starts_with("Row 3, column 2 (\"height\")"), "{message}");
+    let details = from_js(js_sys::Reflect::get(&error, &"details".into()).unwrap());
+    assert_eq!(details["code"], "csv_not_numeric");
+    assert_eq!(details["row"], 3);
+    assert_eq!(details["column"], 2);
+    assert_eq!(details["name"], "height");
+}
+
+#[wasm_bindgen_test]
+fn wine_trains_from_passed_text() {
+    let all = from_js(presets().unwrap());
+    let wine = all.as_array().unwrap().iter().find(|p| p["id"] == "wine").unwrap();
+    let text = include_str!("../data/wine_data.csv").to_string();
+    let mut session = Session::new(to_js(&wine["spec"]), Some(text)).unwrap();
+    let metrics = from_js(session.train_epoch().unwrap());
+    assert_eq!(metrics["examples"], 142);
+    let missing = Session::new(to_js(&wine["spec"]), None).err().expect("no text, no session");
+    let error: js_sys::Error = JsValue::from(missing).dyn_into().unwrap();
+    assert!(String::from(error.message()).contains("reload the page"));
 }

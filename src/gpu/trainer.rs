@@ -161,18 +161,20 @@ impl GpuTrainer {
     /// Validates the spec, builds the same initial weights as the CPU path and uploads them
     /// with the data.
     pub fn new(spec: &NetworkSpec, gpu: Gpu) -> Result<Self> {
-        Self::with_parameters(spec, gpu, None)
+        Self::with_parameters(spec, None, gpu, None)
     }
 
     /// Builds the trainer like [`GpuTrainer::new`], but starts from `values` (layer by layer,
-    /// weight then bias, as a model file holds them) when given.
+    /// weight then bias, as a model file holds them) when given. `text` is the data file's
+    /// content, as for [`crate::Trainer::with_text`].
     pub fn with_parameters(
         spec: &NetworkSpec,
+        text: Option<&str>,
         gpu: Gpu,
         values: Option<&[Vec<f32>]>,
     ) -> Result<Self> {
         let valid = spec.validate()?;
-        let data = Dataset::load(&valid)?;
+        let data = Dataset::load(&valid, text)?;
         let mut network = Network::build(&valid, &Cpu::default())?;
         if let Some(values) = values {
             // Checks every tensor's size against the spec before anything is uploaded.
