@@ -1,7 +1,7 @@
 // Assembles the static site in dist/ from the page sources, the wasm-bindgen output in
 // www/pkg/ and the chart library, and shrinks the module with binaryen's wasm-opt from npm.
 // Debian's wasm-opt (binaryen 108) is avoided: the modules it writes fail at load.
-import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -30,6 +30,12 @@ const uplot = join(www, 'node_modules', 'uplot', 'dist');
 await cp(join(uplot, 'uPlot.esm.js'), join(dist, 'vendor', 'uPlot.esm.js'));
 await cp(join(uplot, 'uPlot.min.css'), join(dist, 'vendor', 'uPlot.min.css'));
 await cp(join(www, '..', 'data', 'README.md'), join(dist, 'DATA-LICENSE.md'));
+// The Worker fetches the larger data sets from dist/data/ rather than carrying them in the
+// wasm module, which stays small for the sets a visitor never opens.
+await mkdir(join(dist, 'data'), { recursive: true });
+for (const file of await readdir(join(www, '..', 'data'))) {
+  if (file.endsWith('.csv')) await cp(join(www, '..', 'data', file), join(dist, 'data', file));
+}
 
 const wasm = join(dist, 'pkg', 'dfdx_playground_bg.wasm');
 const before = (await stat(wasm)).size;

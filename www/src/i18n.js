@@ -13,6 +13,9 @@ const STRINGS = {
     'preset.iris-test-split': 'Iris with a test split',
     'preset.circle': 'Circle (TensorFlow Playground)',
     'preset.spiral': 'Spiral (TensorFlow Playground)',
+    'preset.wine': 'Wine MLP',
+    'preset.breast-cancer': 'Breast cancer MLP',
+    'preset.digits': 'Digits MLP',
     language: 'Language',
     play: 'Play',
     pause: 'Pause',
@@ -66,6 +69,58 @@ const STRINGS = {
     'set.gaussian': 'Gaussian',
     'set.spiral': 'Spiral',
     'set.teacher': 'Synthetic (784 features, 10 classes)',
+    'set.wine': 'Wine (178 × 13, 3 classes)',
+    'set.breast_cancer': 'Breast cancer (569 × 30, 2 classes)',
+    'set.digits': 'Digits (1,797 × 64 pixels, 10 classes)',
+    'set.csv': 'Uploaded CSV: {name}',
+    'dataName.wine': 'the wine set',
+    'dataName.breast_cancer': 'the breast cancer set',
+    'dataName.digits': 'the digits set',
+    'dataName.csv': 'the uploaded CSV file',
+    uploadCsv: 'Upload CSV',
+    'uploadCsv.title': 'Train on a CSV file of your own: numeric feature columns and a label column',
+    'uploadCsv.hint':
+      'Classification only: the label column holds class names or a few whole numbers. Regression (predicting a number) is not supported yet. The file stays in this browser.',
+    labelColumn: 'Label column',
+    csvSummary: '{name}: {rows} rows, {columns} columns, {delimiter}, {header}; label: {label}.',
+    'delimiter.comma': 'comma-separated',
+    'delimiter.semicolon': 'semicolon-separated',
+    'delimiter.tab': 'tab-separated',
+    'header.yes': 'header row',
+    'header.no': 'no header row',
+    dataShape: '{features} features, {classes} classes: {names}',
+    csvFileTooLarge: '{name} has {size} bytes, more than the {max} bytes a CSV file may have; upload a smaller file.',
+    csvLink:
+      'The link names an uploaded CSV file ({name}={value}), which a link cannot carry, so Iris is shown; upload the file again with Upload CSV.',
+    'field.label_column': 'Label column',
+    'csv.column': 'column {column}',
+    'csv.columnNamed': 'column {column} ("{name}")',
+    'csv.empty': 'empty',
+    'csv.missing': 'missing ({value})',
+    'error.data_text_missing.csv': 'No CSV file is loaded; upload the file again with Upload CSV.',
+    'error.data_text_missing': 'The rows of the {data} data set were not passed to the engine; reload the page.',
+    'error.data_fetch': 'Could not load {file} ({message}); reload the page.',
+    'error.csv_too_large':
+      'The CSV file has {bytes} bytes, more than the limit of {max} bytes ({max_mib} MiB); upload a smaller file.',
+    'error.csv_unclosed_quote':
+      'Row {row} of the CSV file opens a quoted field that is never closed; add the closing quote (").',
+    'error.csv_ragged_row':
+      'Row {row} of the CSV file has {cells} cells, but row {first_row} has {expected}; give every row the same number of cells.',
+    'error.csv_too_few_columns':
+      'The CSV file has {columns} column; it needs at least one feature column and a label column, separated by commas, semicolons or tabs.',
+    'error.csv_missing_value':
+      'Row {row}, {where} of the CSV file is {shown}; fill in a value or remove the row.',
+    'error.csv_not_numeric':
+      'Row {row}, {where} of the CSV file is "{value}", which is not a number; features must be numbers, so fix the cell or pick this column as the label.',
+    'error.csv_too_few_rows': 'The CSV file has {rows} data rows, fewer than the {min} needed to train; add rows.',
+    'error.csv_too_many_rows':
+      'The CSV file has {rows} data rows, more than the limit of {max}; upload a sample of the rows.',
+    'error.csv_single_class':
+      'The label column ({where}) holds only the class "{class}"; pick a label column with at least 2 classes.',
+    'error.csv_too_many_classes':
+      'The label column ({where}) holds {classes} classes, more than the limit of {max}; pick a label column with fewer classes.',
+    'error.csv_regression_label':
+      'The label column ({where}) holds numbers such as {example} ({distinct} distinct values), which is a regression target, and the playground trains classification only so far; pick a label column with class names or at most {max_classes} distinct whole numbers.',
     'dataName.teacher': 'the synthetic set',
     trainPercent: 'Training share (%)',
     noise: 'Noise (%)',
@@ -156,6 +211,9 @@ const STRINGS = {
     'preset.iris-test-split': '鸢尾花（划分测试集）',
     'preset.circle': '圆形（TensorFlow Playground）',
     'preset.spiral': '螺旋（TensorFlow Playground）',
+    'preset.wine': '葡萄酒 MLP',
+    'preset.breast-cancer': '乳腺癌 MLP',
+    'preset.digits': '手写数字 MLP',
     language: '语言',
     play: '开始',
     pause: '暂停',
@@ -208,6 +266,50 @@ const STRINGS = {
     'set.gaussian': '高斯',
     'set.spiral': '螺旋',
     'set.teacher': '合成数据（784 个特征，10 类）',
+    'set.wine': '葡萄酒 Wine（178 × 13，3 类）',
+    'set.breast_cancer': '乳腺癌 Breast cancer（569 × 30，2 类）',
+    'set.digits': '手写数字 Digits（1,797 × 64 像素，10 类）',
+    'set.csv': '上传的 CSV：{name}',
+    'dataName.wine': '葡萄酒数据',
+    'dataName.breast_cancer': '乳腺癌数据',
+    'dataName.digits': '手写数字数据',
+    'dataName.csv': '上传的 CSV 文件',
+    uploadCsv: '上传 CSV',
+    'uploadCsv.title': '用你自己的 CSV 文件训练：若干数值特征列和一个标签列',
+    'uploadCsv.hint': '仅支持分类：标签列应为类别名或少量整数。暂不支持回归（预测数值）。文件只留在本浏览器中。',
+    labelColumn: '标签列',
+    csvSummary: '{name}：{rows} 行，{columns} 列，{delimiter}，{header}；标签：{label}。',
+    'delimiter.comma': '逗号分隔',
+    'delimiter.semicolon': '分号分隔',
+    'delimiter.tab': '制表符分隔',
+    'header.yes': '有表头行',
+    'header.no': '无表头行',
+    dataShape: '{features} 个特征，{classes} 个类别：{names}',
+    csvFileTooLarge: '{name} 有 {size} 字节，超过 CSV 文件上限 {max} 字节；请上传更小的文件。',
+    csvLink: '链接指向上传的 CSV 文件（{name}={value}），而链接无法携带文件，因此显示鸢尾花数据；请用“上传 CSV”重新上传文件。',
+    'field.label_column': '标签列',
+    'csv.column': '第 {column} 列',
+    'csv.columnNamed': '第 {column} 列（“{name}”）',
+    'csv.empty': '空的',
+    'csv.missing': '缺失值（{value}）',
+    'error.data_text_missing.csv': '没有已载入的 CSV 文件；请用“上传 CSV”重新上传文件。',
+    'error.data_text_missing': '{data}的数据行没有传给训练引擎；请刷新页面。',
+    'error.data_fetch': '无法载入 {file}（{message}）；请刷新页面。',
+    'error.csv_too_large': 'CSV 文件有 {bytes} 字节，超过上限 {max} 字节（{max_mib} MiB）；请上传更小的文件。',
+    'error.csv_unclosed_quote': 'CSV 文件第 {row} 行有一个引号字段没有闭合；请补上结尾的引号（"）。',
+    'error.csv_ragged_row':
+      'CSV 文件第 {row} 行有 {cells} 个单元格，但第 {first_row} 行有 {expected} 个；请让每行的单元格数相同。',
+    'error.csv_too_few_columns':
+      'CSV 文件只有 {columns} 列；至少需要一个特征列和一个标签列，用逗号、分号或制表符分隔。',
+    'error.csv_missing_value': 'CSV 文件第 {row} 行、{where}是{shown}；请填入数值或删除该行。',
+    'error.csv_not_numeric':
+      'CSV 文件第 {row} 行、{where}的值为“{value}”，不是数字；特征必须是数字，请修改该单元格，或把这一列选为标签列。',
+    'error.csv_too_few_rows': 'CSV 文件只有 {rows} 行数据，少于训练所需的 {min} 行；请添加数据行。',
+    'error.csv_too_many_rows': 'CSV 文件有 {rows} 行数据，超过上限 {max} 行；请上传部分数据行。',
+    'error.csv_single_class': '标签列（{where}）只有一个类别“{class}”；请选择至少有 2 个类别的标签列。',
+    'error.csv_too_many_classes': '标签列（{where}）有 {classes} 个类别，超过上限 {max}；请选择类别更少的标签列。',
+    'error.csv_regression_label':
+      '标签列（{where}）是数值，例如 {example}（共 {distinct} 个不同的值），这是回归目标，而本游乐场目前只支持分类；请选择由类别名或不超过 {max_classes} 个不同整数组成的标签列。',
     'dataName.teacher': '合成数据',
     trainPercent: '训练集比例（%）',
     noise: '噪声（%）',
@@ -318,6 +420,7 @@ const FIELD_KEYS = {
   'optimizer.epsilon': 'epsilon',
   'optimizer.rho': 'rho',
   'layers (count)': 'layerCount',
+  'data.csv.label_column': 'field.label_column',
 };
 
 /** Names a spec field for people: `layers[0].units` becomes "layer 1 units". */
@@ -342,15 +445,31 @@ export function formatError(lang, error) {
     values.loss = translate(lang, 'loss.binary_cross_entropy');
     values.data = translate(lang, `dataName.${details.data}`);
   }
-  for (const name of ['count', 'max', 'rows']) {
+  for (const name of ['count', 'max', 'rows', 'bytes']) {
     if (typeof details[name] === 'number') values[name] = details[name].toLocaleString(lang);
   }
+  // CSV errors name the column as a spreadsheet numbers it, with the header's name if any.
+  if (details.code.startsWith('csv_') && 'column' in details) {
+    values.where = details.name == null
+      ? translate(lang, 'csv.column', { column: details.column })
+      : translate(lang, 'csv.columnNamed', { column: details.column, name: details.name });
+  }
+  if (details.code === 'csv_missing_value') {
+    values.shown = details.value === ''
+      ? translate(lang, 'csv.empty')
+      : translate(lang, 'csv.missing', { value: details.value });
+  }
+  if (details.code === 'csv_too_large') values.max_mib = Math.floor(details.max / 2 ** 20);
   if (details.loss === Infinity || details.loss === -Infinity) {
     values.loss = translate(lang, `value.${details.loss}`);
   }
   if (details.code === 'too_much_activation_memory') {
     values.mib = Math.ceil(details.bytes / 2 ** 20);
     values.max_mib = Math.floor(details.max / 2 ** 20);
+  }
+  if (details.code === 'data_text_missing') {
+    values.data = translate(lang, `dataName.${details.data}`);
+    if (details.data === 'csv') return translate(lang, 'error.data_text_missing.csv');
   }
   const key = details.min_exclusive ? 'out_of_range_exclusive' : details.code;
   return translate(lang, `error.${key}`, values);

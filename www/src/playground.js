@@ -11,7 +11,21 @@ const ACTIVATION_LABELS = {
   relu: 'ReLU', sigmoid: 'sigmoid', tanh: 'tanh', leaky_relu: 'LeakyReLU', gelu: 'GELU',
   linear: 'linear', softmax: 'softmax',
 };
-const DATA_SETS = ['iris', 'circle', 'xor', 'gaussian', 'spiral', 'teacher'];
+const DATA_SETS = [
+  'iris', 'wine', 'breast_cancer', 'digits', 'circle', 'xor', 'gaussian', 'spiral', 'teacher',
+];
+/** Sets generated from the seed, which take a row count (and, for the 2-D ones, noise). */
+const GENERATED_SETS = ['circle', 'xor', 'gaussian', 'spiral', 'teacher'];
+/**
+ * Sets whose features are measurements in their own units, so they are standardized when
+ * picked. The 2-D sets feed raw coordinates as TensorFlow Playground does, the teacher set is
+ * already standard normal, and digits are pixels scaled to 0..1.
+ */
+const STANDARDIZED_SETS = ['iris', 'wine', 'breast_cancer', 'csv'];
+/** Largest CSV file read, in bytes; the engine applies the same limit to the text. */
+const MAX_CSV_BYTES = 10 * 2 ** 20;
+/** Class names listed in the data summary before it shortens the list. */
+const SHOWN_CLASSES = 10;
 const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
 const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
 const OPTIMIZER_FIELDS = {
@@ -60,6 +74,11 @@ export function createPlayground(root, options = {}) {
     backendNotice: '',
     /** The framework the code panel shows: "keras" or "pytorch". */
     codeFramework: 'keras',
+    /**
+     * The last accepted CSV upload as the Worker describes it, `{ name, summary }`, or null.
+     * The Worker keeps the file's text; the page only shows its shape.
+     */
+    csv: null,
   };
 
   const t = (key, values) => translate(state.lang, key, values);
@@ -88,10 +107,11 @@ export function createPlayground(root, options = {}) {
     failed({ error }) {
       showError(t('engineFailed', { message: error.message }));
     },
-    loaded({ requestId, spec, summary, backend }) {
+    loaded({ requestId, spec, summary, backend, csv }) {
       const pending = state.pending.get(requestId);
       state.pending.delete(requestId);
       state.backend = backend;
+      state.csv = csv;
       state.backendNotice = '';
       commit(spec, summary);
       pending?.resolve();
@@ -218,10 +238,11 @@ export function createPlayground(root, options = {}) {
    * Asks the Worker to build `spec`. The page changes only once the Worker accepts it; a
    * rejection shows the reason and re-renders the form from the accepted spec.
    */
-  function propose(spec, presetId = 'custom') {
+  function propose(spec, presetId = 'custom', upload = null) {
     const requestId = state.nextRequest++;
     state.proposedPreset = presetId;
-    worker.postMessage({ type: 'load', requestId, spec, backend: state.backendSetting });
+    const message = { type: 'load', requestId, spec, backend: state.backendSetting };
+    worker.postMessage(upload ? { ...message, type: 'upload', ...upload } : message);
     return new Promise((resolve, reject) => state.pending.set(requestId, { resolve, reject }))
       .catch(() => {});
   }
@@ -254,7 +275,7 @@ export function createPlayground(root, options = {}) {
     const box = $('notice');
     const problems = state.notice?.problems ?? [];
     box.textContent = problems
-      .map(({ name, value }) => t('urlProblem', { name, value }))
+      .map(({ name, value, reason }) => t(reason === 'csv' ? 'csvLink' : 'urlProblem', { name, value }))
       .join(' ');
     box.hidden = problems.length === 0;
   }
@@ -364,8 +385,10 @@ export function createPlayground(root, options = {}) {
     const { spec, summary } = state;
     renderPresetOptions();
 
-    fillSelect($('data-set'), DATA_SETS, (set) => t(`set.${set}`), spec.data.set);
-    const generated = spec.data.set !== 'iris';
+    // The uploaded file is offered once there is one; the Worker keeps its text.
+    const sets = state.csv ? [...DATA_SETS, 'csv'] : DATA_SETS;
+    fillSelect($('data-set'), sets, (set) => t(`set.${set}`, { name: state.csv?.name }), spec.data.set);
+    const generated = GENERATED_SETS.includes(spec.data.set);
     for (const element of root.querySelectorAll('.generated')) element.hidden = !generated;
     // Noise applies to the 2-D sets only.
     $('noise').closest('label').hidden = !generated || spec.data.set === 'teacher';
@@ -376,6 +399,7 @@ export function createPlayground(root, options = {}) {
     $('data-rows').textContent = t('dataRows', {
       train: summary.data.train_rows, test: summary.data.test_rows,
     });
+    renderDataShape();
 
     renderLayers();
 
@@ -389,6 +413,37 @@ export function createPlayground(root, options = {}) {
     renderBackend();
     renderCode();
     renderButtons();
+  }
+
+  /** Shows the features and classes, and for an uploaded file its columns and label column. */
+  function renderDataShape() {
+    const { data } = state.summary;
+    const names = data.class_names.slice(0, SHOWN_CLASSES).join(', ');
+    const more = data.class_names.length > SHOWN_CLASSES ? ', …' : '';
+    $('data-shape').textContent = t('dataShape', {
+      features: data.features.toLocaleString(state.lang),
+      classes: data.class_names.length,
+      names: names + more,
+    });
+
+    const csvShown = state.spec.data.set === 'csv' && state.csv != null;
+    for (const element of root.querySelectorAll('.csv-only')) element.hidden = !csvShown;
+    if (!csvShown) return;
+    const { name, summary } = state.csv;
+    fillSelect(
+      $('label-column'),
+      summary.columns.map((_, index) => String(index)),
+      (index) => `${Number(index) + 1}: ${summary.columns[index]}`,
+      String(summary.label_column),
+    );
+    $('csv-summary').textContent = t('csvSummary', {
+      name,
+      rows: summary.rows.toLocaleString(state.lang),
+      columns: summary.columns.length,
+      delimiter: t(`delimiter.${summary.delimiter}`),
+      header: t(summary.has_header ? 'header.yes' : 'header.no'),
+      label: summary.columns[summary.label_column],
+    });
   }
 
   /** Asks the Worker for the current network's code in the chosen framework. */
@@ -683,9 +738,43 @@ export function createPlayground(root, options = {}) {
 
   $('data-set').addEventListener('change', () => edit((s) => {
     s.data.set = $('data-set').value;
-    // Iris is meant to be standardized; TensorFlow Playground feeds the raw 2-D coordinates.
-    s.data.standardize = s.data.set === 'iris';
+    s.data.standardize = STANDARDIZED_SETS.includes(s.data.set);
+    // The Worker fills in the file's shape for this label column.
+    if (s.data.set === 'csv') s.data.csv = { label_column: state.csv.summary.label_column };
+    else delete s.data.csv;
   }));
+  $('label-column').addEventListener('change', () => edit((s) => {
+    s.data.csv = { label_column: Number($('label-column').value) };
+  }));
+  $('upload-csv').addEventListener('change', async () => {
+    const input = $('upload-csv');
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file || !state.spec) return;
+    // Checked before reading, so a huge file is never loaded into memory.
+    if (file.size > MAX_CSV_BYTES) {
+      showError({
+        key: 'csvFileTooLarge',
+        values: {
+          name: file.name,
+          size: file.size.toLocaleString(state.lang),
+          max: MAX_CSV_BYTES.toLocaleString(state.lang),
+        },
+      });
+      render();
+      return;
+    }
+    const text = await file.text();
+    const next = structuredClone(state.spec);
+    next.data.set = 'csv';
+    next.data.standardize = true;
+    // A new file starts with its last column as the label; the Worker fills in the shape.
+    delete next.data.csv;
+    // Binary cross-entropy fits only 2 classes; cross-entropy fits any number, so a file with
+    // more classes is not rejected for the previous loss.
+    if (next.loss === 'binary_cross_entropy') next.loss = 'cross_entropy';
+    propose(next, 'custom', { name: file.name, text });
+  });
   $('train-percent').addEventListener('change', () => {
     const value = readNumber($('train-percent'), 'data.train_percent');
     if (value != null) edit((s) => { s.data.train_percent = value; });

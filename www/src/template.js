@@ -41,6 +41,16 @@ export const TEMPLATE = `
     <h2 id="data-heading" data-i18n="data"></h2>
     <label><span data-i18n="dataSet"></span>
       <select id="data-set" data-testid="data-set"></select></label>
+    <div class="upload">
+      <label class="file-button" data-i18n-title="uploadCsv.title">
+        <span data-i18n="uploadCsv"></span>
+        <input id="upload-csv" data-testid="upload-csv" type="file" accept=".csv,.tsv,.txt,text/csv,text/tab-separated-values">
+      </label>
+      <p class="hint" data-i18n="uploadCsv.hint"></p>
+    </div>
+    <label class="csv-only" hidden><span data-i18n="labelColumn"></span>
+      <select id="label-column" data-testid="label-column"></select></label>
+    <p id="csv-summary" data-testid="csv-summary" class="hint csv-only" hidden></p>
     <label><span data-i18n="trainPercent"></span>
       <input id="train-percent" data-testid="train-percent" type="number" min="10" max="100" step="5"></label>
     <label class="generated"><span data-i18n="noise"></span>
@@ -50,6 +60,7 @@ export const TEMPLATE = `
     <label class="check"><input id="standardize" data-testid="standardize" type="checkbox">
       <span data-i18n="standardize"></span></label>
     <p id="data-rows" class="hint"></p>
+    <p id="data-shape" data-testid="data-shape" class="hint"></p>
   </section>
 
   <section class="panel network" data-panel="network" aria-labelledby="network-heading">

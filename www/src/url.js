@@ -3,7 +3,9 @@
 //   #data=iris&train=80&layers=dense:64:relu,dropout:0.2&loss=cross_entropy&optimizer=adam&lr=0.001&batch=32&epochs=100&seed=0
 // Parsing never throws: an unknown or malformed parameter is reported and its default kept.
 
-const DATA_SETS = ['iris', 'circle', 'xor', 'gaussian', 'spiral', 'teacher'];
+const DATA_SETS = [
+  'iris', 'wine', 'breast_cancer', 'digits', 'circle', 'xor', 'gaussian', 'spiral', 'teacher',
+];
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
 const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
 const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
@@ -50,7 +52,9 @@ function layerToText(layer) {
 /**
  * Reads a fragment over a base spec. Returns `{ spec, backend, problems }`, where each problem
  * is `{ name, value }` for a parameter that was unknown or malformed and so left at the base.
- * Numbers are only checked for being numbers; the engine checks their ranges.
+ * `data=csv` gets the problem `{ name, value, reason: 'csv' }`: a link cannot carry the
+ * uploaded file, so the base's data set stays. Numbers are only checked for being numbers;
+ * the engine checks their ranges.
  */
 export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
   const spec = structuredClone(base);
@@ -82,7 +86,8 @@ export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
       case 'optimizer':
         break;
       case 'data':
-        choice(name, value, DATA_SETS, (set) => { spec.data.set = set; });
+        if (value === 'csv') problems.push({ name, value, reason: 'csv' });
+        else choice(name, value, DATA_SETS, (set) => { spec.data.set = set; });
         break;
       case 'train':
         number(name, value, (v) => { spec.data.train_percent = v; });

@@ -3,7 +3,8 @@
 // slices the Worker yields to its event loop, so `pause`, `load` and `reset` arrive while a run
 // is going.
 import init, {
-  createGpuSession, decodeModel, encodeModel, generateCode, presets, Session,
+  createGpuSession, dataFileName, decodeModel, describeCsv, encodeModel, generateCode, presets,
+  Session,
 } from '../pkg/dfdx_playground.js';
 import { chooseBackend, probeAdapter } from './backend.js';
 
@@ -18,6 +19,15 @@ let spec = null;
 let initialValues = null;
 /** The backend setting ("auto", "gpu" or "cpu") the current session was built for. */
 let setting = 'auto';
+/** Text of the data file the current session was built from, or undefined for built-in data. */
+let dataText;
+/**
+ * The last accepted CSV upload: `{ name, text, summary }`. It is kept after switching to
+ * another data set, so that the CSV set can be picked again; the text never leaves this Worker.
+ */
+let csv = null;
+/** Texts of the shipped data files fetched so far, by file name. */
+const fileTexts = new Map();
 let running = false;
 /** Set while a slice is queued or a WebGPU epoch is in flight. */
 let scheduled = false;
@@ -152,10 +162,10 @@ async function switchToCpu(error) {
   let kept = true;
   try {
     const values = await gpuSession.parameterValues();
-    next = Session.resume(spec, values, gpuSession.completedEpochs);
+    next = Session.resume(spec, dataText, values, gpuSession.completedEpochs);
   } catch {
     kept = false;
-    next = new Session(spec);
+    next = new Session(spec, dataText);
   }
   session = next;
   backend = { kind: 'cpu', reason: 'gpu-failed', adapter: backend.adapter };
@@ -163,40 +173,102 @@ async function switchToCpu(error) {
 }
 
 /** Builds a CPU session, from imported weights when `values` is not null. */
-function cpuSession(nextSpec, values) {
-  return values ? Session.resume(nextSpec, values, 0) : new Session(nextSpec);
+function cpuSession(nextSpec, values, text) {
+  return values ? Session.resume(nextSpec, text, values, 0) : new Session(nextSpec, text);
+}
+
+/** Builds an error shaped like the engine's, so that the page translates it by its code. */
+function pageError(message, details) {
+  return Object.assign(new Error(message), { details });
+}
+
+/**
+ * Fetches a shipped data file from the page's own origin (www/build.mjs copies data/*.csv
+ * into dist/data/) and keeps its text, because each edit builds a new session.
+ */
+async function shippedText(file) {
+  if (!fileTexts.has(file)) {
+    const url = new URL(`../data/${file}`, import.meta.url);
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw pageError(`Could not load ${file} (${error.message}); reload the page.`,
+        { code: 'data_fetch', file, message: error.message });
+    }
+    if (!response.ok) {
+      const status = `HTTP ${response.status}`;
+      throw pageError(`Could not load ${file} (${status}); reload the page.`,
+        { code: 'data_fetch', file, message: status });
+    }
+    fileTexts.set(file, await response.text());
+  }
+  return fileTexts.get(file);
+}
+
+/**
+ * Finds the text `nextSpec`'s data comes from: the shipped file, the uploaded CSV file
+ * (`upload`, or the one kept from before) or none. For the CSV set it also parses the file
+ * and writes its shape into `nextSpec.data.csv`, which the engine validates the spec with.
+ * Throws the engine's error for a bad file.
+ */
+async function dataFor(nextSpec, upload) {
+  if (nextSpec.data.set === 'csv') {
+    const file = upload ?? csv;
+    if (!file) {
+      throw pageError('No CSV file is loaded; upload the file again with Upload CSV.',
+        { code: 'data_text_missing', data: 'csv' });
+    }
+    const summary = describeCsv(file.text, nextSpec.data.csv?.label_column ?? undefined);
+    nextSpec.data.csv = {
+      label_column: summary.label_column,
+      rows: summary.rows,
+      features: summary.features,
+      classes: summary.classes,
+    };
+    return { text: file.text, csv: { name: file.name, text: file.text, summary } };
+  }
+  const file = dataFileName(nextSpec);
+  return { text: file ? await shippedText(file) : undefined, csv: null };
 }
 
 /** Builds a session for `nextSpec` on the backend the setting picks. */
-async function buildSession(nextSpec, nextSetting, values) {
+async function buildSession(nextSpec, nextSetting, values, text) {
   const probe = nextSetting === 'cpu' ? null : await probeAdapter();
   const choice = chooseBackend(nextSetting, probe);
   if (choice.kind === 'gpu') {
     try {
-      const gpuSession = await createGpuSession(nextSpec, choice.allowFallback, values ?? undefined);
+      const gpuSession = await createGpuSession(
+        nextSpec, choice.allowFallback, values ?? undefined, text,
+      );
       return { session: gpuSession, backend: choice };
     } catch (error) {
       // Spec errors are the user's to fix; only WebGPU failures fall back to the CPU.
       if (error?.details?.code !== 'gpu') throw error;
       const cpu = { kind: 'cpu', reason: 'gpu-failed', adapter: choice.adapter, error: error.message };
-      return { session: cpuSession(nextSpec, values), backend: cpu };
+      return { session: cpuSession(nextSpec, values, text), backend: cpu };
     }
   }
-  return { session: cpuSession(nextSpec, values), backend: choice };
+  return { session: cpuSession(nextSpec, values, text), backend: choice };
 }
 
 /**
- * Builds a session for a new spec, from `values` when given; on failure the previous session
- * stays as it was.
+ * Builds a session for a new spec, from `values` when given and from the uploaded CSV file
+ * `upload` ({ name, text }) when given; on failure the previous session, data and upload stay
+ * as they were.
  */
-async function load(requestId, nextSpec, nextSetting = setting, values = null) {
+async function load(requestId, nextSpec, nextSetting = setting, values = null, upload = null) {
   let built;
+  let data;
   try {
-    built = await buildSession(nextSpec, nextSetting, values);
+    data = await dataFor(nextSpec, upload);
+    built = await buildSession(nextSpec, nextSetting, values, data.text);
   } catch (error) {
     post('rejected', { requestId, error: errorPayload(error) });
     return;
   }
+  dataText = data.text;
+  if (data.csv) csv = data.csv;
   initialValues = values;
   if (running) stop();
   session?.free();
@@ -206,7 +278,8 @@ async function load(requestId, nextSpec, nextSetting = setting, values = null) {
   spec = session.spec();
   epochMs = 0;
   unsent = [];
-  post('loaded', { requestId, spec, summary: session.summary(), backend });
+  const csvShown = csv && { name: csv.name, summary: csv.summary };
+  post('loaded', { requestId, spec, summary: session.summary(), backend, csv: csvShown });
 }
 
 async function step() {
@@ -265,6 +338,10 @@ async function handle(data) {
   switch (data.type) {
     case 'load':
       await load(data.requestId, data.spec, data.backend ?? setting);
+      break;
+    case 'upload':
+      await load(data.requestId, data.spec, data.backend ?? setting, null,
+        { name: data.name, text: data.text });
       break;
     case 'play':
       if (session && !running && !session.finished) {

@@ -378,6 +378,114 @@ describe('model files', () => {
   });
 });
 
+/**
+ * A CSV file as a European spreadsheet saves it: semicolons, CRLF and decimal commas, with
+ * text labels. "wide" rows have a larger width than "narrow" ones.
+ */
+function uploadCsv(rows = 60) {
+  const lines = ['width;height;shape'];
+  for (let row = 0; row < rows; row += 1) {
+    const wide = row % 2 === 0;
+    const width = wide ? 4 + (row % 5) * 0.5 : (row % 5) * 0.5;
+    lines.push(`${String(width).replace('.', ',')};${row % 3};${wide ? 'wide' : 'narrow'}`);
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function csvFile(name, text) {
+  return { name, mimeType: 'text/csv', buffer: Buffer.from(text) };
+}
+
+describe('data sets', () => {
+  test('uploaded CSV trains; bad file changes nothing', async () => {
+    const { page, requests, failures } = await openPage();
+    await page.setInputFiles(byTestId('upload-csv'), csvFile('shapes.csv', uploadCsv()));
+    await page.waitForSelector(`${byTestId('label-column')}:visible`);
+    assert.equal(await page.inputValue(byTestId('data-set')), 'csv');
+    assert.equal(
+      await page.textContent(byTestId('csv-summary')),
+      'shapes.csv: 60 rows, 3 columns, semicolon-separated, header row; label: shape.',
+    );
+    assert.equal(await page.textContent(byTestId('data-shape')), '2 features, 2 classes: narrow, wide');
+    assert.equal(await page.inputValue(byTestId('label-column')), '2');
+    assert.equal(await page.textContent(byTestId('layer-input-shape')), '(None, 2)');
+
+    await setNumber(page, 'learning-rate', 0.01);
+    await page.waitForFunction((s) => document.querySelector(s).value === '0.01', byTestId('learning-rate'));
+    await setNumber(page, 'epochs', 20);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '20', '#epochs');
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 1);
+    const firstAccuracy = await readNumber(page, 'train-accuracy');
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 20);
+    const accuracy = await readNumber(page, 'train-accuracy');
+    assert.ok(accuracy > firstAccuracy, `accuracy ${accuracy}, first ${firstAccuracy}`);
+    assert.ok(accuracy >= 0.9, `training accuracy ${accuracy}`);
+
+    // Row 4 (the header is row 1) gets text in the height column.
+    const bad = uploadCsv().split('\r\n');
+    bad[3] = '1;tall;narrow';
+    await page.setInputFiles(byTestId('upload-csv'), csvFile('bad.csv', bad.join('\r\n')));
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.equal(
+      await page.textContent(byTestId('error')),
+      'Row 4, column 2 ("height") of the CSV file is "tall", which is not a number; features must be numbers, so fix the cell or pick this column as the label.',
+    );
+    assert.match(await page.textContent(byTestId('csv-summary')), /^shapes\.csv: 60 rows/);
+    assert.equal(await chartPoints(page, 'loss-chart'), 20, 'chart keeps its points');
+    assert.equal(await readNumber(page, 'train-accuracy'), accuracy);
+    assert.equal(await page.textContent(byTestId('epochs-total')), '20');
+
+    // With the width column as the label, the shape column becomes a feature of text.
+    await page.selectOption(byTestId('label-column'), '0');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('"wide"'), byTestId('error'));
+    assert.match(await page.textContent(byTestId('error')), /^Row 2, column 3 \("shape"\) of the CSV file is "wide"/);
+    assert.equal(await page.inputValue(byTestId('label-column')), '2', 'label column stays');
+
+    // A numeric target is regression, which the message says is not supported yet.
+    const prices = ['size,price', ...Array.from({ length: 12 }, (_, i) => `${i},${i * 1.25 + 3}`)];
+    await page.setInputFiles(byTestId('upload-csv'), csvFile('prices.csv', prices.join('\n')));
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('regression'), byTestId('error'));
+    assert.match(await page.textContent(byTestId('error')), /column 2 \("price"\)\) holds numbers such as 4\.25 .* classification only so far/);
+    assert.match(await page.textContent(byTestId('csv-summary')), /^shapes\.csv: 60 rows/);
+
+    // The link names the uploaded file, which it cannot carry.
+    assert.match(page.url(), /#data=csv&/);
+    const origin = new URL(server.origin).origin;
+    assert.deepEqual(requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:')), []);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
+  test('CSV link falls back to Iris', async () => {
+    const { page } = await openPage('/#data=csv&seed=2');
+    assert.match(await page.textContent(byTestId('notice')), /link cannot carry, so Iris is shown/);
+    assert.equal(await page.inputValue(byTestId('data-set')), 'iris');
+    assert.equal(await page.inputValue(byTestId('seed')), '2');
+    await page.close();
+  });
+
+  test('digits preset trains from fetched file', async () => {
+    const { page, requests, failures } = await openPage();
+    await page.selectOption(byTestId('preset'), 'digits');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '20', '#epochs');
+    assert.equal(await page.textContent('#data-rows'), '1438 training rows, 359 test rows');
+    assert.equal(await page.textContent(byTestId('layer-input-shape')), '(None, 64)');
+    await setNumber(page, 'epochs', 3);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '3', '#epochs');
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 3);
+    const accuracy = await readNumber(page, 'test-accuracy');
+    assert.ok(accuracy > 0.8, `test accuracy after 3 epochs ${accuracy}`);
+    assert.ok(requests.some((url) => url === `${server.origin}/data/digits.csv`), 'digits.csv fetched');
+    const origin = new URL(server.origin).origin;
+    assert.deepEqual(requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:')), []);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+});
+
 describe('generated code', () => {
   test('code follows the network', async () => {
     const { page } = await openPage();

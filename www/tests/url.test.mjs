@@ -65,3 +65,27 @@ test('empty layers means no hidden layers', () => {
   assert.deepEqual(parsed.problems, []);
   assert.deepEqual(parsed.spec.layers, []);
 });
+
+test('shipped data sets round-trip', () => {
+  for (const set of ['wine', 'breast_cancer', 'digits']) {
+    const spec = structuredClone(keras);
+    spec.data.set = set;
+    const parsed = fragmentToSpec(specToFragment(spec), keras);
+    assert.deepEqual(parsed.problems, [], set);
+    assert.equal(parsed.spec.data.set, set);
+  }
+});
+
+test('csv link keeps base data with notice', () => {
+  const spec = structuredClone(keras);
+  spec.data.set = 'csv';
+  spec.data.csv = { label_column: 2, rows: 40, features: 2, classes: 2 };
+  spec.seed = 4;
+  const fragment = specToFragment(spec);
+  assert.match(fragment, /^data=csv&/);
+  const parsed = fragmentToSpec(fragment, keras);
+  assert.deepEqual(parsed.problems, [{ name: 'data', value: 'csv', reason: 'csv' }]);
+  assert.equal(parsed.spec.data.set, 'iris');
+  assert.equal(parsed.spec.data.csv, undefined, 'a link carries no file shape');
+  assert.equal(parsed.spec.seed, 4, 'the other parameters still apply');
+});
