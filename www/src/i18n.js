@@ -141,7 +141,7 @@ const STRINGS = {
     moveDown: 'Move down',
     remove: 'Remove',
     shape: 'Output shape',
-    params: 'Parameters',
+    params: 'Param #',
     totalParams: 'Total parameters: {count}',
     outputNote: 'width follows the data; activation follows the loss',
     training: 'Training',
