@@ -42,6 +42,20 @@ export const WORKLOADS = [
     epochs: 10,
   },
   {
+    name: 'digits',
+    title: 'Digits (1,797 8×8 images, pixels ÷ 16, 64-128-10, Adam, batch 64)',
+    data: { set: 'digits' },
+    inputs: 64,
+    layers: [
+      { units: 128, activation: 'relu' },
+      { units: 10, activation: 'softmax' },
+    ],
+    loss: 'sparseCategoricalCrossentropy',
+    optimizer: { name: 'adam', learningRate: 1e-3 },
+    batchSize: 64,
+    epochs: 20,
+  },
+  {
     name: 'wide',
     title: 'Wide teacher set (8,192 rows × 784, 784-256-256-10, Adam, batch 128)',
     data: { set: 'teacher', samples: 8192, features: 784, classes: 10, seed: 1 },
@@ -101,6 +115,32 @@ async function readIris() {
   return { features: features.flat(), labels };
 }
 
+/**
+ * Reads data/digits.csv (scikit-learn's digits without a header: 1,797 rows of 64 pixel values
+ * from 0 to 16 and the digit) and divides the pixels by 16, as src/data.rs does.
+ */
+async function readDigits() {
+  const text = await readFile(new URL('../data/digits.csv', import.meta.url), 'utf8');
+  const features = [];
+  const labels = [];
+  for (const [index, line] of text.trim().split('\n').entries()) {
+    const values = line.split(',').map(Number);
+    if (values.length !== 65 || values.some(Number.isNaN)) {
+      throw new Error(`data/digits.csv line ${index + 1} is invalid: expected 64 pixel values and a digit.`);
+    }
+    features.push(...values.slice(0, 64).map((pixel) => pixel / 16));
+    labels.push(values[64]);
+  }
+  return { features, labels };
+}
+
+/** Reads the rows of a workload whose data set is a file in data/, or returns null. */
+async function readDataFile(set) {
+  if (set === 'iris') return readIris();
+  if (set === 'digits') return readDigits();
+  return null;
+}
+
 /** Adds the TensorFlow.js scripts to the page unless an earlier call did. */
 async function loadTfjs(page) {
   if (await page.evaluate(() => typeof globalThis.tf?.wasm?.setWasmPaths === 'function')) return;
@@ -128,15 +168,15 @@ export async function measureTfjs(page, workload, backend) {
       error: `TensorFlow.js failed to load from ${TFJS_PATH}: ${error.message}. Run node bench/prepare.mjs after scripts/build.sh.`,
     };
   }
-  const iris = workload.data.set === 'iris' ? await readIris() : null;
-  return page.evaluate(trainInPage, { workload, backend, iris });
+  const file = await readDataFile(workload.data.set);
+  return page.evaluate(trainInPage, { workload, backend, file });
 }
 
 /**
  * Runs in the page. Playwright sends only its source text, so it must be self-contained. Every
  * failure becomes { backend, error } rather than a rejected promise.
  */
-async function trainInPage({ workload, backend, iris }) {
+async function trainInPage({ workload, backend, file }) {
   const tf = globalThis.tf;
 
   /**
@@ -211,14 +251,14 @@ async function trainInPage({ workload, backend, iris }) {
     if (!cache.has(workload.name)) {
       const spec = workload.data;
       let data;
-      if (spec.set === 'iris') {
-        data = { x: Float32Array.from(iris.features), labels: Float32Array.from(iris.labels) };
+      if (spec.set === 'iris' || spec.set === 'digits') {
+        data = { x: Float32Array.from(file.features), labels: Float32Array.from(file.labels) };
       } else if (spec.set === 'teacher') {
         data = teacherData(spec);
       } else if (spec.set === 'spiral') {
         data = spiralData(spec);
       } else {
-        throw new Error(`Invalid data set "${spec.set}" in workload ${workload.name}: expected iris, teacher or spiral.`);
+        throw new Error(`Invalid data set "${spec.set}" in workload ${workload.name}: expected iris, digits, teacher or spiral.`);
       }
       cache.set(workload.name, data);
     }

@@ -29,6 +29,8 @@ let csv = null;
 /** Texts of the shipped data files fetched so far, by file name. */
 const fileTexts = new Map();
 let running = false;
+/** The wasm module's exports, from init(); the `memory` command reads their memory. */
+let wasmExports = null;
 /** Set while a slice is queued or a WebGPU epoch is in flight. */
 let scheduled = false;
 let inFlight = false;
@@ -327,6 +329,22 @@ async function importModel(requestId, bytes) {
   await load(requestId, model.spec, setting, model.values);
 }
 
+/**
+ * Measurement hook for bench/page.mjs: sends the wasm module's linear memory size and this
+ * Worker's JS heap in bytes, with the epochs trained so far. jsHeapBytes is
+ * performance.memory.usedJSHeapSize where the browser offers it; Chromium 156 offers it on the
+ * main thread only, so here it is null. When the browser exposes gc() (Chromium's
+ * --js-flags=--expose-gc), garbage is collected first.
+ */
+function postMemory() {
+  globalThis.gc?.();
+  post('memory', {
+    wasmBytes: wasmExports?.memory.buffer.byteLength ?? null,
+    jsHeapBytes: performance.memory?.usedJSHeapSize ?? null,
+    epoch: session?.epoch ?? null,
+  });
+}
+
 /** Commands run one at a time, in arrival order, because `load` awaits a device request. */
 let queue = Promise.resolve();
 
@@ -374,11 +392,17 @@ async function handle(data) {
     case 'import':
       await importModel(data.requestId, data.bytes);
       break;
+    case 'memory':
+      postMemory();
+      break;
     default:
       post('error', { error: { message: `Unknown command: ${data.type}`, details: null } });
   }
 }
 
 init()
-  .then(() => post('ready', { presets: presets(), webgpu: 'gpu' in navigator }))
+  .then((exports) => {
+    wasmExports = exports;
+    post('ready', { presets: presets(), webgpu: 'gpu' in navigator });
+  })
   .catch((error) => post('failed', { error: errorPayload(error) }));
