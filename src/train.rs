@@ -250,21 +250,38 @@ impl Trainer {
         if split.rows() == 0 {
             return Ok((f64::NAN, f64::NAN));
         }
-        let output = self.network.forward(self.input(split)?, Mode::Evaluate)?;
-        let correct = count_correct(&output, &split.labels, self.loss());
-        let loss = batch_loss(self.loss(), output, &split.labels)?.array() as f64;
-        Ok((loss, correct as f64 / split.rows() as f64))
+        let mut loss_sum = 0.0;
+        let mut correct = 0;
+        for rows in self.chunks(split) {
+            let chunk = split.select(&rows, self.data.features);
+            let output = self.network.forward(self.input(&chunk)?, Mode::Evaluate)?;
+            correct += count_correct(&output, &chunk.labels, self.loss());
+            let loss = batch_loss(self.loss(), output, &chunk.labels)?.array() as f64;
+            loss_sum += loss * rows.len() as f64;
+        }
+        let total = split.rows() as f64;
+        Ok((loss_sum / total, correct as f64 / total))
     }
 
     /// Output-layer values for `split` (logits for the cross-entropy losses), row-major.
     pub fn predict(&self, split: &Split) -> Result<Vec<f32>> {
-        if split.rows() == 0 {
-            return Ok(Vec::new());
+        let mut values = Vec::new();
+        for rows in self.chunks(split) {
+            let chunk = split.select(&rows, self.data.features);
+            let output = self.network.forward(self.input(&chunk)?, Mode::Evaluate)?;
+            values.extend(output.as_vec());
         }
-        Ok(self
-            .network
-            .forward(self.input(split)?, Mode::Evaluate)?
-            .as_vec())
+        Ok(values)
+    }
+
+    /// Row indices of `split` in batches of the spec's batch size. Evaluation runs batch by
+    /// batch, as the WebGPU path does, so that a large test split needs no more activation
+    /// memory than training, which validation caps.
+    fn chunks(&self, split: &Split) -> Vec<Vec<usize>> {
+        let rows: Vec<usize> = (0..split.rows()).collect();
+        rows.chunks(self.valid.batch_size)
+            .map(<[usize]>::to_vec)
+            .collect()
     }
 
     fn loss(&self) -> Loss {
