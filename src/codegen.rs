@@ -469,10 +469,9 @@ x_train, x_test, y_train, y_test = train_test_split(
 /// Writes the placeholder that loads a data set that the playground generates itself.
 fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, rows: usize) {
     let description = match set {
-        DataSet::Csv => format!(
-            "an uploaded CSV file, which stays in the browser; class i is the i-th of the \
-             label column's values in sorted order"
-        ),
+        DataSet::Csv => "an uploaded CSV file, which stays in the browser; class i is the i-th \
+                         of the label column's values in sorted order"
+            .to_string(),
         DataSet::Teacher => format!(
             "the teacher set, whose rows of {} standard-normal features are each labelled \
              with one of {} classes by a fixed random linear teacher",

@@ -143,23 +143,40 @@ pub fn decode(file: &[u8]) -> Result<(NetworkSpec, Vec<Vec<f32>>)> {
 }
 
 fn read_tensor(name: &str, shape: &[usize], entry: &Value, data: &[u8]) -> Result<Vec<f32>> {
-    let dtype = entry.get("dtype").and_then(Value::as_str).unwrap_or("missing");
+    let dtype = entry
+        .get("dtype")
+        .and_then(Value::as_str)
+        .unwrap_or("missing");
     if dtype != "F32" {
-        return Err(invalid(format!("{name} has dtype {dtype}; only F32 is supported")));
+        return Err(invalid(format!(
+            "{name} has dtype {dtype}; only F32 is supported"
+        )));
     }
-    let actual_shape: Option<Vec<usize>> = entry.get("shape").and_then(Value::as_array).and_then(
-        |dims| dims.iter().map(|d| d.as_u64().map(|d| d as usize)).collect(),
-    );
+    let actual_shape: Option<Vec<usize>> =
+        entry
+            .get("shape")
+            .and_then(Value::as_array)
+            .and_then(|dims| {
+                dims.iter()
+                    .map(|d| d.as_u64().map(|d| d as usize))
+                    .collect()
+            });
     if actual_shape.as_deref() != Some(shape) {
         return Err(invalid(format!(
             "{name} has shape {}, but the spec needs {shape:?}",
-            entry.get("shape").map_or("missing".to_string(), Value::to_string)
+            entry
+                .get("shape")
+                .map_or("missing".to_string(), Value::to_string)
         )));
     }
     let offsets: Option<Vec<usize>> = entry
         .get("data_offsets")
         .and_then(Value::as_array)
-        .and_then(|pair| pair.iter().map(|o| o.as_u64().map(|o| o as usize)).collect());
+        .and_then(|pair| {
+            pair.iter()
+                .map(|o| o.as_u64().map(|o| o as usize))
+                .collect()
+        });
     let Some([begin, end]) = offsets
         .as_deref()
         .and_then(|pair| <[usize; 2]>::try_from(pair).ok())

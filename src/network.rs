@@ -110,8 +110,12 @@ impl Network {
         let mut values = values.iter();
         for layer in &mut self.layers {
             if let Layer::Dense { weight, bias, .. } = layer {
-                let weight_values = values.next().ok_or_else(|| mismatch("too few parameter tensors".to_string()))?;
-                let bias_values = values.next().ok_or_else(|| mismatch("too few parameter tensors".to_string()))?;
+                let weight_values = values
+                    .next()
+                    .ok_or_else(|| mismatch("too few parameter tensors".to_string()))?;
+                let bias_values = values
+                    .next()
+                    .ok_or_else(|| mismatch("too few parameter tensors".to_string()))?;
                 if weight_values.len() != weight.shape().num_elements()
                     || bias_values.len() != bias.shape().num_elements()
                 {

@@ -135,7 +135,6 @@ impl Trainer {
         Ok(trainer)
     }
 
-
     pub fn network(&self) -> &Network {
         &self.network
     }

@@ -3,12 +3,12 @@
 
 use crate::error::PlaygroundError;
 use crate::gpu::{Gpu, GpuTrainer};
-use std::cell::RefCell;
-use std::rc::Rc;
 use crate::spec::NetworkSpec;
 use crate::train::{summarize, Trainer};
 use crate::{codegen, csv, data::Dataset, model_file, presets};
 use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// Installs the panic hook, so that a panic (a bug: every failure is meant to be a `Result`)
@@ -221,7 +221,9 @@ pub fn generate_code(spec: JsValue, framework: &str) -> Result<String, Playgroun
         "keras" => codegen::keras(&spec),
         "pytorch" => codegen::pytorch(&spec),
         other => Err(PlaygroundError::InvalidSpec {
-            message: format!("there is no code generator for {other:?}; use \"keras\" or \"pytorch\""),
+            message: format!(
+                "there is no code generator for {other:?}; use \"keras\" or \"pytorch\""
+            ),
         }),
     }
 }

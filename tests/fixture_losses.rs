@@ -19,7 +19,10 @@ const TOLERANCE: f64 = 1e-5;
 fn cases() -> Vec<(&'static str, NetworkSpec)> {
     let mut spiral = presets::spiral();
     spiral.epochs = 5;
-    vec![("keras-iris", presets::keras_iris()), ("spiral-5-epochs", spiral)]
+    vec![
+        ("keras-iris", presets::keras_iris()),
+        ("spiral-5-epochs", spiral),
+    ]
 }
 
 fn losses(spec: &NetworkSpec) -> Vec<f64> {
@@ -35,16 +38,26 @@ fn losses(spec: &NetworkSpec) -> Vec<f64> {
 fn native_losses_match_fixture() {
     let mut actual = serde_json::Map::new();
     for (name, spec) in cases() {
-        actual.insert(name.to_string(), json!({ "spec": spec, "train_loss": losses(&spec) }));
+        actual.insert(
+            name.to_string(),
+            json!({ "spec": spec, "train_loss": losses(&spec) }),
+        );
     }
     let actual = Value::Object(actual);
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
-        std::fs::write(FIXTURE, serde_json::to_string_pretty(&actual).unwrap() + "\n").unwrap();
+        std::fs::write(
+            FIXTURE,
+            serde_json::to_string_pretty(&actual).unwrap() + "\n",
+        )
+        .unwrap();
     }
     let expected: Value = serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap())
         .expect("fixture is JSON; UPDATE_FIXTURES=1 cargo test rewrites it");
     for (name, _) in cases() {
-        assert_eq!(actual[name]["spec"], expected[name]["spec"], "{name}: spec changed");
+        assert_eq!(
+            actual[name]["spec"], expected[name]["spec"],
+            "{name}: spec changed"
+        );
         let actual = actual[name]["train_loss"].as_array().unwrap();
         let expected = expected[name]["train_loss"].as_array().unwrap();
         assert_eq!(actual.len(), expected.len(), "{name}: epoch count");

@@ -14,7 +14,11 @@ const TOLERANCE: f64 = 1e-4;
 
 fn cpu_history(spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
     let mut trainer = Trainer::with_text(spec, text).expect("valid spec");
-    while trainer.train_epoch().expect("CPU training succeeds").is_some() {}
+    while trainer
+        .train_epoch()
+        .expect("CPU training succeeds")
+        .is_some()
+    {}
     trainer.history().to_vec()
 }
 
@@ -49,8 +53,18 @@ fn assert_same_training_on(name: &str, spec: &NetworkSpec, text: Option<&str>) {
     for (g, c) in gpu.iter().zip(&cpu) {
         assert_eq!(g.epoch, c.epoch, "{name}: epoch numbering");
         assert_close(name, c.epoch, "training loss", g.train_loss, c.train_loss);
-        assert_close(name, c.epoch, "training accuracy", g.train_accuracy, c.train_accuracy);
-        assert_eq!(g.test_loss.is_some(), c.test_loss.is_some(), "{name}: test split");
+        assert_close(
+            name,
+            c.epoch,
+            "training accuracy",
+            g.train_accuracy,
+            c.train_accuracy,
+        );
+        assert_eq!(
+            g.test_loss.is_some(),
+            c.test_loss.is_some(),
+            "{name}: test split"
+        );
         if let (Some(g_loss), Some(c_loss)) = (g.test_loss, c.test_loss) {
             assert_close(name, c.epoch, "test loss", g_loss, c_loss);
         }
@@ -82,7 +96,10 @@ fn keras_iris_matches_cpu() {
 
 #[test]
 fn iris_test_split_matches_cpu() {
-    assert_same_training("iris-test-split", &with_epochs(presets::iris_test_split(), 20));
+    assert_same_training(
+        "iris-test-split",
+        &with_epochs(presets::iris_test_split(), 20),
+    );
 }
 
 #[test]
@@ -106,8 +123,14 @@ fn every_activation_matches_cpu() {
     ] {
         let mut spec = with_epochs(presets::keras_iris(), 5);
         spec.layers = vec![
-            LayerSpec::Dense { units: 16, activation },
-            LayerSpec::Dense { units: 7, activation },
+            LayerSpec::Dense {
+                units: 16,
+                activation,
+            },
+            LayerSpec::Dense {
+                units: 7,
+                activation,
+            },
         ];
         assert_same_training(&format!("{activation:?}"), &spec);
     }
@@ -166,7 +189,20 @@ fn gpu_weights_resume_on_cpu() {
     // The weights carried over: the resumed loss is close to the GPU run's last loss, far
     // below an untrained network's.
     let gpu_last = trainer.history().last().unwrap().train_loss;
-    let fresh = Trainer::new(&spec).unwrap().train_epoch().unwrap().unwrap().train_loss;
-    assert!(metrics.train_loss < gpu_last * 1.1, "resumed {} vs GPU {gpu_last}", metrics.train_loss);
-    assert!(metrics.train_loss < fresh * 0.8, "resumed {} vs fresh {fresh}", metrics.train_loss);
+    let fresh = Trainer::new(&spec)
+        .unwrap()
+        .train_epoch()
+        .unwrap()
+        .unwrap()
+        .train_loss;
+    assert!(
+        metrics.train_loss < gpu_last * 1.1,
+        "resumed {} vs GPU {gpu_last}",
+        metrics.train_loss
+    );
+    assert!(
+        metrics.train_loss < fresh * 0.8,
+        "resumed {} vs fresh {fresh}",
+        metrics.train_loss
+    );
 }

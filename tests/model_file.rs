@@ -57,7 +57,12 @@ fn import_reproduces_predictions() {
         let trainer = trained(&preset.spec, 3);
         let (spec, values) = decode(&exported(&trainer)).unwrap();
         assert_eq!(&spec, trainer.spec(), "{}: spec", preset.id);
-        assert_eq!(values, trainer.network().parameter_values(), "{}: weights", preset.id);
+        assert_eq!(
+            values,
+            trainer.network().parameter_values(),
+            "{}: weights",
+            preset.id
+        );
 
         let imported = Trainer::resume(&spec, data_text(&spec), &values, 0).unwrap();
         let data = trainer.data();
@@ -103,8 +108,16 @@ fn malformed_files_are_rejected() {
         ("empty", Vec::new(), "only 0 bytes"),
         ("five bytes", good[..5].to_vec(), "only 5 bytes"),
         ("header cut", good[..40].to_vec(), "the file is truncated"),
-        ("data cut", good[..good.len() - 4].to_vec(), "the file is truncated"),
-        ("not JSON", join(&json!(null), &data)[..].to_vec(), "not a JSON object"),
+        (
+            "data cut",
+            good[..good.len() - 4].to_vec(),
+            "the file is truncated",
+        ),
+        (
+            "not JSON",
+            join(&json!(null), &data)[..].to_vec(),
+            "not a JSON object",
+        ),
         (
             "garbage header",
             {
@@ -114,35 +127,79 @@ fn malformed_files_are_rejected() {
             },
             "not valid JSON",
         ),
-        ("no spec", with_header(&|h| h["__metadata__"] = json!({})), "was not exported by the playground"),
+        (
+            "no spec",
+            with_header(&|h| h["__metadata__"] = json!({})),
+            "was not exported by the playground",
+        ),
         (
             "unknown layer",
             with_header(&|h| h["__metadata__"][SPEC_KEY] = json!(unknown_layer.to_string())),
             "unknown variant `conv2d`",
         ),
-        ("wrong shape", with_header(&|h| h["dense_0/kernel"]["shape"] = json!([64, 4])), "dense_0/kernel has shape [64,4], but the spec needs [4, 64]"),
-        ("wrong dtype", with_header(&|h| h["dense_1/bias"]["dtype"] = json!("F16")), "dense_1/bias has dtype F16"),
-        ("missing tensor", with_header(&|h| { h.as_object_mut().unwrap().remove("dense_2/bias"); }), "dense_2/bias is missing"),
-        ("extra tensor", with_header(&|h| h["dense_9/kernel"] = h["dense_0/kernel"].clone()), "dense_9/kernel does not belong"),
-        ("short span", with_header(&|h| h["dense_0/bias"]["data_offsets"] = json!([1024, 1028])), "dense_0/bias spans 4 bytes"),
-        ("NaN weight", join(&header, &nan_data), "dense_0/kernel holds NaN at index 1"),
+        (
+            "wrong shape",
+            with_header(&|h| h["dense_0/kernel"]["shape"] = json!([64, 4])),
+            "dense_0/kernel has shape [64,4], but the spec needs [4, 64]",
+        ),
+        (
+            "wrong dtype",
+            with_header(&|h| h["dense_1/bias"]["dtype"] = json!("F16")),
+            "dense_1/bias has dtype F16",
+        ),
+        (
+            "missing tensor",
+            with_header(&|h| {
+                h.as_object_mut().unwrap().remove("dense_2/bias");
+            }),
+            "dense_2/bias is missing",
+        ),
+        (
+            "extra tensor",
+            with_header(&|h| h["dense_9/kernel"] = h["dense_0/kernel"].clone()),
+            "dense_9/kernel does not belong",
+        ),
+        (
+            "short span",
+            with_header(&|h| h["dense_0/bias"]["data_offsets"] = json!([1024, 1028])),
+            "dense_0/bias spans 4 bytes",
+        ),
+        (
+            "NaN weight",
+            join(&header, &nan_data),
+            "dense_0/kernel holds NaN at index 1",
+        ),
     ];
     for (name, file, expected) in cases {
         let message = rejection(&file);
-        assert!(message.contains(expected), "{name}: {message:?} lacks {expected:?}");
+        assert!(
+            message.contains(expected),
+            "{name}: {message:?} lacks {expected:?}"
+        );
     }
 }
 
 #[test]
 fn rejection_is_model_file_error() {
     let error = decode(b"short").unwrap_err();
-    assert!(matches!(error, PlaygroundError::ModelFile { .. }), "{error:?}");
-    assert!(error.to_string().ends_with("Export it again from the playground."), "{error}");
+    assert!(
+        matches!(error, PlaygroundError::ModelFile { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .ends_with("Export it again from the playground."),
+        "{error}"
+    );
 }
 
 #[test]
 fn encode_rejects_mismatched_weights() {
     let spec = presets::keras_iris();
     let error = encode(&spec, &[vec![0.0; 3]]).unwrap_err();
-    assert!(error.to_string().contains("6 tensors but 1 were given"), "{error}");
+    assert!(
+        error.to_string().contains("6 tensors but 1 were given"),
+        "{error}"
+    );
 }

@@ -80,7 +80,7 @@ fn digits_pixels_scale_to_unit_range() {
 fn sets_from_files_need_their_text() {
     for spec in [presets::wine(), presets::breast_cancer(), presets::digits()] {
         let set = spec.data.set.name();
-        let error = Trainer::new(&spec).err().expect("no text, no trainer");
+        let error = Trainer::new(&spec).expect_err("no text, no trainer");
         assert_eq!(
             error,
             PlaygroundError::DataTextMissing {

@@ -3,10 +3,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use dfdx_playground::web::{create_gpu_session, describe_csv, describe_spec, presets, Session};
-use wasm_bindgen_futures::JsFuture;
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -67,7 +67,10 @@ fn wasm_losses_match_native_fixture() {
                 epoch + 1
             );
         }
-        assert!(actual.last() < actual.first(), "{name}: loss did not fall: {actual:?}");
+        assert!(
+            actual.last() < actual.first(),
+            "{name}: loss did not fall: {actual:?}"
+        );
     }
 }
 
@@ -92,8 +95,14 @@ fn keras_preset_trains_in_browser() {
     assert_eq!(history.len(), 10);
     let first = &history[0];
     let last = &history[9];
-    assert!(last["train_loss"].as_f64() < first["train_loss"].as_f64(), "{history:?}");
-    assert!(last["train_accuracy"].as_f64() > first["train_accuracy"].as_f64(), "{history:?}");
+    assert!(
+        last["train_loss"].as_f64() < first["train_loss"].as_f64(),
+        "{history:?}"
+    );
+    assert!(
+        last["train_accuracy"].as_f64() > first["train_accuracy"].as_f64(),
+        "{history:?}"
+    );
     assert!(last["train_accuracy"].as_f64().unwrap() >= 0.8, "{last}");
 }
 
@@ -137,7 +146,9 @@ async fn gpu_losses(spec: &Value) -> Vec<f64> {
         .expect("WebGPU session (Chromium needs --enable-unsafe-webgpu)");
     let mut losses = Vec::new();
     loop {
-        let metrics = JsFuture::from(session.train_epoch()).await.expect("GPU epoch");
+        let metrics = JsFuture::from(session.train_epoch())
+            .await
+            .expect("GPU epoch");
         if metrics.is_null() {
             break;
         }
@@ -170,7 +181,11 @@ async fn webgpu_matches_cpu_for_20_epochs() {
 fn upload_text() -> String {
     let mut text = "width;height;kind\r\n".to_string();
     for row in 0..40 {
-        let (width, kind) = if row % 2 == 0 { (3 + row % 5, "wide") } else { (row % 3, "narrow") };
+        let (width, kind) = if row % 2 == 0 {
+            (3 + row % 5, "wide")
+        } else {
+            (row % 3, "narrow")
+        };
         text.push_str(&format!("{width},5;{};{kind}\r\n", row % 4));
     }
     text
@@ -181,10 +196,16 @@ fn uploaded_csv_trains_in_browser() {
     let text = upload_text();
     let summary = from_js(describe_csv(&text, None).unwrap());
     assert_eq!(summary["delimiter"], "semicolon");
-    assert_eq!(summary["columns"], serde_json::json!(["width", "height", "kind"]));
+    assert_eq!(
+        summary["columns"],
+        serde_json::json!(["width", "height", "kind"])
+    );
     assert_eq!(summary["rows"], 40);
     assert_eq!(summary["classes"], 2);
-    assert_eq!(summary["class_names"], serde_json::json!(["narrow", "wide"]));
+    assert_eq!(
+        summary["class_names"],
+        serde_json::json!(["narrow", "wide"])
+    );
 
     let mut spec = serde_json::from_str::<Value>(FIXTURE).unwrap()["keras-iris"]["spec"].clone();
     spec["data"]["set"] = "csv".into();
@@ -206,7 +227,10 @@ fn bad_csv_throws_row_and_column() {
         .dyn_into()
         .unwrap();
     let message: String = error.message().into();
-    assert!(message.starts_with("Row 3, column 2 (\"height\")"), "{message}");
+    assert!(
+        message.starts_with("Row 3, column 2 (\"height\")"),
+        "{message}"
+    );
     let details = from_js(js_sys::Reflect::get(&error, &"details".into()).unwrap());
     assert_eq!(details["code"], "csv_not_numeric");
     assert_eq!(details["row"], 3);
@@ -217,12 +241,19 @@ fn bad_csv_throws_row_and_column() {
 #[wasm_bindgen_test]
 fn wine_trains_from_passed_text() {
     let all = from_js(presets().unwrap());
-    let wine = all.as_array().unwrap().iter().find(|p| p["id"] == "wine").unwrap();
+    let wine = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "wine")
+        .unwrap();
     let text = include_str!("../data/wine_data.csv").to_string();
     let mut session = Session::new(to_js(&wine["spec"]), Some(text)).unwrap();
     let metrics = from_js(session.train_epoch().unwrap());
     assert_eq!(metrics["examples"], 142);
-    let missing = Session::new(to_js(&wine["spec"]), None).err().expect("no text, no session");
+    let missing = Session::new(to_js(&wine["spec"]), None)
+        .err()
+        .expect("no text, no session");
     let error: js_sys::Error = JsValue::from(missing).dyn_into().unwrap();
     assert!(String::from(error.message()).contains("reload the page"));
 }

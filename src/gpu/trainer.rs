@@ -7,8 +7,8 @@ use crate::data::{Dataset, STREAM_DROPOUT, STREAM_SHUFFLE};
 use crate::error::{PlaygroundError, Result};
 use crate::gpu::context::{groups, Gpu, Kernel};
 use crate::gpu::kernels::{
-    self, activation_kind, loss_kind, ActivationParams, TRANSPOSE_A, TRANSPOSE_B, DropoutParams, GatherParams, LossParams, MatmulParams,
-    OptimizerParams, ReduceParams, ShapeParams,
+    self, activation_kind, loss_kind, ActivationParams, DropoutParams, GatherParams, LossParams,
+    MatmulParams, OptimizerParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
 };
 use crate::network::Network;
 use crate::rng::SplitMix64;
@@ -347,8 +347,7 @@ impl GpuTrainer {
         let reduce_test =
             Dispatch::new(&gpu, &kernels.reduce, &reduce, &[&row_stats, &test_totals]);
 
-        let dropout_seed =
-            SplitMix64::stream(valid.seed, STREAM_DROPOUT).next_u64() as u32;
+        let dropout_seed = SplitMix64::stream(valid.seed, STREAM_DROPOUT).next_u64() as u32;
         Ok(Self {
             shuffle: SplitMix64::stream(valid.seed, STREAM_SHUFFLE),
             gpu,
@@ -519,7 +518,13 @@ impl GpuTrainer {
             offset: offset as u32,
             ..Zeroable::zeroed()
         };
-        dispatch.run(&self.gpu, encoder, &self.kernels.gather, &params, [groups(rows * cols, 256), 1, 1]);
+        dispatch.run(
+            &self.gpu,
+            encoder,
+            &self.kernels.gather,
+            &params,
+            [groups(rows * cols, 256), 1, 1],
+        );
     }
 
     fn encode_forward(&self, encoder: &mut wgpu::CommandEncoder, rows: usize, train: bool) {
@@ -542,11 +547,29 @@ impl GpuTrainer {
                         k: *inputs as u32,
                         flags: 0,
                     };
-                    forward_matmul.run(gpu, encoder, &kernels.matmul, &matmul, matmul_groups(rows, *units));
+                    forward_matmul.run(
+                        gpu,
+                        encoder,
+                        &kernels.matmul,
+                        &matmul,
+                        matmul_groups(rows, *units),
+                    );
                     let shape = shape_params(rows, *units);
-                    add_bias.run(gpu, encoder, &kernels.add_bias, &shape, [groups(rows * units, 256), 1, 1]);
+                    add_bias.run(
+                        gpu,
+                        encoder,
+                        &kernels.add_bias,
+                        &shape,
+                        [groups(rows * units, 256), 1, 1],
+                    );
                     let params = activation_params(rows * units, *activation);
-                    activation_forward.run(gpu, encoder, &kernels.activation_forward, &params, [groups(rows * units, 256), 1, 1]);
+                    activation_forward.run(
+                        gpu,
+                        encoder,
+                        &kernels.activation_forward,
+                        &params,
+                        [groups(rows * units, 256), 1, 1],
+                    );
                 }
                 GpuLayer::Dropout {
                     units,
@@ -561,14 +584,25 @@ impl GpuTrainer {
                         step: self.step,
                         rate: if train { *rate } else { 0.0 },
                     };
-                    forward.run(gpu, encoder, &kernels.dropout_forward, &params, [groups(rows * units, 256), 1, 1]);
+                    forward.run(
+                        gpu,
+                        encoder,
+                        &kernels.dropout_forward,
+                        &params,
+                        [groups(rows * units, 256), 1, 1],
+                    );
                 }
             }
         }
     }
 
     fn encode_loss(&self, encoder: &mut wgpu::CommandEncoder, rows: usize, reduce: &Dispatch) {
-        let outputs = self.valid.layers.last().expect("an output layer").output_units();
+        let outputs = self
+            .valid
+            .layers
+            .last()
+            .expect("an output layer")
+            .output_units();
         let kind = match self.valid.spec.loss {
             Loss::CrossEntropy => loss_kind::CROSS_ENTROPY,
             Loss::BinaryCrossEntropy => loss_kind::BINARY_CROSS_ENTROPY,
@@ -580,7 +614,13 @@ impl GpuTrainer {
             kind,
             ..Zeroable::zeroed()
         };
-        self.loss.run(&self.gpu, encoder, &self.kernels.loss, &params, [groups(rows, 64), 1, 1]);
+        self.loss.run(
+            &self.gpu,
+            encoder,
+            &self.kernels.loss,
+            &params,
+            [groups(rows, 64), 1, 1],
+        );
         let params = ReduceParams {
             rows: rows as u32,
             ..Zeroable::zeroed()
@@ -604,7 +644,13 @@ impl GpuTrainer {
                     ..
                 } => {
                     let params = activation_params(rows * units, *activation);
-                    activation_backward.run(gpu, encoder, &kernels.activation_backward, &params, [groups(rows * units, 256), 1, 1]);
+                    activation_backward.run(
+                        gpu,
+                        encoder,
+                        &kernels.activation_backward,
+                        &params,
+                        [groups(rows * units, 256), 1, 1],
+                    );
                     // dW (inputs × units) = xᵀ · dz, with x stored rows × inputs.
                     let dw = MatmulParams {
                         m: *inputs as u32,
@@ -612,9 +658,21 @@ impl GpuTrainer {
                         k: rows as u32,
                         flags: TRANSPOSE_A,
                     };
-                    weight_grad.run(gpu, encoder, &kernels.matmul, &dw, matmul_groups(*inputs, *units));
+                    weight_grad.run(
+                        gpu,
+                        encoder,
+                        &kernels.matmul,
+                        &dw,
+                        matmul_groups(*inputs, *units),
+                    );
                     let shape = shape_params(rows, *units);
-                    bias_grad.run(gpu, encoder, &kernels.bias_grad, &shape, [groups(*units, 64), 1, 1]);
+                    bias_grad.run(
+                        gpu,
+                        encoder,
+                        &kernels.bias_grad,
+                        &shape,
+                        [groups(*units, 64), 1, 1],
+                    );
                     if let Some(input_grad) = input_grad {
                         // dx (rows × inputs) = dz · Wᵀ, with W stored inputs × units.
                         let dx = MatmulParams {
@@ -623,7 +681,13 @@ impl GpuTrainer {
                             k: *units as u32,
                             flags: TRANSPOSE_B,
                         };
-                        input_grad.run(gpu, encoder, &kernels.matmul, &dx, matmul_groups(rows, *inputs));
+                        input_grad.run(
+                            gpu,
+                            encoder,
+                            &kernels.matmul,
+                            &dx,
+                            matmul_groups(rows, *inputs),
+                        );
                     }
                 }
                 GpuLayer::Dropout {
@@ -638,7 +702,13 @@ impl GpuTrainer {
                         step: self.step,
                         rate: *rate,
                     };
-                    backward.run(gpu, encoder, &kernels.dropout_backward, &params, [groups(rows * units, 256), 1, 1]);
+                    backward.run(
+                        gpu,
+                        encoder,
+                        &kernels.dropout_backward,
+                        &params,
+                        [groups(rows * units, 256), 1, 1],
+                    );
                 }
             }
         }
