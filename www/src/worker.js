@@ -29,6 +29,11 @@ let csv = null;
 /** Texts of the shipped data files fetched so far, by file name. */
 const fileTexts = new Map();
 let running = false;
+/**
+ * Set by the `simulate-gpu-failure` command, which the end-to-end tests send: the next WebGPU
+ * epoch fails as a lost device would, so the switch to the CPU can be tested without one.
+ */
+let failNextGpuEpoch = false;
 /** The wasm module's exports, from init(); the `memory` command reads their memory. */
 let wasmExports = null;
 /** Set while a slice is queued or a WebGPU epoch is in flight. */
@@ -140,6 +145,10 @@ function trainCpuSlice() {
 async function trainGpuEpoch() {
   const current = session;
   const start = performance.now();
+  if (failNextGpuEpoch) {
+    failNextGpuEpoch = false;
+    throw pageError('a simulated WebGPU failure', { code: 'gpu', message: 'a simulated WebGPU failure' });
+  }
   inFlight = true;
   let metrics;
   try {
@@ -170,6 +179,7 @@ async function switchToCpu(error) {
     next = new Session(spec, dataText);
   }
   session = next;
+  gpuSession.free();
   backend = { kind: 'cpu', reason: 'gpu-failed', adapter: backend.adapter };
   post('backend', { backend, notice: { message: error.message, kept } });
 }
@@ -394,6 +404,9 @@ async function handle(data) {
       break;
     case 'memory':
       postMemory();
+      break;
+    case 'simulate-gpu-failure':
+      failNextGpuEpoch = true;
       break;
     default:
       post('error', { error: { message: `Unknown command: ${data.type}`, details: null } });

@@ -264,6 +264,42 @@ describe('WebGPU backend', () => {
     await page.close();
   });
 
+  test('GPU failure continues on the CPU', async () => {
+    const page = await gpuBrowser.context.newPage();
+    // Keep a handle on the page's Worker, so the test can send it the simulated failure.
+    await page.addInitScript(() => {
+      const PageWorker = globalThis.Worker;
+      globalThis.Worker = class extends PageWorker {
+        constructor(...args) {
+          super(...args);
+          globalThis.playgroundWorker = this;
+        }
+      };
+    });
+    await page.goto(`${server.origin}/`);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
+    await page.selectOption(byTestId('backend-setting'), 'gpu');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
+    await setNumber(page, 'epochs', 30);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '30', byTestId('epochs-total'));
+
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 3);
+    await page.evaluate(() => globalThis.playgroundWorker.postMessage({ type: 'simulate-gpu-failure' }));
+    await page.waitForFunction((s) => document.querySelector(s).textContent === 'CPU (wasm)', byTestId('backend'));
+    assert.match(
+      await page.textContent(byTestId('backend-reason')),
+      /WebGPU failed in the middle of training \(a simulated WebGPU failure\); training continues on the CPU from the current weights/,
+    );
+    await waitForEpoch(page, 30);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    // Every epoch appears once: the CPU resumed after the last epoch WebGPU finished.
+    assert.equal(await chartPoints(page, 'loss-chart'), 30);
+    const accuracy = await readNumber(page, 'train-accuracy');
+    assert.ok(accuracy >= 0.85, `training accuracy after the switch ${accuracy}`);
+    await page.close();
+  });
+
   test('forced GPU trains like the CPU', async () => {
     const page = await openGpuPage();
     await page.click(byTestId('play'));
