@@ -144,6 +144,9 @@ export function createPlayground(root, options = {}) {
     },
     state({ running }) {
       state.running = running;
+      // Epochs that arrived just before a stop are drawn before the buttons change, so the
+      // readouts are final once Play is enabled again.
+      if (!running) drawNow();
       renderButtons();
     },
     metrics({ epochs }) {
@@ -185,25 +188,29 @@ export function createPlayground(root, options = {}) {
   function scheduleDraw() {
     if (state.drawQueued) return;
     state.drawQueued = true;
-    requestAnimationFrame(() => {
-      state.drawQueued = false;
-      if (!state.latest) return;
-      const { metrics, examplesPerSecond, msPerEpoch } = state.latest;
-      lossChart.draw();
-      accuracyChart.draw();
-      $('loss-chart').dataset.points = lossChart.points;
-      $('accuracy-chart').dataset.points = accuracyChart.points;
-      $('epoch').textContent = metrics.epoch;
-      $('train-loss').textContent = formatNumber(metrics.train_loss);
-      $('test-loss').textContent = formatNumber(metrics.test_loss);
-      $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
-      $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
-      $('speed').textContent =
-        examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
-      // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
-      $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
-      $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
-    });
+    requestAnimationFrame(drawNow);
+  }
+
+  /** Draws a queued update at once; a frame that was queued for it then finds nothing to do. */
+  function drawNow() {
+    if (!state.drawQueued) return;
+    state.drawQueued = false;
+    if (!state.latest) return;
+    const { metrics, examplesPerSecond, msPerEpoch } = state.latest;
+    lossChart.draw();
+    accuracyChart.draw();
+    $('loss-chart').dataset.points = lossChart.points;
+    $('accuracy-chart').dataset.points = accuracyChart.points;
+    $('epoch').textContent = metrics.epoch;
+    $('train-loss').textContent = formatNumber(metrics.train_loss);
+    $('test-loss').textContent = formatNumber(metrics.test_loss);
+    $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
+    $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
+    $('speed').textContent =
+      examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
+    // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
+    $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
+    $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
   }
 
   function formatNumber(value) {
