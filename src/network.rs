@@ -137,7 +137,7 @@ impl Network {
         Ok(())
     }
 
-    /// The trainable tensors' values, layer by layer: weight then bias.
+    /// Returns the trainable tensors' values, layer by layer: weight then bias.
     pub fn parameter_values(&self) -> Vec<Vec<f32>> {
         let mut values = Vec::new();
         for layer in &self.layers {

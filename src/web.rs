@@ -171,7 +171,7 @@ pub struct GpuSession {
 }
 
 /// Requests a WebGPU device and builds the spec's network on it. Without `allowFallback`, a
-/// software adapter (SwiftShader) is rejected with an error that says so.
+/// software adapter (SwiftShader) is rejected with an error that names it.
 /// `values`, when not undefined, replaces the initial weights, as after importing a model file.
 /// `text` is the data file's content, as for `Session`.
 #[wasm_bindgen(js_name = createGpuSession)]

@@ -63,7 +63,7 @@ export function createPlayground(root, options = {}) {
     finished: false,
     epoch: 0,
     nextRequest: 1,
-    /** Resolvers of `load` requests the Worker has not answered yet, by request id. */
+    /** Resolvers of `load` requests the Worker has not replied to yet, by request id. */
     pending: new Map(),
     /** Set while Play waits for a Reset to finish. */
     playAfterReset: false,

@@ -11,7 +11,7 @@ import { chooseBackend, probeAdapter } from './backend.js';
 /** Maximum CPU training time between two checks of the message queue, in milliseconds. */
 const SLICE_MS = 25;
 
-/** The session in use: a CPU `Session` or a `GpuSession`; `backend` says which. */
+/** The session in use: a CPU `Session` or a `GpuSession`, as `backend.kind` records. */
 let session = null;
 let backend = null;
 let spec = null;
