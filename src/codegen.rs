@@ -9,7 +9,7 @@
 
 use crate::error::Result;
 use crate::spec::{
-    train_rows, Activation, DataSet, LayerPlan, Loss, NetworkSpec, OptimizerSpec, ValidSpec,
+    train_rows, Activation, DataSet, Decay, LayerPlan, Loss, NetworkSpec, OptimizerSpec, ValidSpec,
     LEAKY_RELU_SLOPE,
 };
 
@@ -193,8 +193,10 @@ fn write_header(script: &mut Script, valid: &ValidSpec, framework: Framework) {
     script.field("Layers", &layer_pieces);
     let fields = [
         ("Data", describe_data(valid)),
-        ("Loss", describe_loss(spec.loss).to_string()),
+        ("Loss", describe_loss(spec)),
         ("Optimizer", describe_optimizer(&spec.optimizer)),
+        ("Schedule", describe_schedule(valid)),
+        ("Penalty", describe_regularizer(spec)),
         (
             "Training",
             format!(
@@ -237,7 +239,7 @@ fn describe_layers(valid: &ValidSpec) -> Vec<String> {
     let output_activation = match valid.spec.loss {
         Loss::CrossEntropy => "softmax",
         Loss::BinaryCrossEntropy => "sigmoid",
-        Loss::MeanSquaredError => "linear",
+        Loss::MeanSquaredError | Loss::Huber => "linear",
     };
     let last = valid.layers.len() - 1;
     valid
@@ -300,12 +302,102 @@ fn describe_data(valid: &ValidSpec) -> String {
     format!("{source}, {split}, {scaling}")
 }
 
-fn describe_loss(loss: Loss) -> &'static str {
-    match loss {
-        Loss::CrossEntropy => "cross-entropy with softmax",
-        Loss::BinaryCrossEntropy => "binary cross-entropy with one sigmoid output",
-        Loss::MeanSquaredError => "mean squared error against one-hot labels",
+fn describe_loss(spec: &NetworkSpec) -> String {
+    match spec.loss {
+        Loss::CrossEntropy => "cross-entropy with softmax".to_string(),
+        Loss::BinaryCrossEntropy => "binary cross-entropy with one sigmoid output".to_string(),
+        Loss::MeanSquaredError => "mean squared error against one-hot labels".to_string(),
+        Loss::Huber => format!(
+            "Huber loss with delta {} against one-hot labels",
+            python_float(spec.huber_delta)
+        ),
     }
+}
+
+fn describe_schedule(valid: &ValidSpec) -> String {
+    let schedule = &valid.spec.schedule;
+    let decay = match schedule.decay {
+        Decay::Constant => "constant learning rate".to_string(),
+        Decay::Step {
+            factor,
+            step_epochs,
+        } => format!(
+            "learning rate times {} every {step_epochs} epochs",
+            python_float(factor)
+        ),
+        Decay::Cosine { alpha } => format!(
+            "cosine decay of the learning rate to {} times it",
+            python_float(alpha)
+        ),
+    };
+    match schedule.warmup_epochs {
+        0 => decay,
+        warmup => format!("linear warm-up over {warmup} epochs, then {decay}"),
+    }
+}
+
+fn describe_regularizer(spec: &NetworkSpec) -> String {
+    let regularizer = &spec.kernel_regularizer;
+    if !regularizer.is_active() {
+        return "none".to_string();
+    }
+    format!(
+        "L1 {} and L2 {} on the Dense kernels",
+        python_float(regularizer.l1),
+        python_float(regularizer.l2)
+    )
+}
+
+/// Writes `rate_factor(epoch)`, the factor of the learning rate in a 0-based epoch, with the
+/// formula of `crate::schedule::rate_factor`. Writes nothing for a constant rate without
+/// warm-up.
+fn write_rate_factor(script: &mut Script, valid: &ValidSpec) {
+    let schedule = &valid.spec.schedule;
+    if schedule.decay == Decay::Constant && schedule.warmup_epochs == 0 {
+        return;
+    }
+    script.comment(
+        "The playground sets the learning rate once per epoch: the optimizer's rate times \
+         rate_factor(epoch), with epochs counted from 0.",
+    );
+    script.line(&format!("WARMUP_EPOCHS = {}", schedule.warmup_epochs));
+    script.blank();
+    script.blank();
+    script.line("def rate_factor(epoch):");
+    script.line("    \"\"\"Return the factor of the learning rate in epoch `epoch`, from 0.\"\"\"");
+    script.line("    if epoch < WARMUP_EPOCHS:");
+    script.line("        # Linear warm-up that reaches the full rate in epoch WARMUP_EPOCHS.");
+    script.line("        return (epoch + 1) / (WARMUP_EPOCHS + 1)");
+    script.line("    decay_epoch = epoch - WARMUP_EPOCHS");
+    match schedule.decay {
+        Decay::Constant => script.line("    return 1.0"),
+        Decay::Step {
+            factor,
+            step_epochs,
+        } => script.line(&format!(
+            "    return {} ** (decay_epoch // {step_epochs})",
+            python_float(factor)
+        )),
+        Decay::Cosine { alpha } => {
+            script.line(&format!(
+                "    decay_epochs = {} - WARMUP_EPOCHS",
+                valid.epochs
+            ));
+            script.line("    if decay_epochs <= 1:");
+            script.line("        return 1.0");
+            script.line("    progress = min(decay_epoch, decay_epochs - 1) / (decay_epochs - 1)");
+            script.line(&format!("    alpha = {}", python_float(alpha)));
+            script
+                .line("    return alpha + (1 - alpha) * 0.5 * (1 + math.cos(math.pi * progress))");
+        }
+    }
+    script.blank();
+    script.blank();
+}
+
+fn has_schedule(valid: &ValidSpec) -> bool {
+    let schedule = &valid.spec.schedule;
+    schedule.decay != Decay::Constant || schedule.warmup_epochs > 0
 }
 
 fn describe_optimizer(optimizer: &OptimizerSpec) -> String {
@@ -329,6 +421,20 @@ fn describe_optimizer(optimizer: &OptimizerSpec) -> String {
             python_float(beta1),
             python_float(beta2),
             python_float(epsilon)
+        ),
+        OptimizerSpec::Adamw {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+            weight_decay,
+        } => format!(
+            "AdamW, learning rate {}, beta1 {}, beta2 {}, epsilon {}, weight decay {}",
+            python_float(learning_rate),
+            python_float(beta1),
+            python_float(beta2),
+            python_float(epsilon),
+            python_float(weight_decay)
         ),
         OptimizerSpec::Rmsprop {
             learning_rate,
@@ -364,6 +470,9 @@ fn uses_scikit_learn(valid: &ValidSpec) -> bool {
 
 fn write_imports(script: &mut Script, valid: &ValidSpec, framework: Framework) {
     let data = &valid.spec.data;
+    if matches!(valid.spec.schedule.decay, Decay::Cosine { .. }) {
+        script.line("import math");
+    }
     script.line("import os");
     script.blank();
     if framework == Framework::Keras {
@@ -510,11 +619,13 @@ fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, 
 }
 
 fn write_keras_labels(script: &mut Script, valid: &ValidSpec) {
-    if valid.spec.loss != Loss::MeanSquaredError {
-        return;
-    }
+    let name = match valid.spec.loss {
+        Loss::MeanSquaredError => "MSE",
+        Loss::Huber => "Huber",
+        Loss::CrossEntropy | Loss::BinaryCrossEntropy => return,
+    };
     script.comment(&format!(
-        "The MSE loss compares the {} outputs with one-hot labels.",
+        "The {name} loss compares the {} outputs with one-hot labels.",
         valid.classes
     ));
     script.line(&format!(
@@ -531,10 +642,36 @@ fn write_keras_labels(script: &mut Script, valid: &ValidSpec) {
 }
 
 fn write_keras_model(script: &mut Script, valid: &ValidSpec) {
+    let regularized = valid.spec.kernel_regularizer.is_active();
+    if regularized {
+        let regularizer = &valid.spec.kernel_regularizer;
+        script.comment(
+            "Every Dense kernel, the output layer's too, adds l1 * sum(|W|) + l2 * sum(W^2) to \
+             the loss, and the biases add nothing, as in the playground.",
+        );
+        script.call(
+            "regularizer = keras.regularizers.L1L2",
+            &[
+                format!("l1={}", python_float(regularizer.l1)),
+                format!("l2={}", python_float(regularizer.l2)),
+            ],
+        );
+        script.blank();
+    }
     script.comment(
         "Dense layers start with Keras's defaults, Glorot-uniform kernels and zero biases, \
          which the playground uses too. The random draws differ, though.",
     );
+    let dense = |units: usize, activation: Option<&str>| {
+        let mut arguments = vec![units.to_string()];
+        if let Some(activation) = activation {
+            arguments.push(format!("activation=\"{activation}\""));
+        }
+        if regularized {
+            arguments.push("kernel_regularizer=regularizer".to_string());
+        }
+        format!("keras.layers.Dense({}),", arguments.join(", "))
+    };
     script.line("model = keras.Sequential(");
     script.line("    [");
     script.line(&format!(
@@ -546,32 +683,32 @@ fn write_keras_model(script: &mut Script, valid: &ValidSpec) {
         match *plan {
             LayerPlan::Dense { units, .. } if index == last => {
                 let line = match valid.spec.loss {
-                    Loss::CrossEntropy => {
-                        format!("keras.layers.Dense({units}, activation=\"softmax\"),")
-                    }
-                    Loss::BinaryCrossEntropy => {
-                        format!("keras.layers.Dense({units}, activation=\"sigmoid\"),")
-                    }
-                    Loss::MeanSquaredError => format!("keras.layers.Dense({units}),"),
+                    Loss::CrossEntropy => dense(units, Some("softmax")),
+                    Loss::BinaryCrossEntropy => dense(units, Some("sigmoid")),
+                    Loss::MeanSquaredError | Loss::Huber => dense(units, None),
                 };
-                script.line(&format!("        {line}  # output layer"));
+                let commented = format!("        {line}  # output layer");
+                if commented.len() <= MAX_LINE {
+                    script.line(&commented);
+                } else {
+                    script.line("        # output layer");
+                    script.line(&format!("        {line}"));
+                }
             }
             LayerPlan::Dense {
                 units, activation, ..
             } => match activation {
                 Activation::Relu | Activation::Sigmoid | Activation::Tanh | Activation::Gelu => {
-                    let name = activation_name(activation);
-                    script.line(&format!(
-                        "        keras.layers.Dense({units}, activation=\"{name}\"),"
-                    ));
+                    let line = dense(units, Some(activation_name(activation)));
+                    script.line(&format!("        {line}"));
                 }
                 Activation::LeakyRelu => {
-                    script.line(&format!("        keras.layers.Dense({units}),"));
+                    script.line(&format!("        {}", dense(units, None)));
                     script.line(&format!(
                         "        keras.layers.LeakyReLU(negative_slope={LEAKY_RELU_SLOPE:?}),"
                     ));
                 }
-                Activation::Linear => script.line(&format!("        keras.layers.Dense({units}),")),
+                Activation::Linear => script.line(&format!("        {}", dense(units, None))),
             },
             LayerPlan::Dropout { rate, .. } => {
                 script.line(&format!(
@@ -659,6 +796,32 @@ fn write_keras_training(script: &mut Script, valid: &ValidSpec) {
                 ],
             );
         }
+        OptimizerSpec::Adamw {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+            weight_decay,
+        } => {
+            script.block(
+                r#"
+# AdamW: Adam with decoupled weight decay. Keras 3, PyTorch and the playground (dfdx
+# 0.13) all subtract lr * weight_decay * w from every weight and bias at each step,
+# besides the Adam step. As with Adam, Keras adds epsilon before the bias correction
+# and the playground after it, which matters little for an epsilon of 1e-7.
+"#,
+            );
+            script.call(
+                "optimizer = keras.optimizers.AdamW",
+                &[
+                    format!("learning_rate={}", python_float(learning_rate)),
+                    format!("weight_decay={}", python_float(weight_decay)),
+                    format!("beta_1={}", python_float(beta1)),
+                    format!("beta_2={}", python_float(beta2)),
+                    format!("epsilon={}", python_float(epsilon)),
+                ],
+            );
+        }
         OptimizerSpec::Rmsprop {
             learning_rate,
             rho,
@@ -687,27 +850,56 @@ fn write_keras_training(script: &mut Script, valid: &ValidSpec) {
     script.blank();
 
     let loss = match valid.spec.loss {
-        Loss::CrossEntropy => "sparse_categorical_crossentropy",
-        Loss::BinaryCrossEntropy => "binary_crossentropy",
-        Loss::MeanSquaredError => "mse",
+        Loss::CrossEntropy => "\"sparse_categorical_crossentropy\"".to_string(),
+        Loss::BinaryCrossEntropy => "\"binary_crossentropy\"".to_string(),
+        Loss::MeanSquaredError => "\"mse\"".to_string(),
+        Loss::Huber => format!(
+            "keras.losses.Huber(delta={})",
+            python_float(valid.spec.huber_delta)
+        ),
     };
     script.call(
         "model.compile",
         &[
             "optimizer=optimizer".to_string(),
-            format!("loss=\"{loss}\""),
+            format!("loss={loss}"),
             "metrics=[\"accuracy\"]".to_string(),
         ],
     );
     script.blank();
-    script.comment(
+    write_rate_factor(script, valid);
+    let mut fit = vec![
+        "x_train".to_string(),
+        "y_train".to_string(),
+        format!("batch_size={}", valid.batch_size),
+        format!("epochs={}", valid.epochs),
+        "shuffle=True".to_string(),
+    ];
+    if has_schedule(valid) {
+        script.comment("LearningRateScheduler sets the rate at the start of each epoch, from 0.");
+        script.line(&format!(
+            "BASE_LEARNING_RATE = {}",
+            python_float(valid.spec.optimizer.learning_rate())
+        ));
+        script.call(
+            "schedule = keras.callbacks.LearningRateScheduler",
+            &["lambda epoch, lr: BASE_LEARNING_RATE * rate_factor(epoch)".to_string()],
+        );
+        script.blank();
+        fit.push("callbacks=[schedule]".to_string());
+    }
+    let mut note = String::from(
         "Like the playground, fit reports the loss and accuracy averaged over each epoch's \
          batches while the weights change.",
     );
-    script.line(&format!(
-        "model.fit(x_train, y_train, batch_size={}, epochs={}, shuffle=True)",
-        valid.batch_size, valid.epochs
-    ));
+    if valid.spec.kernel_regularizer.is_active() {
+        note.push_str(
+            " Keras's loss includes the kernel penalty; the playground charts the data loss \
+             and the penalty apart.",
+        );
+    }
+    script.comment(&note);
+    script.call("model.fit", &fit);
     if has_test_split(valid) {
         script.blank();
         script.line("test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)");
@@ -740,7 +932,7 @@ fn write_pytorch_model(script: &mut Script, valid: &ValidSpec) {
                     Loss::BinaryCrossEntropy => {
                         "output logit; BCEWithLogitsLoss applies the sigmoid"
                     }
-                    Loss::MeanSquaredError => "linear output layer",
+                    Loss::MeanSquaredError | Loss::Huber => "linear output layer",
                 };
                 script.line(&format!("    nn.Linear({inputs}, {units}),  # {note}"));
             }
@@ -854,13 +1046,24 @@ def predict_classes(outputs):
     return (outputs[:, 0] > 0).long()
 "#,
         ),
-        Loss::MeanSquaredError => {
-            script.line("loss_fn = nn.MSELoss()");
+        Loss::MeanSquaredError | Loss::Huber => {
+            let name = if valid.spec.loss == Loss::Huber {
+                // HuberLoss takes 0.5 * d^2 for |d| < delta and delta * (|d| - 0.5 * delta)
+                // otherwise, averaged over every element, as Keras's Huber and the playground.
+                script.line(&format!(
+                    "loss_fn = nn.HuberLoss(delta={})",
+                    python_float(valid.spec.huber_delta)
+                ));
+                "HuberLoss"
+            } else {
+                script.line("loss_fn = nn.MSELoss()");
+                "MSELoss"
+            };
             script.blank();
             script.blank();
             script.line("def loss_targets(labels):");
             script.line(&format!(
-                "    \"\"\"Return one-hot rows of {} values, which MSELoss compares with the \
+                "    \"\"\"Return one-hot rows of {} values, which {name} compares with the \
                  outputs.\"\"\"",
                 valid.classes
             ));
@@ -928,6 +1131,32 @@ fn write_pytorch_optimizer(script: &mut Script, optimizer: &OptimizerSpec) {
                 ],
             );
         }
+        OptimizerSpec::Adamw {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+            weight_decay,
+        } => {
+            script.block(
+                r#"
+# PyTorch's AdamW decays every parameter by lr * weight_decay * w in each step besides
+# the Adam step, as the playground's (from dfdx 0.13) does. eps is the playground's
+# value, whose default is Keras's 1e-7, and weight_decay's default 0.004 is Keras 3's;
+# PyTorch's defaults are 1e-8 and 0.01.
+"#,
+            );
+            script.call(
+                "optimizer = torch.optim.AdamW",
+                &[
+                    "model.parameters()".to_string(),
+                    format!("lr={}", python_float(learning_rate)),
+                    format!("betas=({}, {})", python_float(beta1), python_float(beta2)),
+                    format!("eps={}", python_float(epsilon)),
+                    format!("weight_decay={}", python_float(weight_decay)),
+                ],
+            );
+        }
         OptimizerSpec::Rmsprop {
             learning_rate,
             rho,
@@ -962,17 +1191,83 @@ fn write_pytorch_optimizer(script: &mut Script, optimizer: &OptimizerSpec) {
 }
 
 fn write_pytorch_training(script: &mut Script, valid: &ValidSpec) {
+    let regularizer = &valid.spec.kernel_regularizer;
+    if regularizer.is_active() {
+        script.comment(
+            "The kernel penalty of the playground and of Keras's kernel_regularizer: \
+             l1 * sum(|W|) + l2 * sum(W^2) over the Linear weights, not the biases. It is \
+             added to the loss for the gradient and reported on its own.",
+        );
+        script.line(&format!("L1 = {}", python_float(regularizer.l1)));
+        script.line(&format!("L2 = {}", python_float(regularizer.l2)));
+        script.blank();
+        script.blank();
+        script.block(PYTORCH_PENALTY);
+        script.blank();
+        script.blank();
+    }
+    if has_schedule(valid) {
+        write_rate_factor(script, valid);
+        script.comment(
+            "LambdaLR multiplies the optimizer's learning rate by rate_factor(epoch); \
+             scheduler.step() after each epoch moves it to the next epoch's rate.",
+        );
+        script.line(
+            "scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=rate_factor)",
+        );
+        script.blank();
+        script.blank();
+    }
     if has_test_split(valid) {
         script.block(PYTORCH_EVALUATE);
         script.blank();
     }
-    script.block(PYTORCH_TRAIN);
+    let mut train = PYTORCH_TRAIN.to_string();
+    if regularizer.is_active() {
+        train = train
+            .replace(
+                "        loss = loss_fn(outputs, loss_targets(y_train[rows]))\n",
+                "        loss = loss_fn(outputs, loss_targets(y_train[rows]))\n        \
+                 penalty = kernel_penalty()\n",
+            )
+            .replace("        loss.backward()\n", "        (loss + penalty).backward()\n")
+            .replace(
+                "    loss_sum = 0.0\n",
+                "    loss_sum = 0.0\n    penalty_sum = 0.0\n",
+            )
+            .replace(
+                "        loss_sum += loss.item() * len(rows)\n",
+                "        loss_sum += loss.item() * len(rows)\n        \
+                 penalty_sum += penalty.item() * len(rows)\n",
+            )
+            .replace(
+                "    print(f\"epoch {epoch}/{EPOCHS}: loss {mean_loss:.4f}, accuracy {accuracy:.4f}\")\n",
+                "    mean_penalty = penalty_sum / len(order)\n    print(\n        \
+                 f\"epoch {epoch}/{EPOCHS}: loss {mean_loss:.4f}, \"\n        \
+                 f\"penalty {mean_penalty:.4f}, accuracy {accuracy:.4f}\"\n    )\n",
+            );
+    }
+    if has_schedule(valid) {
+        train.push_str("    scheduler.step()\n");
+    }
+    script.block(&train);
     if has_test_split(valid) {
         script.blank();
         script.line("test_loss, test_accuracy = evaluate(x_test, y_test)");
         script.line(PRINT_TEST_METRICS);
     }
 }
+
+const PYTORCH_PENALTY: &str = r#"
+def kernel_penalty():
+    """Return the L1 and L2 penalty of the Linear weights."""
+    penalty = 0.0
+    for module in model:
+        if isinstance(module, nn.Linear):
+            weight = module.weight
+            penalty = penalty + L1 * weight.abs().sum() + L2 * weight.pow(2).sum()
+    return penalty
+"#;
 
 const PYTORCH_EVALUATE: &str = r#"
 def evaluate(features, labels):

@@ -11,7 +11,9 @@ pub mod model_file;
 pub mod network;
 pub mod optimizer;
 pub mod presets;
+pub mod regularizer;
 pub mod rng;
+pub mod schedule;
 pub mod spec;
 pub mod train;
 

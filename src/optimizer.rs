@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::network::{Layer, Network};
 use crate::spec::OptimizerSpec;
 use dfdx::prelude::*;
-use dfdx::tensor_ops::{AdamConfig, Momentum, RMSpropConfig, SgdConfig};
+use dfdx::tensor_ops::{AdamConfig, Momentum, RMSpropConfig, SgdConfig, WeightDecay};
 
 type Buffer = <Cpu as Storage<f32>>::Vec;
 
@@ -56,6 +56,22 @@ impl Optimizer {
                 eps: epsilon,
                 weight_decay: None,
             }),
+            // dfdx 0.13's decoupled decay subtracts weight_decay * lr * w in the same step as
+            // the Adam update (tensor_ops/adam/cpu_kernel.rs), so the decay is multiplied by
+            // the learning rate, as in PyTorch's AdamW (theta -= lr * lambda * theta) and in
+            // Keras 3 (variable -= variable * weight_decay * learning_rate).
+            OptimizerSpec::Adamw {
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+                weight_decay,
+            } => Rule::Adam(AdamConfig {
+                lr: learning_rate,
+                betas: [beta1, beta2],
+                eps: epsilon,
+                weight_decay: (weight_decay > 0.0).then_some(WeightDecay::Decoupled(weight_decay)),
+            }),
             OptimizerSpec::Rmsprop {
                 learning_rate,
                 rho,
@@ -88,6 +104,15 @@ impl Optimizer {
             slots,
             step: 0,
         })
+    }
+
+    /// Sets the learning rate of the following updates, as a schedule prescribes.
+    pub fn set_learning_rate(&mut self, learning_rate: f64) {
+        match &mut self.rule {
+            Rule::Sgd(config) => config.lr = learning_rate,
+            Rule::Adam(config) => config.lr = learning_rate,
+            Rule::Rmsprop(config) => config.lr = learning_rate,
+        }
     }
 
     /// Applies one update to every trainable tensor from the gradients of one batch.

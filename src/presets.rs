@@ -1,6 +1,9 @@
 //! Ready-made specs that the page offers in its preset menu.
 
-use crate::spec::{Activation, DataSet, DataSpec, LayerSpec, Loss, NetworkSpec, OptimizerSpec};
+use crate::spec::{
+    Activation, DataSet, DataSpec, KernelRegularizer, LayerSpec, Loss, NetworkSpec, OptimizerSpec,
+    ScheduleSpec,
+};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,6 +41,9 @@ pub fn keras_iris() -> NetworkSpec {
         batch_size: 32,
         epochs: 10,
         seed: 0,
+        huber_delta: 1.0,
+        kernel_regularizer: KernelRegularizer::default(),
+        schedule: ScheduleSpec::default(),
     }
 }
 
@@ -76,6 +82,9 @@ pub fn spiral() -> NetworkSpec {
         batch_size: 10,
         epochs: 200,
         seed: 0,
+        huber_delta: 1.0,
+        kernel_regularizer: KernelRegularizer::default(),
+        schedule: ScheduleSpec::default(),
     }
 }
 
@@ -99,6 +108,9 @@ pub fn circle() -> NetworkSpec {
         batch_size: 10,
         epochs: 50,
         seed: 0,
+        huber_delta: 1.0,
+        kernel_regularizer: KernelRegularizer::default(),
+        schedule: ScheduleSpec::default(),
     }
 }
 
@@ -120,6 +132,9 @@ pub fn digits() -> NetworkSpec {
         batch_size: 64,
         epochs: 20,
         seed: 0,
+        huber_delta: 1.0,
+        kernel_regularizer: KernelRegularizer::default(),
+        schedule: ScheduleSpec::default(),
     }
 }
 
@@ -141,6 +156,9 @@ pub fn wine() -> NetworkSpec {
         batch_size: 16,
         epochs: 50,
         seed: 0,
+        huber_delta: 1.0,
+        kernel_regularizer: KernelRegularizer::default(),
+        schedule: ScheduleSpec::default(),
     }
 }
 
@@ -162,6 +180,9 @@ pub fn breast_cancer() -> NetworkSpec {
         batch_size: 32,
         epochs: 30,
         seed: 0,
+        huber_delta: 1.0,
+        kernel_regularizer: KernelRegularizer::default(),
+        schedule: ScheduleSpec::default(),
     }
 }
 

@@ -14,6 +14,11 @@ pub const MAX_EPOCHS: i64 = 10_000;
 /// without bound as the rate nears 1.
 pub const MAX_DROPOUT_RATE: f64 = 0.95;
 pub const MAX_LEARNING_RATE: f64 = 10.0;
+/// Largest Huber delta; with one-hot targets, a delta above 1 already makes the loss quadratic
+/// for every output between -1 and 2.
+pub const MAX_HUBER_DELTA: f64 = 1000.0;
+/// Largest L1 or L2 rate and AdamW weight decay. Keras's regularizers default to 0.01.
+pub const MAX_PENALTY_RATE: f64 = 1.0;
 /// Seeds stay below 2^32 so that JavaScript numbers carry them exactly.
 pub const MAX_SEED: i64 = u32::MAX as i64;
 /// Trainable parameters, so that weights, gradients and two optimizer moments stay near
@@ -36,6 +41,81 @@ pub struct NetworkSpec {
     pub batch_size: i64,
     pub epochs: i64,
     pub seed: i64,
+    // The training options below are left out of the JSON while they have their defaults, so
+    // a spec that uses none of them serializes as it did before they existed.
+    /// Huber loss's threshold between its quadratic and its linear part, read only with
+    /// `Loss::Huber`. Keras's default is 1.0.
+    #[serde(
+        default = "default_huber_delta",
+        skip_serializing_if = "is_default_huber_delta"
+    )]
+    pub huber_delta: f64,
+    /// L1 and L2 penalties on the dense kernels (not the biases), as Keras's
+    /// `kernel_regularizer`; both 0 by default.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub kernel_regularizer: KernelRegularizer,
+    /// Learning-rate schedule over the epochs; constant by default.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub schedule: ScheduleSpec,
+}
+
+fn default_huber_delta() -> f64 {
+    1.0
+}
+
+fn is_default_huber_delta(delta: &f64) -> bool {
+    *delta == default_huber_delta()
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// Penalties added to the data loss for every dense kernel W: `l1 * sum(|W|) + l2 * sum(W^2)`,
+/// as Keras's `L1L2` regularizer computes them (without a factor 1/2 on the L2 term).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelRegularizer {
+    #[serde(default)]
+    pub l1: f64,
+    #[serde(default)]
+    pub l2: f64,
+}
+
+impl KernelRegularizer {
+    pub fn is_active(&self) -> bool {
+        self.l1 > 0.0 || self.l2 > 0.0
+    }
+}
+
+/// A learning-rate schedule: an optional linear warm-up, then a decay over the remaining
+/// epochs. The rate changes only between epochs (see `crate::schedule`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    #[serde(default)]
+    pub decay: Decay,
+    /// Epochs of linear warm-up before the decay starts; 0 for none.
+    #[serde(default)]
+    pub warmup_epochs: i64,
+}
+
+/// How the learning rate falls after the warm-up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Decay {
+    /// The optimizer's learning rate throughout.
+    #[default]
+    Constant,
+    /// Multiplies the rate by `factor` every `step_epochs` epochs (PyTorch's `StepLR` with
+    /// `gamma` = factor and `step_size` = step_epochs).
+    Step { factor: f64, step_epochs: i64 },
+    /// Cosine decay from the learning rate to `alpha` times it at the last epoch (Keras's
+    /// `CosineDecay` alpha).
+    Cosine {
+        #[serde(default)]
+        alpha: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +270,10 @@ pub enum Loss {
     BinaryCrossEntropy,
     /// Mean squared error between a linear output and the one-hot label.
     MeanSquaredError,
+    /// Huber loss between a linear output and the one-hot label, averaged over every output,
+    /// as Keras's `Huber`: 0.5 * d^2 where |d| < delta, else delta * (|d| - 0.5 * delta), for
+    /// d = output - target, with delta from `NetworkSpec::huber_delta`.
+    Huber,
 }
 
 impl Loss {
@@ -198,6 +282,7 @@ impl Loss {
             Self::CrossEntropy => "cross_entropy",
             Self::BinaryCrossEntropy => "binary_cross_entropy",
             Self::MeanSquaredError => "mean_squared_error",
+            Self::Huber => "huber",
         }
     }
 
@@ -205,7 +290,7 @@ impl Loss {
     pub fn output_units(self, classes: usize) -> usize {
         match self {
             Self::BinaryCrossEntropy => 1,
-            Self::CrossEntropy | Self::MeanSquaredError => classes,
+            Self::CrossEntropy | Self::MeanSquaredError | Self::Huber => classes,
         }
     }
 }
@@ -244,6 +329,25 @@ pub enum OptimizerSpec {
         #[serde(default)]
         momentum: f64,
     },
+    /// AdamW (Loshchilov and Hutter, 2019): dfdx 0.13's Adam with decoupled weight decay,
+    /// w -= lr * m_hat / (sqrt(v_hat) + epsilon) + lr * weight_decay * w, on every weight and
+    /// bias. The decay is multiplied by the learning rate, as in PyTorch's and Keras 3's AdamW.
+    Adamw {
+        learning_rate: f64,
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        #[serde(default = "default_epsilon")]
+        epsilon: f64,
+        #[serde(default = "default_weight_decay")]
+        weight_decay: f64,
+    },
+}
+
+/// Keras 3's AdamW default (keras.io/api/optimizers/adamw); PyTorch's is 0.01.
+fn default_weight_decay() -> f64 {
+    0.004
 }
 
 fn default_beta1() -> f64 {
@@ -268,7 +372,8 @@ impl OptimizerSpec {
         match self {
             Self::Sgd { learning_rate, .. }
             | Self::Adam { learning_rate, .. }
-            | Self::Rmsprop { learning_rate, .. } => *learning_rate,
+            | Self::Rmsprop { learning_rate, .. }
+            | Self::Adamw { learning_rate, .. } => *learning_rate,
         }
     }
 }
@@ -525,6 +630,25 @@ impl NetworkSpec {
             activation: Activation::Linear,
         });
 
+        if self.loss == Loss::Huber {
+            check_float("huber_delta", self.huber_delta, 0.0, MAX_HUBER_DELTA, true)?;
+        }
+        let regularizer = &self.kernel_regularizer;
+        check_float(
+            "kernel_regularizer.l1",
+            regularizer.l1,
+            0.0,
+            MAX_PENALTY_RATE,
+            false,
+        )?;
+        check_float(
+            "kernel_regularizer.l2",
+            regularizer.l2,
+            0.0,
+            MAX_PENALTY_RATE,
+            false,
+        )?;
+        self.validate_schedule()?;
         self.validate_optimizer()?;
         let batch_size = check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)?;
         let epochs = check_int("epochs", self.epochs, 1, MAX_EPOCHS)?;
@@ -570,6 +694,48 @@ impl NetworkSpec {
                 check_float("optimizer.rho", rho, 0.0, BELOW_ONE, false)?;
                 check_float("optimizer.epsilon", epsilon, 0.0, 1.0, true)?;
                 check_float("optimizer.momentum", momentum, 0.0, BELOW_ONE, false)?;
+            }
+            OptimizerSpec::Adamw {
+                beta1,
+                beta2,
+                epsilon,
+                weight_decay,
+                ..
+            } => {
+                check_float("optimizer.beta1", beta1, 0.0, BELOW_ONE, false)?;
+                check_float("optimizer.beta2", beta2, 0.0, BELOW_ONE, false)?;
+                check_float("optimizer.epsilon", epsilon, 0.0, 1.0, true)?;
+                check_float(
+                    "optimizer.weight_decay",
+                    weight_decay,
+                    0.0,
+                    MAX_PENALTY_RATE,
+                    false,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_schedule(&self) -> Result<()> {
+        let schedule = &self.schedule;
+        check_int(
+            "schedule.warmup_epochs",
+            schedule.warmup_epochs,
+            0,
+            MAX_EPOCHS,
+        )?;
+        match schedule.decay {
+            Decay::Constant => {}
+            Decay::Step {
+                factor,
+                step_epochs,
+            } => {
+                check_float("schedule.decay.factor", factor, 0.0, 1.0, true)?;
+                check_int("schedule.decay.step_epochs", step_epochs, 1, MAX_EPOCHS)?;
+            }
+            Decay::Cosine { alpha } => {
+                check_float("schedule.decay.alpha", alpha, 0.0, 1.0, false)?;
             }
         }
         Ok(())

@@ -7,20 +7,28 @@ use crate::network::{Matrix, Mode, Network};
 use crate::optimizer::Optimizer;
 use crate::rng::SplitMix64;
 use crate::spec::{Activation, LayerPlan, Loss, NetworkSpec, ValidSpec};
+use crate::{regularizer, schedule};
 use dfdx::losses::{
-    binary_cross_entropy_with_logits_loss, cross_entropy_with_logits_loss, mse_loss,
+    binary_cross_entropy_with_logits_loss, cross_entropy_with_logits_loss, huber_loss, mse_loss,
 };
 use dfdx::prelude::*;
 use serde::Serialize;
 
 /// Metrics of one finished epoch. As in Keras's `fit`, the training loss and accuracy are
 /// averaged over the epoch's batches while the weights change; the test metrics are computed
-/// after the epoch.
+/// after the epoch. Unlike Keras, the losses are data losses and the penalty is reported on
+/// its own.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EpochMetrics {
     /// Counts from 1.
     pub epoch: usize,
+    /// The data loss, without the kernel penalty.
     pub train_loss: f64,
+    /// The kernel regularizer's penalty, averaged over the epoch's batches like the loss; the
+    /// training objective is `train_loss + train_penalty`. 0 without a regularizer.
+    pub train_penalty: f64,
+    /// The learning rate of this epoch, after the schedule.
+    pub learning_rate: f64,
     pub train_accuracy: f64,
     /// None when the spec has no test split.
     pub test_loss: Option<f64>,
@@ -48,6 +56,8 @@ pub struct NetworkSummary {
     pub layers: Vec<LayerSummary>,
     pub parameters: u64,
     pub data: DataSummary,
+    /// The scheduled learning rate of each epoch, in order, which the page draws.
+    pub learning_rates: Vec<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +81,8 @@ pub struct Trainer {
 #[derive(Debug, Clone, Default)]
 struct Running {
     loss: f64,
+    /// Sum of each batch's penalty times its rows.
+    penalty: f64,
     correct: usize,
     rows: usize,
 }
@@ -201,22 +213,34 @@ impl Trainer {
     }
 
     fn train_batch(&mut self, rows: &[usize]) -> Result<()> {
+        let learning_rate = schedule::learning_rate(&self.valid, self.epoch);
+        self.optimizer.set_learning_rate(learning_rate);
         let batch = self.data.train.select(rows, self.data.features);
         let input = self.input(&batch)?.leaky_traced();
         let output = self.network.forward(input, Mode::Train)?;
         let correct = count_correct(&output.retaped::<NoneTape>(), &batch.labels, self.loss());
-        let loss = batch_loss(self.loss(), output, &batch.labels)?;
+        let loss = batch_loss(LossFunction::of(&self.valid.spec), output, &batch.labels)?;
         let value = loss.array();
-        if !value.is_finite() {
+        let regularizer = self.valid.spec.kernel_regularizer;
+        let penalty = if regularizer.is_active() {
+            regularizer::penalty(&regularizer, &self.network)
+        } else {
+            0.0
+        };
+        if !value.is_finite() || !penalty.is_finite() {
             return Err(PlaygroundError::Diverged {
                 epoch: self.epoch + 1,
-                loss: value,
-                learning_rate: self.valid.spec.optimizer.learning_rate(),
+                loss: value + penalty as f32,
+                learning_rate,
             });
         }
         let mut grads = loss.try_backward()?;
+        if regularizer.is_active() {
+            regularizer::add_gradients(&regularizer, &self.network, &mut grads)?;
+        }
         self.optimizer.update(&mut self.network, &mut grads)?;
         self.running.loss += value as f64 * rows.len() as f64;
+        self.running.penalty += penalty * rows.len() as f64;
         self.running.correct += correct;
         self.running.rows += rows.len();
         Ok(())
@@ -224,6 +248,7 @@ impl Trainer {
 
     fn finish_epoch(&mut self) -> Result<EpochMetrics> {
         let running = std::mem::take(&mut self.running);
+        let learning_rate = schedule::learning_rate(&self.valid, self.epoch);
         self.cursor = 0;
         self.epoch += 1;
         let (test_loss, test_accuracy) = if self.data.test.rows() > 0 {
@@ -235,6 +260,8 @@ impl Trainer {
         let metrics = EpochMetrics {
             epoch: self.epoch,
             train_loss: running.loss / running.rows as f64,
+            train_penalty: running.penalty / running.rows as f64,
+            learning_rate,
             train_accuracy: running.correct as f64 / running.rows as f64,
             test_loss,
             test_accuracy,
@@ -255,7 +282,8 @@ impl Trainer {
             let chunk = split.select(&rows, self.data.features);
             let output = self.network.forward(self.input(&chunk)?, Mode::Evaluate)?;
             correct += count_correct(&output, &chunk.labels, self.loss());
-            let loss = batch_loss(self.loss(), output, &chunk.labels)?.array() as f64;
+            let loss = batch_loss(LossFunction::of(&self.valid.spec), output, &chunk.labels)?
+                .array() as f64;
             loss_sum += loss * rows.len() as f64;
         }
         let total = split.rows() as f64;
@@ -296,26 +324,70 @@ impl Trainer {
     }
 }
 
-/// Computes the mean `loss` of a batch. `output` contains raw output-layer values of shape
+/// Computes the mean data loss of a batch. `loss` is a [`Loss`] or, for Huber with another
+/// delta than 1, a [`LossFunction`]. `output` contains raw output-layer values of shape
 /// (rows, width). `labels` contains one class index per row, which must be 0 or 1 for binary
 /// cross-entropy and below `width` otherwise (a larger one panics).
 pub fn batch_loss<T: Tape<f32, Cpu>>(
-    loss: Loss,
+    loss: impl Into<LossFunction>,
     output: Matrix<T>,
     labels: &[usize],
 ) -> Result<Tensor<Rank0, f32, Cpu, T>> {
+    let loss = loss.into();
     let (rows, width) = *output.shape();
     let device = output.device().clone();
-    let target: Vec<f32> = match loss {
+    let target: Vec<f32> = match loss.loss {
         Loss::BinaryCrossEntropy => labels.iter().map(|&label| label as f32).collect(),
-        Loss::CrossEntropy | Loss::MeanSquaredError => one_hot(labels, width),
+        Loss::CrossEntropy | Loss::MeanSquaredError | Loss::Huber => one_hot(labels, width),
     };
     let target: Matrix = device.try_tensor_from_vec(target, (rows, width))?;
-    Ok(match loss {
-        Loss::CrossEntropy => cross_entropy_with_logits_loss(output, target),
-        Loss::BinaryCrossEntropy => binary_cross_entropy_with_logits_loss(output, target),
-        Loss::MeanSquaredError => mse_loss(output, target),
-    })
+    Ok(loss.mean(output, target))
+}
+
+/// A loss with its parameter: the spec's `loss` and `huber_delta`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossFunction {
+    pub loss: Loss,
+    /// Read only by [`Loss::Huber`].
+    pub huber_delta: f64,
+}
+
+impl From<Loss> for LossFunction {
+    /// Takes Keras's default Huber delta, 1.0.
+    fn from(loss: Loss) -> Self {
+        Self {
+            loss,
+            huber_delta: 1.0,
+        }
+    }
+}
+
+impl LossFunction {
+    pub fn of(spec: &NetworkSpec) -> Self {
+        Self {
+            loss: spec.loss,
+            huber_delta: spec.huber_delta,
+        }
+    }
+
+    /// Computes the mean loss between `output` and a `target` matrix of the same shape: class
+    /// probabilities for cross-entropy, 0 or 1 for binary cross-entropy, target values for
+    /// MSE and Huber.
+    pub fn mean<T: Tape<f32, Cpu>>(
+        self,
+        output: Matrix<T>,
+        target: Matrix,
+    ) -> Tensor<Rank0, f32, Cpu, T> {
+        match self.loss {
+            Loss::CrossEntropy => cross_entropy_with_logits_loss(output, target),
+            Loss::BinaryCrossEntropy => binary_cross_entropy_with_logits_loss(output, target),
+            Loss::MeanSquaredError => mse_loss(output, target),
+            // dfdx 0.13's huber_error takes the quadratic branch for |d| < delta and the linear
+            // one otherwise; both give 0.5 * delta^2 at |d| = delta, where Keras's Huber takes
+            // the quadratic one (|d| <= delta).
+            Loss::Huber => huber_loss(output, target, self.huber_delta),
+        }
+    }
 }
 
 pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {
@@ -331,7 +403,7 @@ pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {
                     let name = match valid.spec.loss {
                         Loss::CrossEntropy => "softmax",
                         Loss::BinaryCrossEntropy => "sigmoid",
-                        Loss::MeanSquaredError => "linear",
+                        Loss::MeanSquaredError | Loss::Huber => "linear",
                     };
                     ("dense", Some(name.to_string()))
                 }
@@ -352,6 +424,7 @@ pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {
         layers,
         parameters: valid.parameters(),
         data,
+        learning_rates: schedule::learning_rates(valid),
     }
 }
 
@@ -381,7 +454,7 @@ fn count_correct(output: &Matrix, labels: &[usize], loss: Loss) -> usize {
         .filter(|(row, &label)| {
             let predicted = match loss {
                 Loss::BinaryCrossEntropy => usize::from(row[0] > 0.0),
-                Loss::CrossEntropy | Loss::MeanSquaredError => argmax(row),
+                Loss::CrossEntropy | Loss::MeanSquaredError | Loss::Huber => argmax(row),
             };
             predicted == label
         })

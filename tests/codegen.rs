@@ -6,7 +6,10 @@
 
 use dfdx_playground::codegen::{keras, python_float, pytorch};
 use dfdx_playground::presets::{self, keras_iris};
-use dfdx_playground::spec::{Activation, CsvSpec, DataSet, LayerSpec, Loss, OptimizerSpec};
+use dfdx_playground::spec::{
+    Activation, CsvSpec, DataSet, Decay, KernelRegularizer, LayerSpec, Loss, OptimizerSpec,
+    ScheduleSpec,
+};
 use dfdx_playground::{NetworkSpec, PlaygroundError};
 use std::fs;
 use std::io::ErrorKind;
@@ -259,6 +262,32 @@ fn variations() -> Vec<(String, NetworkSpec)> {
             spec.loss = Loss::BinaryCrossEntropy;
         }),
     ));
+    specs.push((
+        "training_options_with_test_split".to_string(),
+        training_options_spec(),
+    ));
+    for (name, decay, warmup_epochs) in [
+        ("warmup_only", Decay::Constant, 4),
+        ("cosine", Decay::Cosine { alpha: 0.1 }, 0),
+        (
+            "step",
+            Decay::Step {
+                factor: 0.5,
+                step_epochs: 3,
+            },
+            0,
+        ),
+    ] {
+        specs.push((
+            format!("schedule_{name}"),
+            keras_with(|spec| {
+                spec.schedule = ScheduleSpec {
+                    decay,
+                    warmup_epochs,
+                }
+            }),
+        ));
+    }
     specs.push((
         "binary_cross_entropy_no_hidden_layers".to_string(),
         keras_with(|spec| {
@@ -767,4 +796,169 @@ fn csv_upload_gets_placeholder() {
         "{code}"
     );
     assert!(code.contains("class index (0 to 2)"), "{code}");
+}
+
+/// Huber loss with delta 0.5, AdamW, L1 and L2 kernel penalties, and cosine decay after a
+/// warm-up of 2 epochs, on Iris with a test split.
+fn training_options_spec() -> NetworkSpec {
+    keras_with(|spec| {
+        spec.data.train_percent = 80.0;
+        spec.loss = Loss::Huber;
+        spec.huber_delta = 0.5;
+        spec.optimizer = OptimizerSpec::Adamw {
+            learning_rate: 0.002,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+            weight_decay: 0.004,
+        };
+        spec.kernel_regularizer = KernelRegularizer {
+            l1: 0.001,
+            l2: 0.01,
+        };
+        spec.schedule = ScheduleSpec {
+            decay: Decay::Cosine { alpha: 0.1 },
+            warmup_epochs: 2,
+        };
+    })
+}
+
+#[test]
+fn training_options_keras_code() {
+    let code = keras_code(&training_options_spec());
+    assert_contains(&code, "loss=keras.losses.Huber(delta=0.5)");
+    assert_contains(
+        &code,
+        "y_train = keras.utils.to_categorical(y_train, num_classes=3)",
+    );
+    assert_contains(
+        &code,
+        "optimizer = keras.optimizers.AdamW(\n    learning_rate=0.002,\n    weight_decay=0.004,",
+    );
+    assert_contains(
+        &code,
+        "regularizer = keras.regularizers.L1L2(l1=0.001, l2=0.01)",
+    );
+    assert_contains(
+        &code,
+        "keras.layers.Dense(64, activation=\"relu\", kernel_regularizer=regularizer),",
+    );
+    assert_contains(
+        &code,
+        "        keras.layers.Dense(3, kernel_regularizer=regularizer),  # output layer",
+    );
+    assert_contains(&code, "import math\n");
+    assert_contains(&code, "WARMUP_EPOCHS = 2");
+    assert_contains(&code, "    decay_epochs = 10 - WARMUP_EPOCHS");
+    assert_contains(&code, "    alpha = 0.1");
+    assert_contains(&code, "BASE_LEARNING_RATE = 0.002");
+    assert_contains(
+        &code,
+        "lambda epoch, lr: BASE_LEARNING_RATE * rate_factor(epoch)",
+    );
+    assert_contains(&code, "callbacks=[schedule],");
+    assert_contains(&prose(&code), "Keras's loss includes the kernel penalty");
+}
+
+#[test]
+fn training_options_pytorch_code() {
+    let code = pytorch_code(&training_options_spec());
+    assert_contains(&code, "loss_fn = nn.HuberLoss(delta=0.5)");
+    assert_contains(
+        &code,
+        "return nn.functional.one_hot(labels, num_classes=3).float()",
+    );
+    assert_contains(&code, "optimizer = torch.optim.AdamW(");
+    assert_contains(&code, "    weight_decay=0.004,");
+    assert_contains(&code, "L1 = 0.001\nL2 = 0.01\n");
+    assert_contains(&code, "penalty = kernel_penalty()");
+    assert_contains(&code, "(loss + penalty).backward()");
+    assert_lacks(&code, "        loss.backward()");
+    assert_contains(
+        &code,
+        "scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=rate_factor)",
+    );
+    assert_contains(&code, "    scheduler.step()\n");
+}
+
+#[test]
+fn step_schedule_code() {
+    let spec = keras_with(|spec| {
+        spec.schedule = ScheduleSpec {
+            decay: Decay::Step {
+                factor: 0.5,
+                step_epochs: 3,
+            },
+            warmup_epochs: 0,
+        }
+    });
+    for code in [keras_code(&spec), pytorch_code(&spec)] {
+        assert_contains(&code, "    return 0.5 ** (decay_epoch // 3)");
+        assert_contains(&code, "WARMUP_EPOCHS = 0");
+        assert_lacks(&code, "import math");
+    }
+}
+
+#[test]
+fn default_options_add_no_code() {
+    for code in [keras_code(&keras_iris()), pytorch_code(&keras_iris())] {
+        assert_lacks(&code, "rate_factor");
+        assert_lacks(&code, "regularizer");
+        assert_lacks(&code, "penalty");
+        assert_lacks(&code, "Huber");
+    }
+}
+
+/// Runs `rate_factor` of the generated scripts in Python and compares it with the
+/// playground's schedule for every epoch.
+#[test]
+fn python_rate_factor_matches_schedule() {
+    use dfdx_playground::schedule::rate_factor;
+    let dir = TempDir::new("rate-factor");
+    let schedules = [
+        ScheduleSpec {
+            decay: Decay::Cosine { alpha: 0.1 },
+            warmup_epochs: 2,
+        },
+        ScheduleSpec {
+            decay: Decay::Step {
+                factor: 0.3,
+                step_epochs: 4,
+            },
+            warmup_epochs: 3,
+        },
+        ScheduleSpec {
+            decay: Decay::Constant,
+            warmup_epochs: 5,
+        },
+    ];
+    for (index, schedule) in schedules.into_iter().enumerate() {
+        let spec = keras_with(|spec| {
+            spec.epochs = 17;
+            spec.schedule = schedule;
+        });
+        let code = pytorch_code(&spec);
+        let start = code.find("WARMUP_EPOCHS = ").expect("a schedule");
+        let end = code[start..]
+            .find("\n\n\n# ")
+            .expect("code after rate_factor")
+            + start;
+        let expected: Vec<String> = (0..17)
+            .map(|epoch| python_float(rate_factor(&schedule, 17, epoch)))
+            .collect();
+        let program = format!(
+            "import math\n{}\n\nvalues = [rate_factor(e) for e in range(17)]\n\
+             expected = [{}]\n\
+             assert all(abs(a - b) < 1e-12 for a, b in zip(values, expected)), \\\n    \
+             (values, expected)\n",
+            &code[start..end],
+            expected.join(", ")
+        );
+        let path = dir.0.join(format!("rate_factor_{index}.py"));
+        fs::write(&path, program).expect("write the check");
+        run_python(
+            &[path.to_str().expect("UTF-8 path")],
+            &format!("rate_factor of {schedule:?}"),
+        );
+    }
 }

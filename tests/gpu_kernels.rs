@@ -9,11 +9,12 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use dfdx::prelude::*;
-use dfdx::tensor_ops::{AdamConfig, Momentum, RMSpropConfig, SgdConfig};
+use dfdx::tensor_ops::{AdamConfig, Momentum, RMSpropConfig, SgdConfig, WeightDecay};
 use dfdx_playground::gpu::context::{block_on, groups};
 use dfdx_playground::gpu::kernels::{
     self, activation_kind, loss_kind, ActivationParams, DropoutParams, GatherParams, LossParams,
-    MatmulParams, OptimizerParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
+    MatmulParams, OptimizerParams, PenaltyParams, ReduceParams, ShapeParams, TRANSPOSE_A,
+    TRANSPOSE_B,
 };
 use dfdx_playground::gpu::twins::{self, scalar_f64};
 use dfdx_playground::gpu::{Gpu, Kernel};
@@ -48,6 +49,12 @@ const ELEMENTWISE_TOLERANCE: f32 = 1e-6;
 const DERIVATIVE_TOLERANCE: f64 = 2e-6;
 /// Central-difference step in f64.
 const STEP: f64 = 1e-5;
+/// Huber delta of the loss checks, below 1 so that the one-hot targets leave differences in
+/// both the quadratic and the linear part; the other loss kinds ignore it.
+const HUBER_DELTA: f32 = 0.75;
+/// AdamW's weight decay and learning rate in the optimizer checks, Keras 3's default decay.
+const ADAMW_WEIGHT_DECAY: f64 = 0.004;
+const ADAM_LEARNING_RATE: f64 = 0.01;
 
 fn gpu() -> &'static Gpu {
     static GPU: OnceLock<Gpu> = OnceLock::new();
@@ -433,7 +440,7 @@ fn loss_cases(
         rows: rows as u32,
         cols: cols as u32,
         kind,
-        ..Default::default()
+        delta: HUBER_DELTA,
     };
     let logits = padded(&loss_logits(rng, rows, cols));
     let labels = padded_u32(&random_labels(rng, kind, rows, cols));
@@ -505,10 +512,22 @@ type OptimizerTwin = fn(&OptimizerParams, &mut [f32], &[f32], &mut [f32], &mut [
 
 /// Optimizer uniforms for the 1-based `step`. Adam's bias corrections are computed in f32 with
 /// powi, as dfdx 0.13 computes them.
-fn optimizer_params(entry_point: &str, momentum: f32, len: usize, step: i32) -> OptimizerParams {
+/// `rule` is an entry point of `optimizer.wgsl`, or "adamw" for `adam` with the decoupled
+/// decay ADAMW_WEIGHT_DECAY * ADAM_LEARNING_RATE, rounded to f32 as dfdx 0.13 rounds it.
+fn optimizer_params(rule: &str, momentum: f32, len: usize, step: i32) -> OptimizerParams {
     let (beta1, beta2) = (0.9f32, 0.999f32);
-    let lr = if entry_point == "sgd" { 0.1 } else { 0.01 };
+    let lr = if rule == "sgd" {
+        0.1
+    } else {
+        ADAM_LEARNING_RATE as f32
+    };
+    let decoupled_decay = if rule == "adamw" {
+        (ADAMW_WEIGHT_DECAY * ADAM_LEARNING_RATE) as f32
+    } else {
+        0.0
+    };
     OptimizerParams {
+        decoupled_decay,
         len: len as u32,
         lr,
         momentum,
@@ -526,13 +545,14 @@ fn optimizer_params(entry_point: &str, momentum: f32, len: usize, step: i32) -> 
 /// and state2 after each step. State2 starts non-zero, so a rule that must leave it alone is
 /// seen to do so.
 fn optimizer_cases(
-    entry_point: &str,
+    rule: &str,
     twin_update: OptimizerTwin,
     momentum: f32,
     len: usize,
     extra_groups: u32,
 ) -> Vec<Output> {
     let mut rng = SplitMix64::new(len as u64 + 11);
+    let entry_point = if rule == "adamw" { "adam" } else { rule };
     let optimizer_kernel = kernel(kernels::OPTIMIZER, entry_point);
     let mut param = padded(&random_values(&mut rng, len, -1.0, 1.0));
     let mut state1 = padded(&vec![0.0; len]);
@@ -543,7 +563,7 @@ fn optimizer_cases(
 
     let mut outputs = Vec::new();
     for step in 1..=3 {
-        let params = optimizer_params(entry_point, momentum, len, step);
+        let params = optimizer_params(rule, momentum, len, step);
         let grad = padded(&random_values(&mut rng, len, -1.0, 1.0));
         dispatch(
             &optimizer_kernel,
@@ -558,7 +578,7 @@ fn optimizer_cases(
         );
         twin_update(&params, &mut param, &grad, &mut state1, &mut state2);
 
-        let name = format!("{entry_point} momentum={momentum} len={len} step={step}");
+        let name = format!("{rule} momentum={momentum} len={len} step={step}");
         for (buffer, twin, label) in [
             (&param_buffer, &param, "param"),
             (&state1_buffer, &state1, "state1"),
@@ -574,6 +594,61 @@ fn optimizer_cases(
         }
     }
     outputs
+}
+
+/// Runs the penalty kernel on a kernel of `len` weights with the rates `[l1, l2]` for a batch
+/// of 5 rows. Returns the outputs grad and totals. The gradient and the total start non-zero,
+/// because the kernel adds to them.
+fn penalty_cases(
+    rng: &mut SplitMix64,
+    len: usize,
+    [l1, l2]: [f32; 2],
+    extra_groups: u32,
+) -> [Output; 2] {
+    let params = PenaltyParams {
+        len: len as u32,
+        rows: 5,
+        l1,
+        l2,
+    };
+    let mut weight = random_values(rng, len, -1.0, 1.0);
+    // An exact zero, where the L1 gradient's sign is 0.
+    weight[len / 2] = 0.0;
+    let weight = padded(&weight);
+    let grad = padded(&random_values(rng, len, -1.0, 1.0));
+    let totals = padded(&[0.25]);
+    let grad_buffer = gpu().buffer_from("grad", &grad);
+    let totals_buffer = gpu().buffer_from("totals", &totals);
+    dispatch(
+        &kernel(kernels::PENALTY, "main"),
+        &params,
+        &[
+            &gpu().buffer_from("weight", &weight),
+            &grad_buffer,
+            &totals_buffer,
+        ],
+        [1 + extra_groups, 1, 1],
+    );
+    let mut grad_twin = grad.clone();
+    let mut totals_twin = totals.clone();
+    twins::penalty(&params, &weight, &mut grad_twin, &mut totals_twin);
+    let name = format!("penalty len={len} l1={l1} l2={l2}");
+    [
+        Output {
+            name: format!("{name} grad"),
+            gpu: read(&grad_buffer, len + PADDING),
+            twin: grad_twin,
+            len,
+            magnitude: None,
+        },
+        Output {
+            name: format!("{name} totals"),
+            gpu: read(&totals_buffer, 1 + PADDING),
+            twin: totals_twin,
+            len: 1,
+            magnitude: None,
+        },
+    ]
 }
 
 /// Gathers a batch of `rows` rows at `offset` of a shuffled order over 300 training rows with
@@ -713,6 +788,7 @@ fn loss_matches_twin() {
         loss_kind::CROSS_ENTROPY,
         loss_kind::BINARY_CROSS_ENTROPY,
         loss_kind::MEAN_SQUARED_ERROR,
+        loss_kind::HUBER,
     ] {
         // Binary cross-entropy takes one column, but with more, each column is compared with
         // the same label.
@@ -744,10 +820,11 @@ fn reduce_matches_twin() {
 
 #[test]
 fn optimizers_match_twin() {
-    let rules: [(&str, OptimizerTwin, f32); 5] = [
+    let rules: [(&str, OptimizerTwin, f32); 6] = [
         ("sgd", twins::sgd, 0.9),
         ("sgd", twins::sgd, 0.0),
         ("adam", twins::adam, 0.0),
+        ("adamw", twins::adam, 0.0),
         ("rmsprop", twins::rmsprop, 0.9),
         ("rmsprop", twins::rmsprop, 0.0),
     ];
@@ -758,6 +835,62 @@ fn optimizers_match_twin() {
             max_difference = max_difference.max(check_all(&outputs, ELEMENTWISE_TOLERANCE));
         }
         eprintln!("{entry_point} momentum {momentum}: max difference {max_difference:e}");
+    }
+}
+
+#[test]
+fn penalty_matches_twin() {
+    let mut rng = SplitMix64::new(16);
+    let mut max_difference = 0.0f32;
+    // 4099 elements leave threads with 16 and 17 elements each.
+    for len in SIZES.into_iter().chain([4099]) {
+        for rates in [[0.01, 0.0], [0.0, 0.02], [0.01, 0.02]] {
+            let outputs = penalty_cases(&mut rng, len, rates, 0);
+            max_difference = max_difference.max(check_all(&outputs, ELEMENTWISE_TOLERANCE));
+        }
+    }
+    eprintln!("penalty: max difference {max_difference:e}");
+}
+
+#[test]
+fn penalty_gradient_matches_differences() {
+    // The penalty is l1 * sum(|w|) + l2 * sum(w^2); the kernel's gradient of it is what it adds
+    // to a zero gradient. Weights stay 1e-3 away from 0, where |w| has a kink.
+    let mut rng = SplitMix64::new(17);
+    let (l1, l2) = (0.03f32, 0.05f32);
+    let len = 300;
+    let weight: Vec<f32> = random_values(&mut rng, len, -2.0, 2.0)
+        .into_iter()
+        .map(|w| if w.abs() < 1e-3 { 0.5 } else { w })
+        .collect();
+    let grad_buffer = gpu().zeros("grad", len);
+    dispatch(
+        &kernel(kernels::PENALTY, "main"),
+        &PenaltyParams {
+            len: len as u32,
+            rows: 1,
+            l1,
+            l2,
+        },
+        &[
+            &gpu().buffer_from("weight", &weight),
+            &grad_buffer,
+            &gpu().zeros("totals", 1),
+        ],
+        [1, 1, 1],
+    );
+    let grad = read(&grad_buffer, len);
+    let (l1, l2) = (f64::from(l1), f64::from(l2));
+    for (index, &w) in weight.iter().enumerate() {
+        let penalty = |x: f64| l1 * x.abs() + l2 * x * x;
+        let expected = central_difference(penalty, f64::from(w));
+        assert_derivative(
+            &format!("penalty weight {index}"),
+            grad[index],
+            expected,
+            expected.abs(),
+            DERIVATIVE_TOLERANCE,
+        );
     }
 }
 
@@ -807,6 +940,7 @@ fn overdispatch_leaves_padding_untouched() {
         loss_kind::CROSS_ENTROPY,
         loss_kind::BINARY_CROSS_ENTROPY,
         loss_kind::MEAN_SQUARED_ERROR,
+        loss_kind::HUBER,
     ] {
         let cols = if kind == loss_kind::BINARY_CROSS_ENTROPY {
             1
@@ -829,10 +963,18 @@ fn overdispatch_leaves_padding_untouched() {
         ELEMENTWISE_TOLERANCE,
     );
     check_all(
+        &optimizer_cases("adamw", twins::adam, 0.0, 7, extra),
+        ELEMENTWISE_TOLERANCE,
+    );
+    check_all(
         &optimizer_cases("rmsprop", twins::rmsprop, 0.9, 7, extra),
         ELEMENTWISE_TOLERANCE,
     );
     check_all(&gather_cases(&mut rng, 7, 3, extra), 0.0);
+    check_all(
+        &penalty_cases(&mut rng, 7, [0.01, 0.02], extra),
+        ELEMENTWISE_TOLERANCE,
+    );
 }
 
 // Edge cases of the activation and loss formulas.
@@ -933,13 +1075,14 @@ fn loss_finite_at_extremes() {
         (loss_kind::CROSS_ENTROPY, vec![1e4f32, -1e4, 0.0], 1u32),
         (loss_kind::BINARY_CROSS_ENTROPY, vec![-1e4], 1),
         (loss_kind::MEAN_SQUARED_ERROR, vec![1e4, -1e4, 0.0], 0),
+        (loss_kind::HUBER, vec![1e4, -1e4, 0.0], 0),
     ] {
         let cols = logits.len();
         let params = LossParams {
             rows: 1,
             cols: cols as u32,
             kind,
-            ..Default::default()
+            delta: HUBER_DELTA,
         };
         let grad_buffer = gpu().zeros("grad", cols);
         let stats_buffer = gpu().zeros("row_stats", 2);
@@ -956,7 +1099,8 @@ fn loss_finite_at_extremes() {
         );
         let stats = read(&stats_buffer, 2);
         let grad = read(&grad_buffer, cols);
-        // The losses are 2e4 (cross-entropy), 1e4 (binary cross-entropy) and about 6.7e7 (MSE).
+        // The losses are 2e4 (cross-entropy), 1e4 (binary cross-entropy), about 6.7e7 (MSE)
+        // and about 5e3 (Huber with delta 0.75).
         assert!(
             stats[0].is_finite() && stats[0] > 1e3,
             "kind {kind}: loss {} of logits {logits:?}",
@@ -1080,12 +1224,14 @@ fn loss_grad_matches_differences() {
         (loss_kind::BINARY_CROSS_ENTROPY, 100, 1),
         (loss_kind::MEAN_SQUARED_ERROR, 7, 5),
         (loss_kind::MEAN_SQUARED_ERROR, 100, 3),
+        (loss_kind::HUBER, 7, 5),
+        (loss_kind::HUBER, 100, 3),
     ] {
         let params = LossParams {
             rows: rows as u32,
             cols: cols as u32,
             kind,
-            ..Default::default()
+            delta: HUBER_DELTA,
         };
         let logits = random_values(&mut rng, rows * cols, -3.0, 3.0);
         let labels = random_labels(&mut rng, kind, rows, cols);
@@ -1111,7 +1257,8 @@ fn loss_grad_matches_differences() {
             let row_loss = |x: f64| {
                 let mut values = logits_f64[row * cols..(row + 1) * cols].to_vec();
                 values[index % cols] = x;
-                scalar_f64::row_loss(kind, &values, labels[row]) / rows as f64
+                let delta = f64::from(HUBER_DELTA);
+                scalar_f64::row_loss(kind, delta, &values, labels[row]) / rows as f64
             };
             let expected = central_difference(row_loss, logits_f64[index]);
             let name = format!("loss kind {kind} rows {rows} cols {cols}, logit {index}");
@@ -1384,6 +1531,39 @@ fn adam_twin_matches_dfdx() {
         assert_same(&format!("adam t {t} param"), &param, &tensor.as_vec());
         assert_same(&format!("adam t {t} moment1"), &state1, &moment1);
         assert_same(&format!("adam t {t} moment2"), &state2, &moment2);
+    }
+}
+
+#[test]
+fn adamw_twin_matches_dfdx() {
+    let device = Cpu::default();
+    let config = AdamConfig {
+        lr: ADAM_LEARNING_RATE,
+        betas: [0.9, 0.999],
+        eps: 1e-7,
+        weight_decay: Some(WeightDecay::Decoupled(ADAMW_WEIGHT_DECAY)),
+    };
+    let initial = random_values(&mut SplitMix64::new(18), DFDX_LEN, -1.0, 1.0);
+    let mut tensor = device.tensor_from_vec(initial.clone(), (DFDX_LEN,));
+    let mut moment1 = device.try_alloc_len(DFDX_LEN).expect("allocation");
+    let mut moment2 = device.try_alloc_len(DFDX_LEN).expect("allocation");
+    let (mut param, mut state1, mut state2) = (initial, vec![0.0; DFDX_LEN], vec![0.0; DFDX_LEN]);
+    for (step, grad) in gradients(DFDX_LEN).iter().enumerate() {
+        let t = step as i32 + 1;
+        let params = optimizer_params("adamw", 0.0, DFDX_LEN, t);
+        config
+            .try_update(
+                t,
+                &mut tensor,
+                &mut moment1,
+                &mut moment2,
+                &dfdx_buffer(&device, grad),
+            )
+            .expect("dfdx AdamW update");
+        twins::adam(&params, &mut param, grad, &mut state1, &mut state2);
+        assert_same(&format!("adamw t {t} param"), &param, &tensor.as_vec());
+        assert_same(&format!("adamw t {t} moment1"), &state1, &moment1);
+        assert_same(&format!("adamw t {t} moment2"), &state2, &moment2);
     }
 }
 

@@ -5,7 +5,9 @@
 use dfdx_playground::gpu::context::block_on;
 use dfdx_playground::gpu::{Gpu, GpuTrainer};
 use dfdx_playground::presets;
-use dfdx_playground::spec::{Activation, LayerSpec, Loss, OptimizerSpec};
+use dfdx_playground::spec::{
+    Activation, Decay, KernelRegularizer, LayerSpec, Loss, OptimizerSpec, ScheduleSpec,
+};
 use dfdx_playground::{EpochMetrics, NetworkSpec, Trainer};
 
 /// Relative tolerance per epoch. Both paths run f32 arithmetic on identical batches, but the
@@ -53,6 +55,18 @@ fn assert_same_training_on(name: &str, spec: &NetworkSpec, text: Option<&str>) {
     for (g, c) in gpu.iter().zip(&cpu) {
         assert_eq!(g.epoch, c.epoch, "{name}: epoch numbering");
         assert_close(name, c.epoch, "training loss", g.train_loss, c.train_loss);
+        assert_close(
+            name,
+            c.epoch,
+            "training penalty",
+            g.train_penalty,
+            c.train_penalty,
+        );
+        assert_eq!(
+            g.learning_rate, c.learning_rate,
+            "{name} epoch {}: learning rate",
+            c.epoch
+        );
         assert_close(
             name,
             c.epoch,
@@ -205,4 +219,49 @@ fn gpu_weights_resume_on_cpu() {
         "resumed {} vs fresh {fresh}",
         metrics.train_loss
     );
+}
+
+#[test]
+fn huber_adamw_matches_cpu() {
+    let mut spec = with_epochs(presets::iris_test_split(), 10);
+    spec.loss = Loss::Huber;
+    spec.huber_delta = 0.5;
+    spec.optimizer = OptimizerSpec::Adamw {
+        learning_rate: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+        weight_decay: 0.05,
+    };
+    assert_same_training("huber-adamw", &spec);
+}
+
+#[test]
+fn regularizer_matches_cpu() {
+    for (l1, l2) in [(0.01, 0.0), (0.0, 0.01), (0.001, 0.005)] {
+        let mut spec = with_epochs(presets::iris_test_split(), 10);
+        spec.kernel_regularizer = KernelRegularizer { l1, l2 };
+        assert_same_training(&format!("l1 {l1} l2 {l2}"), &spec);
+        let cpu = cpu_history(&spec, None);
+        assert!(cpu[0].train_penalty > 0.0, "l1 {l1} l2 {l2}: {cpu:?}");
+    }
+}
+
+#[test]
+fn schedules_match_cpu() {
+    let decays = [
+        Decay::Step {
+            factor: 0.5,
+            step_epochs: 3,
+        },
+        Decay::Cosine { alpha: 0.1 },
+    ];
+    for decay in decays {
+        let mut spec = with_epochs(presets::circle(), 12);
+        spec.schedule = ScheduleSpec {
+            decay,
+            warmup_epochs: 2,
+        };
+        assert_same_training(&format!("{decay:?}"), &spec);
+    }
 }

@@ -7,9 +7,12 @@ use dfdx::prelude::*;
 use dfdx_playground::network::{activate, Layer, Matrix, Mode, Network};
 use dfdx_playground::optimizer::Optimizer;
 use dfdx_playground::presets::keras_iris;
+use dfdx_playground::regularizer;
 use dfdx_playground::rng::SplitMix64;
-use dfdx_playground::spec::{Activation, DataSet, LayerSpec, Loss, OptimizerSpec};
-use dfdx_playground::train::batch_loss;
+use dfdx_playground::spec::{
+    Activation, DataSet, KernelRegularizer, LayerSpec, Loss, OptimizerSpec,
+};
+use dfdx_playground::train::{batch_loss, LossFunction};
 
 /// Rows in each test batch.
 const ROWS: usize = 6;
@@ -45,7 +48,9 @@ struct Problem {
     input: Vec<f32>,
     features: usize,
     labels: Vec<usize>,
-    loss: Loss,
+    loss: LossFunction,
+    /// Kernel penalty added to the data loss; none unless a test sets one.
+    regularizer: KernelRegularizer,
     mode: Mode,
 }
 
@@ -86,7 +91,8 @@ fn problem(set: DataSet, hidden: Vec<LayerSpec>, loss: Loss, seed: u64) -> Probl
         input: uniform_values(&mut rng, ROWS * valid.features, 1.5),
         features: valid.features,
         labels: (0..ROWS).map(|row| row % valid.classes).collect(),
-        loss,
+        loss: loss.into(),
+        regularizer: KernelRegularizer::default(),
         mode: Mode::Train,
     }
 }
@@ -100,9 +106,10 @@ fn loss_value(problem: &Problem, network: &Network) -> f32 {
     let output = network
         .forward(input_tensor(problem), problem.mode)
         .expect("forward pass");
-    batch_loss(problem.loss, output, &problem.labels)
+    let data_loss = batch_loss(problem.loss, output, &problem.labels)
         .expect("loss")
-        .array()
+        .array();
+    data_loss + regularizer::penalty(&problem.regularizer, network) as f32
 }
 
 /// Runs the forward pass with a tape and returns dfdx's gradients from the backward pass.
@@ -113,7 +120,10 @@ fn backward(problem: &Problem) -> Gradients<f32, Cpu> {
         .forward(input, problem.mode)
         .expect("forward pass");
     let loss = batch_loss(problem.loss, output, &problem.labels).expect("loss");
-    loss.try_backward().expect("backward pass")
+    let mut grads = loss.try_backward().expect("backward pass");
+    regularizer::add_gradients(&problem.regularizer, &problem.network, &mut grads)
+        .expect("penalty gradients");
+    grads
 }
 
 /// Collects the gradient of every weight and bias from `grads`, in the order of
@@ -304,6 +314,89 @@ fn loss_gradients_match_differences() {
 }
 
 #[test]
+fn huber_gradients_match_differences() {
+    // Delta 0.3 puts some outputs' differences from the one-hot target in the quadratic part
+    // and others in the linear part.
+    let mut problem = problem(
+        DataSet::Iris,
+        vec![dense(5, Activation::Tanh)],
+        Loss::Huber,
+        12,
+    );
+    problem.loss.huber_delta = 0.3;
+    let output = problem
+        .network
+        .forward(input_tensor(&problem), Mode::Evaluate)
+        .unwrap()
+        .as_vec();
+    let differences: Vec<f32> = output
+        .iter()
+        .enumerate()
+        .map(|(index, &o)| {
+            let target = if index % 3 == problem.labels[index / 3] {
+                1.0
+            } else {
+                0.0
+            };
+            (o - target).abs()
+        })
+        .collect();
+    assert!(
+        differences.iter().any(|&d| d < 0.3) && differences.iter().any(|&d| d > 0.3),
+        "every difference is on one side of delta: {differences:?}"
+    );
+    check_gradients("Huber delta 0.3", &problem);
+}
+
+#[test]
+fn penalty_gradients_match_differences() {
+    // The objective is the data loss plus l1 * sum(|W|) + l2 * sum(W^2) over the kernels. The
+    // L1 term has a kink at 0, so every kernel entry must lie farther than STEP from it.
+    for (l1, l2) in [(0.05, 0.0), (0.0, 0.1), (0.02, 0.05)] {
+        let mut problem = problem(
+            DataSet::Iris,
+            vec![dense(5, Activation::Tanh)],
+            Loss::CrossEntropy,
+            14,
+        );
+        problem.regularizer = KernelRegularizer { l1, l2 };
+        for layer in &problem.network.layers {
+            if let Layer::Dense { weight, .. } = layer {
+                let closest = weight
+                    .as_vec()
+                    .iter()
+                    .fold(f32::INFINITY, |min, w| min.min(w.abs()));
+                assert!(
+                    closest > 2.0 * STEP,
+                    "a kernel entry is {closest} from 0; pick another seed"
+                );
+            }
+        }
+        check_gradients(&format!("L1 {l1} L2 {l2}"), &problem);
+    }
+}
+
+#[test]
+fn penalty_matches_formula() {
+    // 0.1 * (|0.5| + |-2| + |0| + |1.5|) + 0.01 * (0.25 + 4 + 0 + 2.25) = 0.4 + 0.065.
+    let kernel = [0.5f32, -2.0, 0.0, 1.5];
+    let regularizer = KernelRegularizer { l1: 0.1, l2: 0.01 };
+    let penalty = regularizer::kernel_penalty(&regularizer, &kernel);
+    assert!((penalty - 0.465).abs() < 1e-9, "penalty {penalty}");
+
+    // Gradient l1 * sign(w) + 2 * l2 * w, with sign(0) = 0, added to the data gradient 1.
+    let mut grad = [1.0f32; 4];
+    regularizer::add_kernel_gradient(&regularizer, &kernel, &mut grad);
+    let expected = [1.11f32, 0.86, 1.0, 1.13];
+    for (index, (&actual, &expected)) in grad.iter().zip(&expected).enumerate() {
+        assert!(
+            (actual - expected).abs() < 1e-6,
+            "entry {index}: gradient {actual}, expected {expected}"
+        );
+    }
+}
+
+#[test]
 fn deep_network_gradients_match_differences() {
     let hidden = vec![
         dense(6, Activation::Tanh),
@@ -424,6 +517,31 @@ fn loss_values_match_formulas() {
     assert!(
         (actual as f64 - expected).abs() < 1e-5,
         "mean squared error {actual}, formula {expected}"
+    );
+
+    // Keras's Huber with delta 0.5, averaged over every entry: 0.5 d^2 where |d| <= 0.5,
+    // else 0.5 |d| - 0.125, for d = o - one_hot(y). With labels [1, 1] the differences are
+    // 2, -2, 0.5, -0.3, -0.2, 1.2, which give 0.875, 0.875, 0.125, 0.045, 0.02 and 0.475,
+    // a mean of 2.415 / 6.
+    let expected = 2.415 / 6.0;
+    let huber = LossFunction {
+        loss: Loss::Huber,
+        huber_delta: 0.5,
+    };
+    let actual = batch_loss(huber, tensor(2, 3), &labels).unwrap().array();
+    assert!(
+        (actual as f64 - expected).abs() < 1e-6,
+        "Huber {actual}, hand-computed {expected}"
+    );
+    // With Keras's default delta 1 the same differences give 1.5, 1.5, 0.125, 0.045, 0.02 and
+    // 0.7.
+    let expected = 3.89 / 6.0;
+    let actual = batch_loss(Loss::Huber, tensor(2, 3), &labels)
+        .unwrap()
+        .array();
+    assert!(
+        (actual as f64 - expected).abs() < 1e-6,
+        "Huber with delta 1 {actual}, hand-computed {expected}"
     );
 }
 
@@ -735,6 +853,39 @@ fn adam_first_step_moves_lr() {
             assert!(
                 (moved.abs() - learning_rate).abs() <= 2e-3 * learning_rate,
                 "tensor {tensor} entry {entry}: moved {moved}, expected about {learning_rate}"
+            );
+        }
+    }
+}
+
+#[test]
+fn adamw_first_step_decays_weights() {
+    // At step 1 the Adam step is lr * g / (|g| + epsilon), and AdamW also subtracts
+    // lr * weight_decay * w from every weight and bias.
+    let mut problem = tanh_problem(22);
+    let (learning_rate, weight_decay) = (0.01f32, 0.5f32);
+    let spec = OptimizerSpec::Adamw {
+        learning_rate: learning_rate as f64,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+        weight_decay: weight_decay as f64,
+    };
+    let mut optimizer = Optimizer::new(&spec, &problem.network).unwrap();
+    let Update {
+        gradients,
+        before,
+        after,
+    } = one_update(&mut problem, &mut optimizer);
+
+    for (tensor, ((g, w), updated)) in gradients.iter().zip(&before).zip(&after).enumerate() {
+        for entry in 0..g.len() {
+            let adam = learning_rate * g[entry] / (g[entry].abs() + 1e-7);
+            let expected = w[entry] - adam - learning_rate * weight_decay * w[entry];
+            assert!(
+                (updated[entry] - expected).abs() <= 1e-6,
+                "tensor {tensor} entry {entry}: {}, expected {expected}",
+                updated[entry]
             );
         }
     }

@@ -4,7 +4,8 @@
 
 use dfdx_playground::presets::{self, keras_iris};
 use dfdx_playground::spec::{
-    Activation, CsvSpec, DataSet, LayerPlan, LayerSpec, Loss, OptimizerSpec, ValidSpec,
+    Activation, CsvSpec, DataSet, Decay, KernelRegularizer, LayerPlan, LayerSpec, Loss,
+    OptimizerSpec, ScheduleSpec, ValidSpec,
 };
 use dfdx_playground::{NetworkSpec, PlaygroundError, Trainer};
 
@@ -31,7 +32,8 @@ fn set_learning_rate(spec: &mut NetworkSpec, value: f64) {
     match &mut spec.optimizer {
         OptimizerSpec::Sgd { learning_rate, .. }
         | OptimizerSpec::Adam { learning_rate, .. }
-        | OptimizerSpec::Rmsprop { learning_rate, .. } => *learning_rate = value,
+        | OptimizerSpec::Rmsprop { learning_rate, .. }
+        | OptimizerSpec::Adamw { learning_rate, .. } => *learning_rate = value,
     }
 }
 
@@ -365,7 +367,208 @@ fn range_cases() -> Vec<RangeCase> {
             "0",
             "50",
         ),
+        range_case(
+            "huber delta 0",
+            huber_with(0.0),
+            "huber_delta",
+            "0",
+            "above 0",
+            "1000",
+        ),
+        range_case(
+            "huber delta 1001",
+            huber_with(1001.0),
+            "huber_delta",
+            "1001",
+            "above 0",
+            "1000",
+        ),
+        range_case(
+            "l1 -0.1",
+            regularized(-0.1, 0.0),
+            "kernel_regularizer.l1",
+            "-0.1",
+            "0",
+            "1",
+        ),
+        range_case(
+            "l2 2",
+            regularized(0.0, 2.0),
+            "kernel_regularizer.l2",
+            "2",
+            "0",
+            "1",
+        ),
+        range_case(
+            "weight decay 1.5",
+            adamw_with(1.5),
+            "optimizer.weight_decay",
+            "1.5",
+            "0",
+            "1",
+        ),
+        range_case(
+            "weight decay -0.01",
+            adamw_with(-0.01),
+            "optimizer.weight_decay",
+            "-0.01",
+            "0",
+            "1",
+        ),
+        range_case(
+            "warm-up -1",
+            scheduled(Decay::Constant, -1),
+            "schedule.warmup_epochs",
+            "-1",
+            "0",
+            "10000",
+        ),
+        range_case(
+            "step factor 0",
+            scheduled(
+                Decay::Step {
+                    factor: 0.0,
+                    step_epochs: 5,
+                },
+                0,
+            ),
+            "schedule.decay.factor",
+            "0",
+            "above 0",
+            "1",
+        ),
+        range_case(
+            "step factor 1.5",
+            scheduled(
+                Decay::Step {
+                    factor: 1.5,
+                    step_epochs: 5,
+                },
+                0,
+            ),
+            "schedule.decay.factor",
+            "1.5",
+            "above 0",
+            "1",
+        ),
+        range_case(
+            "step every 0 epochs",
+            scheduled(
+                Decay::Step {
+                    factor: 0.5,
+                    step_epochs: 0,
+                },
+                0,
+            ),
+            "schedule.decay.step_epochs",
+            "0",
+            "1",
+            "10000",
+        ),
+        range_case(
+            "cosine alpha 2",
+            scheduled(Decay::Cosine { alpha: 2.0 }, 3),
+            "schedule.decay.alpha",
+            "2",
+            "0",
+            "1",
+        ),
     ]
+}
+
+/// The Keras preset with the Huber loss and `delta`.
+fn huber_with(delta: f64) -> NetworkSpec {
+    keras_with(|spec| {
+        spec.loss = Loss::Huber;
+        spec.huber_delta = delta;
+    })
+}
+
+fn regularized(l1: f64, l2: f64) -> NetworkSpec {
+    keras_with(|spec| spec.kernel_regularizer = KernelRegularizer { l1, l2 })
+}
+
+fn adamw_with(weight_decay: f64) -> NetworkSpec {
+    keras_with(|spec| {
+        spec.optimizer = OptimizerSpec::Adamw {
+            learning_rate: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+            weight_decay,
+        }
+    })
+}
+
+fn scheduled(decay: Decay, warmup_epochs: i64) -> NetworkSpec {
+    keras_with(|spec| {
+        spec.schedule = ScheduleSpec {
+            decay,
+            warmup_epochs,
+        }
+    })
+}
+
+#[test]
+fn huber_delta_checked_only_for_huber() {
+    let spec = keras_with(|spec| spec.huber_delta = -5.0);
+    validate_ok("cross-entropy ignores huber_delta", &spec);
+}
+
+#[test]
+fn training_options_default_when_absent() {
+    // A spec without the options, as written before they existed and as they serialize at
+    // their defaults, parses with Keras's defaults.
+    let json = keras_iris().to_json();
+    assert!(!json.contains("schedule"), "{json}");
+    assert!(!json.contains("huber_delta"), "{json}");
+    assert!(!json.contains("kernel_regularizer"), "{json}");
+    let spec = NetworkSpec::from_json(&json).expect("a spec without the options parses");
+    assert_eq!(spec, keras_iris());
+
+    let adamw = json.replace(
+        r#""type":"adam","learning_rate":0.001"#,
+        r#""type":"adamw","learning_rate":0.001"#,
+    );
+    let spec = NetworkSpec::from_json(&adamw).expect("AdamW without weight_decay parses");
+    assert_eq!(
+        spec.optimizer,
+        OptimizerSpec::Adamw {
+            learning_rate: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+            weight_decay: 0.004,
+        }
+    );
+}
+
+#[test]
+fn training_options_round_trip_json() {
+    let mut spec = huber_with(0.25);
+    spec.kernel_regularizer = KernelRegularizer {
+        l1: 0.001,
+        l2: 0.01,
+    };
+    spec.schedule = ScheduleSpec {
+        decay: Decay::Step {
+            factor: 0.5,
+            step_epochs: 4,
+        },
+        warmup_epochs: 2,
+    };
+    let parsed = NetworkSpec::from_json(&spec.to_json()).expect("round trip");
+    assert_eq!(parsed, spec);
+    validate_ok("huber, L1 and L2, step decay with warm-up", &spec);
+}
+
+#[test]
+fn unknown_schedule_type_rejected() {
+    let json = keras_iris().to_json().replace(
+        r#""seed":0"#,
+        r#""seed":0,"schedule":{"decay":{"type":"exponential"}}"#,
+    );
+    assert_json_rejected("unknown decay", &json, &["unknown variant `exponential`"]);
 }
 
 #[test]
@@ -775,6 +978,13 @@ fn every_optimizer_is_valid() {
             rho: 0.9,
             epsilon: 1e-7,
             momentum: 0.5,
+        },
+        OptimizerSpec::Adamw {
+            learning_rate: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+            weight_decay: 1.0,
         },
     ];
     for optimizer in optimizers {

@@ -19,6 +19,8 @@ pub const LOSS: &str = include_str!("kernels/loss.wgsl");
 pub const REDUCE: &str = include_str!("kernels/reduce.wgsl");
 /// Optimizer updates: entry points `sgd`, `adam` and `rmsprop`, uniform [`OptimizerParams`].
 pub const OPTIMIZER: &str = include_str!("kernels/optimizer.wgsl");
+/// Kernel penalty and its gradient: entry point `main`, uniform [`PenaltyParams`].
+pub const PENALTY: &str = include_str!("kernels/penalty.wgsl");
 /// Batch gathering from the shuffled training set: entry point `main`, uniform
 /// [`GatherParams`].
 pub const GATHER: &str = include_str!("kernels/gather.wgsl");
@@ -38,6 +40,7 @@ pub mod loss_kind {
     pub const CROSS_ENTROPY: u32 = 0;
     pub const BINARY_CROSS_ENTROPY: u32 = 1;
     pub const MEAN_SQUARED_ERROR: u32 = 2;
+    pub const HUBER: u32 = 3;
 }
 
 /// Matmul flag: operand A is stored transposed, as k×m.
@@ -89,14 +92,15 @@ pub struct DropoutParams {
 }
 
 /// Uniform of `loss.wgsl`. `kind`: 0 softmax cross-entropy, 1 binary cross-entropy with logits
-/// (`cols` = 1), 2 mean squared error against the one-hot label.
+/// (`cols` = 1), 2 mean squared error against the one-hot label, 3 Huber loss with `delta`
+/// against the one-hot label. Only kind 3 reads `delta`.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct LossParams {
     pub rows: u32,
     pub cols: u32,
     pub kind: u32,
-    pub _pad: u32,
+    pub delta: f32,
 }
 
 /// Uniform of `reduce.wgsl`: the number of rows whose statistics are added.
@@ -110,8 +114,9 @@ pub struct ReduceParams {
 }
 
 /// Uniform of `optimizer.wgsl`. Each rule reads only its own fields. SGD reads `lr` and
-/// `momentum`. Adam reads `lr`, `beta1`, `beta2`, `eps` and the bias corrections
-/// 1 / (1 - beta^t). RMSprop reads `lr`, `rho`, `eps` and `momentum`.
+/// `momentum`. Adam reads `lr`, `beta1`, `beta2`, `eps`, the bias corrections
+/// 1 / (1 - beta^t) and `decoupled_decay`, which is AdamW's weight_decay * lr (0 for Adam).
+/// RMSprop reads `lr`, `rho`, `eps` and `momentum`.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct OptimizerParams {
@@ -125,8 +130,19 @@ pub struct OptimizerParams {
     pub rho: f32,
     pub bias_correction1: f32,
     pub bias_correction2: f32,
-    pub _pad1: u32,
+    pub decoupled_decay: f32,
     pub _pad2: u32,
+}
+
+/// Uniform of `penalty.wgsl`: a kernel of `len` elements, the L1 and L2 rates, and the rows
+/// of the batch, by which the kernel weighs the penalty it adds to the epoch total.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct PenaltyParams {
+    pub len: u32,
+    pub rows: u32,
+    pub l1: f32,
+    pub l2: f32,
 }
 
 /// Uniform of `gather.wgsl`: batch row r is training row order[offset + r], with `cols`
@@ -150,4 +166,5 @@ const _: () = {
     assert!(std::mem::size_of::<ReduceParams>().is_multiple_of(16));
     assert!(std::mem::size_of::<OptimizerParams>().is_multiple_of(16));
     assert!(std::mem::size_of::<GatherParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<PenaltyParams>().is_multiple_of(16));
 };

@@ -8,10 +8,12 @@ use crate::error::{PlaygroundError, Result};
 use crate::gpu::context::{groups, Gpu, Kernel};
 use crate::gpu::kernels::{
     self, activation_kind, loss_kind, ActivationParams, DropoutParams, GatherParams, LossParams,
-    MatmulParams, OptimizerParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
+    MatmulParams, OptimizerParams, PenaltyParams, ReduceParams, ShapeParams, TRANSPOSE_A,
+    TRANSPOSE_B,
 };
 use crate::network::Network;
 use crate::rng::SplitMix64;
+use crate::schedule;
 use crate::spec::{
     Activation, LayerPlan, Loss, NetworkSpec, OptimizerSpec, ValidSpec, LEAKY_RELU_SLOPE,
 };
@@ -35,13 +37,14 @@ struct Kernels {
     reduce: Kernel,
     update: Kernel,
     gather: Kernel,
+    penalty: Kernel,
 }
 
 impl Kernels {
     fn new(gpu: &Gpu, optimizer: &OptimizerSpec) -> Self {
         let update_entry = match optimizer {
             OptimizerSpec::Sgd { .. } => "sgd",
-            OptimizerSpec::Adam { .. } => "adam",
+            OptimizerSpec::Adam { .. } | OptimizerSpec::Adamw { .. } => "adam",
             OptimizerSpec::Rmsprop { .. } => "rmsprop",
         };
         Self {
@@ -56,6 +59,7 @@ impl Kernels {
             reduce: gpu.kernel("reduce", kernels::REDUCE, "main"),
             update: gpu.kernel("update", kernels::OPTIMIZER, update_entry),
             gather: gpu.kernel("gather", kernels::GATHER, "main"),
+            penalty: gpu.kernel("penalty", kernels::PENALTY, "main"),
         }
     }
 }
@@ -121,6 +125,8 @@ enum GpuLayer {
         bias_grad: Dispatch,
         /// None for the first layer, whose input needs no gradient.
         input_grad: Option<Dispatch>,
+        /// The kernel regularizer's penalty and gradient; None without a regularizer.
+        penalty: Option<Dispatch>,
     },
     Dropout {
         units: usize,
@@ -148,6 +154,8 @@ pub struct GpuTrainer {
     train_totals: wgpu::Buffer,
     /// The same sums over the test split, evaluated after the epoch.
     test_totals: wgpu::Buffer,
+    /// Sum over the epoch's batches of rows times the kernel penalty.
+    penalty_total: wgpu::Buffer,
     shuffle: SplitMix64,
     /// Seed of the dropout masks; each batch adds its step number.
     dropout_seed: u32,
@@ -214,7 +222,9 @@ impl GpuTrainer {
         let mut input_grad: Option<wgpu::Buffer> = None;
         let mut layers = Vec::new();
         let mut values = initial.into_iter();
-        let optimizer = optimizer_params(&valid.spec.optimizer, 0, 0);
+        let optimizer = optimizer_params(&valid.spec.optimizer, 0.0, 0, 0);
+        let penalty_total = gpu.zeros("penalty total", 1);
+        let regularized = valid.spec.kernel_regularizer.is_active();
         for plan in &valid.layers {
             let layer = match *plan {
                 LayerPlan::Dense {
@@ -287,6 +297,14 @@ impl GpuTrainer {
                                 &kernels.matmul,
                                 &MatmulParams::zeroed(),
                                 &[&dz, &weight_value, input_grad],
+                            )
+                        }),
+                        penalty: regularized.then(|| {
+                            Dispatch::new(
+                                &gpu,
+                                &kernels.penalty,
+                                &PenaltyParams::zeroed(),
+                                &[&weight_value, &weight_grad, &penalty_total],
                             )
                         }),
                         weight: parameter(weight_value.clone(), &weight_grad, inputs * units),
@@ -363,6 +381,7 @@ impl GpuTrainer {
             reduce_test,
             train_totals,
             test_totals,
+            penalty_total,
             dropout_seed,
             epoch: 0,
             step: 0,
@@ -417,8 +436,10 @@ impl GpuTrainer {
         let mut encoder = self.encoder();
         encoder.clear_buffer(&self.train_totals, 0, None);
         encoder.clear_buffer(&self.test_totals, 0, None);
+        encoder.clear_buffer(&self.penalty_total, 0, None);
         self.gpu.queue.submit([encoder.finish()]);
 
+        let learning_rate = schedule::learning_rate(&self.valid, self.epoch);
         let batch_size = self.valid.batch_size;
         for offset in (0..train_rows).step_by(batch_size) {
             let rows = batch_size.min(train_rows - offset);
@@ -428,7 +449,8 @@ impl GpuTrainer {
             self.encode_forward(&mut encoder, rows, true);
             self.encode_loss(&mut encoder, rows, &self.reduce_train);
             self.encode_backward(&mut encoder, rows);
-            self.encode_update(&mut encoder);
+            self.encode_penalty(&mut encoder, rows);
+            self.encode_update(&mut encoder, learning_rate);
             // Uniforms are rewritten per batch, so each batch is its own submission.
             self.gpu.queue.submit([encoder.finish()]);
         }
@@ -448,25 +470,29 @@ impl GpuTrainer {
         let gpu = self.gpu.clone();
         let train_totals = self.train_totals.clone();
         let test_totals = self.test_totals.clone();
-        let learning_rate = self.valid.spec.optimizer.learning_rate();
+        let penalty_total = self.penalty_total.clone();
         Ok(Some(async move {
             let train = gpu.read_f32(&train_totals, 2).await?;
+            let penalty = gpu.read_f32(&penalty_total, 1).await?[0];
             let test = if test_rows > 0 {
                 Some(gpu.read_f32(&test_totals, 2).await?)
             } else {
                 None
             };
             let train_loss = train[0] as f64 / train_rows as f64;
-            if !train_loss.is_finite() {
+            let train_penalty = penalty as f64 / train_rows as f64;
+            if !train_loss.is_finite() || !train_penalty.is_finite() {
                 return Err(PlaygroundError::Diverged {
                     epoch,
-                    loss: train[0],
+                    loss: train[0] + penalty,
                     learning_rate,
                 });
             }
             Ok(EpochMetrics {
                 epoch,
                 train_loss,
+                train_penalty,
+                learning_rate,
                 train_accuracy: train[1] as f64 / train_rows as f64,
                 test_loss: test.as_ref().map(|sums| sums[0] as f64 / test_rows as f64),
                 test_accuracy: test.as_ref().map(|sums| sums[1] as f64 / test_rows as f64),
@@ -607,12 +633,13 @@ impl GpuTrainer {
             Loss::CrossEntropy => loss_kind::CROSS_ENTROPY,
             Loss::BinaryCrossEntropy => loss_kind::BINARY_CROSS_ENTROPY,
             Loss::MeanSquaredError => loss_kind::MEAN_SQUARED_ERROR,
+            Loss::Huber => loss_kind::HUBER,
         };
         let params = LossParams {
             rows: rows as u32,
             cols: outputs as u32,
             kind,
-            ..Zeroable::zeroed()
+            delta: self.valid.spec.huber_delta as f32,
         };
         self.loss.run(
             &self.gpu,
@@ -714,12 +741,44 @@ impl GpuTrainer {
         }
     }
 
-    fn encode_update(&self, encoder: &mut wgpu::CommandEncoder) {
+    /// Adds each kernel's penalty gradient to its data-loss gradient and the batch's penalty
+    /// to the epoch total; nothing without a regularizer.
+    fn encode_penalty(&self, encoder: &mut wgpu::CommandEncoder, rows: usize) {
+        let regularizer = self.valid.spec.kernel_regularizer;
+        for layer in &self.layers {
+            if let GpuLayer::Dense {
+                weight,
+                penalty: Some(penalty),
+                ..
+            } = layer
+            {
+                let params = PenaltyParams {
+                    len: weight.len as u32,
+                    rows: rows as u32,
+                    l1: regularizer.l1 as f32,
+                    l2: regularizer.l2 as f32,
+                };
+                penalty.run(
+                    &self.gpu,
+                    encoder,
+                    &self.kernels.penalty,
+                    &params,
+                    [1, 1, 1],
+                );
+            }
+        }
+    }
+
+    fn encode_update(&self, encoder: &mut wgpu::CommandEncoder, learning_rate: f64) {
         for layer in &self.layers {
             if let GpuLayer::Dense { weight, bias, .. } = layer {
                 for parameter in [weight, bias] {
-                    let params =
-                        optimizer_params(&self.valid.spec.optimizer, parameter.len, self.step);
+                    let params = optimizer_params(
+                        &self.valid.spec.optimizer,
+                        learning_rate,
+                        parameter.len,
+                        self.step,
+                    );
                     parameter.update.run(
                         &self.gpu,
                         encoder,
@@ -784,43 +843,56 @@ fn activation_params(len: usize, activation: Activation) -> ActivationParams {
     }
 }
 
-/// Uniforms of an optimizer update at 1-based `step`; Adam's bias corrections are computed in
-/// f32 with `powi`, as dfdx 0.13's CPU kernel computes them.
-fn optimizer_params(spec: &OptimizerSpec, len: usize, step: u32) -> OptimizerParams {
+/// Uniforms of an optimizer update at 1-based `step` with the epoch's scheduled
+/// `learning_rate`. Adam's bias corrections are computed in f32 with `powi`, and AdamW's
+/// decoupled decay as weight_decay * lr in f64 rounded to f32, as dfdx 0.13's CPU kernel
+/// computes them.
+fn optimizer_params(
+    spec: &OptimizerSpec,
+    learning_rate: f64,
+    len: usize,
+    step: u32,
+) -> OptimizerParams {
     let mut params = OptimizerParams {
         len: len as u32,
+        lr: learning_rate as f32,
         ..Zeroable::zeroed()
     };
+    let t = step.max(1) as i32;
+    let mut adam = |beta1: f64, beta2: f64, epsilon: f64| {
+        let (beta1, beta2) = (beta1 as f32, beta2 as f32);
+        params.beta1 = beta1;
+        params.beta2 = beta2;
+        params.eps = epsilon as f32;
+        params.bias_correction1 = (1.0 - beta1.powi(t)).recip();
+        params.bias_correction2 = (1.0 - beta2.powi(t)).recip();
+    };
     match *spec {
-        OptimizerSpec::Sgd {
-            learning_rate,
-            momentum,
-        } => {
-            params.lr = learning_rate as f32;
+        OptimizerSpec::Sgd { momentum, .. } => {
             params.momentum = momentum as f32;
         }
         OptimizerSpec::Adam {
-            learning_rate,
             beta1,
             beta2,
             epsilon,
+            ..
+        } => adam(beta1, beta2, epsilon),
+        OptimizerSpec::Adamw {
+            beta1,
+            beta2,
+            epsilon,
+            weight_decay,
+            ..
         } => {
-            let (beta1, beta2) = (beta1 as f32, beta2 as f32);
-            let t = step.max(1) as i32;
-            params.lr = learning_rate as f32;
-            params.beta1 = beta1;
-            params.beta2 = beta2;
-            params.eps = epsilon as f32;
-            params.bias_correction1 = (1.0 - beta1.powi(t)).recip();
-            params.bias_correction2 = (1.0 - beta2.powi(t)).recip();
+            adam(beta1, beta2, epsilon);
+            params.decoupled_decay = (weight_decay * learning_rate) as f32;
         }
         OptimizerSpec::Rmsprop {
-            learning_rate,
             rho,
             epsilon,
             momentum,
+            ..
         } => {
-            params.lr = learning_rate as f32;
             params.rho = rho as f32;
             params.eps = epsilon as f32;
             params.momentum = momentum as f32;

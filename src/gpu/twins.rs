@@ -9,7 +9,7 @@
 
 use crate::gpu::kernels::{
     ActivationParams, DropoutParams, GatherParams, LossParams, MatmulParams, OptimizerParams,
-    ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
+    PenaltyParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
 };
 
 /// Defines the scalar formulas of the activation and loss kernels for one float type, so that
@@ -136,10 +136,35 @@ macro_rules! scalar_formulas {
             best
         }
 
+        /// Computes Huber's loss of a difference `d`: 0.5·d² for |d| < delta and
+        /// delta·|d| - 0.5·delta² otherwise, as dfdx 0.13's huber_error does.
+        pub fn huber(delta: $float, d: $float) -> $float {
+            let size = d.abs();
+            if size < delta {
+                d * d * 0.5
+            } else {
+                size * delta - 0.5 * delta * delta
+            }
+        }
+
+        /// Computes the derivative of [`huber`] at `d`: 0 at d = 0, d for |d| < delta and
+        /// sign(d)·delta otherwise.
+        pub fn huber_derivative(delta: $float, d: $float) -> $float {
+            if d.abs() < delta {
+                d
+            } else if d > 0.0 {
+                delta
+            } else if d < 0.0 {
+                -delta
+            } else {
+                0.0
+            }
+        }
+
         /// Computes the loss of one row of `logits` (at least one value) against `label`, scaled
         /// so that the batch loss is the mean over rows. `kind` is one of [`loss_kind`], and
-        /// any other value acts as cross-entropy.
-        pub fn row_loss(kind: u32, logits: &[$float], label: u32) -> $float {
+        /// any other value acts as cross-entropy. Only Huber reads `delta`.
+        pub fn row_loss(kind: u32, delta: $float, logits: &[$float], label: u32) -> $float {
             let cols = logits.len() as $float;
             match kind {
                 loss_kind::BINARY_CROSS_ENTROPY => {
@@ -155,6 +180,13 @@ macro_rules! scalar_formulas {
                     for (col, &x) in logits.iter().enumerate() {
                         let difference = x - if col as u32 == label { 1.0 } else { 0.0 };
                         sum += difference * difference;
+                    }
+                    sum / cols
+                }
+                loss_kind::HUBER => {
+                    let mut sum: $float = 0.0;
+                    for (col, &x) in logits.iter().enumerate() {
+                        sum += huber(delta, x - if col as u32 == label { 1.0 } else { 0.0 });
                     }
                     sum / cols
                 }
@@ -323,6 +355,13 @@ pub fn loss(
                 }
                 scalar::argmax(x) as u32
             }
+            loss_kind::HUBER => {
+                for col in 0..cols {
+                    let derivative = scalar::huber_derivative(params.delta, x[col] - one_hot(col));
+                    grad[base + col] = derivative / count;
+                }
+                scalar::argmax(x) as u32
+            }
             _ => {
                 let best = scalar::argmax(x);
                 let max_value = x[best];
@@ -338,7 +377,7 @@ pub fn loss(
                 best as u32
             }
         };
-        row_stats[2 * row] = scalar::row_loss(params.kind, x, label);
+        row_stats[2 * row] = scalar::row_loss(params.kind, params.delta, x, label);
         row_stats[2 * row + 1] = if predicted == label { 1.0 } else { 0.0 };
     }
 }
@@ -374,7 +413,8 @@ pub fn sgd(
 
 /// Twin of `optimizer.wgsl`'s `adam`, as dfdx 0.13's Adam computes it: m = β1·m + (1 - β1)·g
 /// (state1), v = β2·v + (1 - β2)·g² (state2), p -= lr·m̂ / (sqrt(v̂) + eps) with
-/// m̂ = m·bias_correction1 and v̂ = v·bias_correction2.
+/// m̂ = m·bias_correction1 and v̂ = v·bias_correction2, then for AdamW p -= decoupled_decay·p in
+/// the same step.
 pub fn adam(
     params: &OptimizerParams,
     param: &mut [f32],
@@ -390,7 +430,9 @@ pub fn adam(
         state2[index] = v;
         let m_hat = m * params.bias_correction1;
         let v_hat = v * params.bias_correction2;
-        param[index] -= params.lr * m_hat / (v_hat.sqrt() + params.eps);
+        let step =
+            params.lr * m_hat / (v_hat.sqrt() + params.eps) + params.decoupled_decay * param[index];
+        param[index] -= step;
     }
 }
 
@@ -418,6 +460,34 @@ pub fn rmsprop(
             param[index] -= scaled * params.lr;
         }
     }
+}
+
+/// Twin of `penalty.wgsl`: adds l1·sign(w) + 2·l2·w to each element of `grad` and
+/// rows·(l1·Σ|w| + l2·Σw²) to totals[0], with the sums formed as the kernel's 256 threads and
+/// its tree reduction form them.
+pub fn penalty(params: &PenaltyParams, weight: &[f32], grad: &mut [f32], totals: &mut [f32]) {
+    const THREADS: usize = 256;
+    let twice_l2 = 2.0 * params.l2;
+    let mut absolute = [0.0f32; THREADS];
+    let mut square = [0.0f32; THREADS];
+    for thread in 0..THREADS {
+        for index in (thread..params.len as usize).step_by(THREADS) {
+            let w = weight[index];
+            absolute[thread] += w.abs();
+            square[thread] += w * w;
+            grad[index] = (grad[index] + params.l1 * crate::regularizer::sign(w)) + twice_l2 * w;
+        }
+    }
+    let mut stride = THREADS / 2;
+    while stride > 0 {
+        for thread in 0..stride {
+            absolute[thread] += absolute[thread + stride];
+            square[thread] += square[thread + stride];
+        }
+        stride /= 2;
+    }
+    let penalty = params.l1 * absolute[0] + params.l2 * square[0];
+    totals[0] += params.rows as f32 * penalty;
 }
 
 /// Twin of `gather.wgsl`: batch row r (of `rows`, each `cols` wide) is row order[offset + r] of

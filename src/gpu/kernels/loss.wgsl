@@ -4,7 +4,8 @@
 // columns (spec::MAX_UNITS), and batches have at most 4096 rows.
 //
 // Kinds: 0 softmax cross-entropy, 1 binary cross-entropy with logits, 2 mean squared error
-// against the one-hot label. Any other kind acts as kind 0.
+// against the one-hot label, 3 Huber loss with params.delta against the one-hot label. Any
+// other kind acts as kind 0.
 //
 // row_stats[2r] is the loss of row r, scaled so that the batch loss is the mean over rows, and
 // row_stats[2r + 1] is 1.0 when the row's prediction equals its label and 0.0 otherwise. grad is
@@ -17,7 +18,8 @@ struct LossParams {
     rows: u32,
     cols: u32,
     kind: u32,
-    _pad: u32,
+    // Huber's threshold; read only by kind 3.
+    delta: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: LossParams;
@@ -110,6 +112,33 @@ fn mean_squared_error(row: u32, label: u32) -> f32 {
     return sum / f32(cols);
 }
 
+// Row loss mean over columns of huber(d), d = x - onehot, with huber(d) = 0.5·d² for
+// |d| < delta and delta·|d| - 0.5·delta² otherwise, as dfdx 0.13's huber_error computes it.
+// Gradient huber'(d) / (rows·cols): 0 at d = 0, d for |d| < delta, sign(d)·delta otherwise.
+fn huber(row: u32, label: u32) -> f32 {
+    let cols = params.cols;
+    let base = row * cols;
+    let count = f32(params.rows) * f32(cols);
+    let delta = params.delta;
+    var sum = 0.0;
+    for (var col = 0u; col < cols; col++) {
+        let difference = logits[base + col] - select(0.0, 1.0, col == label);
+        let size = abs(difference);
+        var derivative = 0.0;
+        if (size < delta) {
+            sum = sum + difference * difference * 0.5;
+            derivative = difference;
+        } else {
+            sum = sum + (size * delta - 0.5 * delta * delta);
+            derivative = sign(difference) * delta;
+        }
+        grad[base + col] = derivative / count;
+    }
+
+    row_stats[2u * row + 1u] = select(0.0, 1.0, argmax(base, cols) == label);
+    return sum / f32(cols);
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     let row = id.x;
@@ -124,6 +153,9 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
         }
         case 2u: {
             loss = mean_squared_error(row, label);
+        }
+        case 3u: {
+            loss = huber(row, label);
         }
         default: {
             loss = softmax_cross_entropy(row, label);

@@ -1,6 +1,6 @@
 // One optimizer update of a parameter tensor, elementwise, with the formulas of dfdx 0.13's CPU
-// kernels (tensor_ops/{sgd,adam,rmsprop}/cpu_kernel.rs) in the same order of operations, without
-// weight decay. Workgroup size 256, one element per thread, dispatched as [ceil(len / 256), 1, 1]:
+// kernels (tensor_ops/{sgd,adam,rmsprop}/cpu_kernel.rs) in the same order of operations. Only
+// Adam takes weight decay, the decoupled form of AdamW. Workgroup size 256, one element per thread, dispatched as [ceil(len / 256), 1, 1]:
 // elementwise work needs no cooperation between threads, and 256 is the largest workgroup WebGPU
 // guarantees.
 //
@@ -22,7 +22,9 @@ struct OptimizerParams {
     // f32 with powi, as dfdx 0.13's Adam does.
     bias_correction1: f32,
     bias_correction2: f32,
-    _pad1: u32,
+    // AdamW's weight_decay · lr, which the host computes in f64 and rounds to f32 as dfdx 0.13
+    // does; 0 for Adam.
+    decoupled_decay: f32,
     _pad2: u32,
 }
 
@@ -48,8 +50,9 @@ fn sgd(@builtin(global_invocation_id) id: vec3<u32>) {
     param[index] = param[index] - velocity * params.lr;
 }
 
-// Adam: m = β1·m + (1 - β1)·g, v = β2·v + (1 - β2)·g², p -= lr·m̂ / (sqrt(v̂) + eps) with the
-// bias-corrected m̂ = m·bias_correction1 and v̂ = v·bias_correction2.
+// Adam: m = β1·m + (1 - β1)·g, v = β2·v + (1 - β2)·g², p -= lr·m̂ / (sqrt(v̂) + eps) + decay·p
+// with the bias-corrected m̂ = m·bias_correction1 and v̂ = v·bias_correction2, and the
+// decoupled decay of AdamW (0 for Adam, which leaves the step unchanged).
 @compute @workgroup_size(256)
 fn adam(@builtin(global_invocation_id) id: vec3<u32>) {
     let index = id.x;
@@ -63,7 +66,9 @@ fn adam(@builtin(global_invocation_id) id: vec3<u32>) {
     state2[index] = v;
     let m_hat = m * params.bias_correction1;
     let v_hat = v * params.bias_correction2;
-    param[index] = param[index] - params.lr * m_hat / (sqrt(v_hat) + params.eps);
+    let decay = params.decoupled_decay * param[index];
+    let step = params.lr * m_hat / (sqrt(v_hat) + params.eps) + decay;
+    param[index] = param[index] - step;
 }
 
 // RMSprop, not centred: s += (1 - rho)·(g² - s), g' = g / sqrt(s + eps). Like dfdx 0.13, eps is
