@@ -203,3 +203,33 @@ fn encode_rejects_mismatched_weights() {
         "{error}"
     );
 }
+
+#[test]
+fn training_options_round_trip() {
+    use dfdx_playground::spec::{Decay, KernelRegularizer, Loss, OptimizerSpec, ScheduleSpec};
+    let mut spec = presets::keras_iris();
+    spec.loss = Loss::Huber;
+    spec.huber_delta = 0.5;
+    spec.optimizer = OptimizerSpec::Adamw {
+        learning_rate: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+        weight_decay: 0.004,
+    };
+    spec.kernel_regularizer = KernelRegularizer {
+        l1: 0.001,
+        l2: 0.01,
+    };
+    spec.schedule = ScheduleSpec {
+        decay: Decay::Step {
+            factor: 0.5,
+            step_epochs: 2,
+        },
+        warmup_epochs: 1,
+    };
+    let trainer = trained(&spec, 2);
+    let (decoded, values) = decode(&exported(&trainer)).unwrap();
+    assert_eq!(decoded, spec);
+    assert_eq!(values, trainer.network().parameter_values());
+}
