@@ -2,13 +2,17 @@
 // seed give the same losses. The fragment is readable, like TensorFlow Playground's:
 //   #data=iris&train=80&layers=dense:64:relu,dropout:0.2&loss=cross_entropy&optimizer=adam&lr=0.001&batch=32&epochs=100&seed=0
 // Parsing never throws: an unknown or malformed parameter is reported and its default kept.
+// The training options (Huber delta, kernel penalties, learning-rate schedule) appear only when
+// they differ from their defaults, because the engine's JSON leaves them out then. A link
+// without them gets the defaults, whatever the base spec has.
 
 const DATA_SETS = [
   'iris', 'wine', 'breast_cancer', 'digits', 'circle', 'xor', 'gaussian', 'spiral', 'teacher',
 ];
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
-const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
-const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
+const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error', 'huber'];
+const OPTIMIZERS = ['sgd', 'adam', 'rmsprop', 'adamw'];
+export const SCHEDULES = ['constant', 'step', 'cosine'];
 export const BACKEND_SETTINGS = ['auto', 'gpu', 'cpu'];
 
 /** Optimizer constants each optimizer carries in the URL, besides the learning rate. */
@@ -16,7 +20,34 @@ const OPTIMIZER_FIELDS = {
   sgd: ['momentum'],
   adam: ['beta1', 'beta2', 'epsilon'],
   rmsprop: ['rho', 'epsilon', 'momentum'],
+  adamw: ['beta1', 'beta2', 'epsilon', 'weight_decay'],
 };
+
+/** Constants each schedule carries in the URL, by their spec field, with their URL names. */
+const SCHEDULE_FIELDS = {
+  constant: {},
+  step: { factor: 'factor', step_epochs: 'every' },
+  cosine: { alpha: 'alpha' },
+};
+
+/** The defaults of the training options, which the engine leaves out of a spec. */
+export const OPTION_DEFAULTS = {
+  huber_delta: 1,
+  kernel_regularizer: { l1: 0, l2: 0 },
+  schedule: { decay: { type: 'constant' }, warmup_epochs: 0 },
+};
+
+/** Each schedule's constants when it is picked: halve every 10 epochs, or decay to 0. */
+export const SCHEDULE_DEFAULTS = {
+  constant: { type: 'constant' },
+  step: { type: 'step', factor: 0.5, step_epochs: 10 },
+  cosine: { type: 'cosine', alpha: 0 },
+};
+
+/** Returns `spec`'s training option `name`, or its default when the spec leaves it out. */
+export function optionOf(spec, name) {
+  return spec[name] ?? structuredClone(OPTION_DEFAULTS[name]);
+}
 
 /** Writes a spec and a backend setting as a URL fragment, without the leading '#'. */
 export function specToFragment(spec, backend = 'auto') {
@@ -32,6 +63,19 @@ export function specToFragment(spec, backend = 'auto') {
   params.set('lr', String(spec.optimizer.learning_rate));
   for (const field of OPTIMIZER_FIELDS[spec.optimizer.type]) {
     params.set(field, String(spec.optimizer[field]));
+  }
+  if (spec.huber_delta != null) params.set('delta', String(spec.huber_delta));
+  if (spec.kernel_regularizer) {
+    params.set('l1', String(spec.kernel_regularizer.l1));
+    params.set('l2', String(spec.kernel_regularizer.l2));
+  }
+  if (spec.schedule) {
+    const { decay, warmup_epochs: warmup } = spec.schedule;
+    params.set('schedule', decay.type);
+    for (const [field, name] of Object.entries(SCHEDULE_FIELDS[decay.type])) {
+      params.set(name, String(decay[field]));
+    }
+    if (warmup) params.set('warmup', String(warmup));
   }
   params.set('batch', String(spec.batch_size));
   params.set('epochs', String(spec.epochs));
@@ -71,7 +115,15 @@ export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
     else problems.push({ name, value });
   };
 
-  // The optimizer type decides which constants apply, so it is read first.
+  for (const name of Object.keys(OPTION_DEFAULTS)) delete spec[name];
+
+  // The optimizer type and the schedule decide which constants apply, so they are read first.
+  const schedule = params.get('schedule');
+  if (schedule !== null) {
+    choice('schedule', schedule, SCHEDULES, (type) => {
+      spec.schedule = { decay: structuredClone(SCHEDULE_DEFAULTS[type]), warmup_epochs: 0 };
+    });
+  }
   const optimizer = params.get('optimizer');
   if (optimizer !== null) {
     choice('optimizer', optimizer, OPTIMIZERS, (type) => {
@@ -84,7 +136,34 @@ export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
   for (const [name, value] of params) {
     switch (name) {
       case 'optimizer':
+      case 'schedule':
         break;
+      case 'delta':
+        number(name, value, (v) => { spec.huber_delta = v; });
+        break;
+      case 'l1':
+      case 'l2':
+        number(name, value, (v) => {
+          spec.kernel_regularizer ??= { ...OPTION_DEFAULTS.kernel_regularizer };
+          spec.kernel_regularizer[name] = v;
+        });
+        break;
+      case 'warmup':
+        number(name, value, (v) => {
+          spec.schedule ??= structuredClone(OPTION_DEFAULTS.schedule);
+          spec.schedule.warmup_epochs = v;
+        });
+        break;
+      case 'factor':
+      case 'every':
+      case 'alpha': {
+        const type = spec.schedule?.decay.type ?? 'constant';
+        const field = Object.keys(SCHEDULE_FIELDS[type])
+          .find((key) => SCHEDULE_FIELDS[type][key] === name);
+        if (field) number(name, value, (v) => { spec.schedule.decay[field] = v; });
+        else problems.push({ name, value });
+        break;
+      }
       case 'data':
         if (value === 'csv') problems.push({ name, value, reason: 'csv' });
         else choice(name, value, DATA_SETS, (set) => { spec.data.set = set; });
@@ -118,6 +197,7 @@ export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
       case 'beta2':
       case 'epsilon':
       case 'rho':
+      case 'weight_decay':
         if (OPTIMIZER_FIELDS[spec.optimizer.type].includes(name)) {
           number(name, value, (v) => { spec.optimizer[name] = v; });
         } else {
@@ -148,6 +228,8 @@ export const DEFAULTS = {
   sgd: { momentum: 0.9 },
   adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
   rmsprop: { rho: 0.9, epsilon: 1e-7, momentum: 0 },
+  // Keras 3's AdamW defaults (keras.io/api/optimizers/adamw).
+  adamw: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weight_decay: 0.004 },
 };
 
 /** Parses `dense:64:relu,dropout:0.2`; returns null if any part is malformed. An empty value is no hidden layers. */

@@ -89,3 +89,65 @@ test('csv link keeps base data with notice', () => {
   assert.equal(parsed.spec.data.csv, undefined, 'a link carries no file shape');
   assert.equal(parsed.spec.seed, 4, 'the other parameters still apply');
 });
+
+test('training options round-trip', () => {
+  const spec = structuredClone(keras);
+  spec.loss = 'huber';
+  spec.huber_delta = 0.5;
+  spec.optimizer = {
+    type: 'adamw', learning_rate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weight_decay: 0.05,
+  };
+  spec.kernel_regularizer = { l1: 0.001, l2: 0.01 };
+  for (const decay of [
+    { type: 'step', factor: 0.5, step_epochs: 3 },
+    { type: 'cosine', alpha: 0.1 },
+    { type: 'constant' },
+  ]) {
+    spec.schedule = { decay, warmup_epochs: 2 };
+    const fragment = specToFragment(spec);
+    const parsed = fragmentToSpec(fragment, keras);
+    assert.deepEqual(parsed.problems, [], fragment);
+    assert.deepEqual(parsed.spec, spec, fragment);
+  }
+  const fragment = specToFragment(spec);
+  assert.match(fragment, /&delta=0\.5&l1=0\.001&l2=0\.01&schedule=constant&warmup=2&/);
+});
+
+test('link without options takes their defaults', () => {
+  // Over a base that has every option set, a link made before the options existed still
+  // trains with their defaults.
+  const base = structuredClone(keras);
+  base.huber_delta = 0.5;
+  base.kernel_regularizer = { l1: 0.1, l2: 0.1 };
+  base.schedule = { decay: { type: 'cosine', alpha: 0 }, warmup_epochs: 3 };
+  const parsed = fragmentToSpec(specToFragment(keras), base);
+  assert.deepEqual(parsed.problems, []);
+  assert.deepEqual(parsed.spec, keras);
+  assert.ok(!('schedule' in parsed.spec));
+});
+
+test('malformed training options are reported', () => {
+  const cases = [
+    ['schedule=exponential', 'schedule'],
+    ['delta=wide', 'delta'],
+    ['l2=', 'l2'],
+    ['factor=0.5', 'factor'],
+    ['schedule=cosine&every=3', 'every'],
+    ['schedule=step&alpha=0.1', 'alpha'],
+    ['optimizer=adam&weight_decay=0.1', 'weight_decay'],
+  ];
+  for (const [fragment, name] of cases) {
+    const parsed = fragmentToSpec(fragment, keras);
+    assert.deepEqual(parsed.problems.map((problem) => problem.name), [name], fragment);
+  }
+});
+
+test('schedule picks its defaults', () => {
+  const parsed = fragmentToSpec('schedule=step&warmup=4', keras);
+  assert.deepEqual(parsed.problems, []);
+  assert.deepEqual(parsed.spec.schedule, {
+    decay: { type: 'step', factor: 0.5, step_epochs: 10 }, warmup_epochs: 4,
+  });
+  const adamw = fragmentToSpec('optimizer=adamw', keras);
+  assert.equal(adamw.spec.optimizer.weight_decay, 0.004);
+});
