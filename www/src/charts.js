@@ -1,7 +1,8 @@
-// Per-epoch line charts of a training and a test series, drawn with uPlot.
+// Per-epoch line charts of a training and a test series, and optionally a third series (the
+// loss chart's penalty), drawn with uPlot.
 import uPlot from '../vendor/uPlot.esm.js';
 
-const COLORS = { train: '#1f6feb', test: '#e36209' };
+const COLORS = { train: '#1f6feb', test: '#e36209', extra: '#8250df' };
 const HEIGHT = 220;
 
 export class EpochChart {
@@ -15,9 +16,11 @@ export class EpochChart {
     this.epochs = [];
     this.train = [];
     this.test = [];
-    this.labels = { train: 'training', test: 'test' };
+    this.extra = [];
+    this.labels = { train: 'training', test: 'test', extra: 'extra' };
     this.plannedEpochs = 10;
     this.hasTest = true;
+    this.hasExtra = false;
     this.plot = null;
     this.build();
     new ResizeObserver(() => this.resize()).observe(container);
@@ -35,6 +38,11 @@ export class EpochChart {
     ];
     if (this.hasTest) {
       series.push({ label: this.labels.test, stroke: COLORS.test, width: 2, points: { show: false } });
+    }
+    if (this.hasExtra) {
+      series.push({
+        label: this.labels.extra, stroke: COLORS.extra, width: 2, dash: [6, 4], points: { show: false },
+      });
     }
     this.plot = new uPlot(
       {
@@ -54,7 +62,10 @@ export class EpochChart {
   }
 
   data() {
-    return this.hasTest ? [this.epochs, this.train, this.test] : [this.epochs, this.train];
+    const data = [this.epochs, this.train];
+    if (this.hasTest) data.push(this.test);
+    if (this.hasExtra) data.push(this.extra);
+    return data;
   }
 
   width() {
@@ -66,16 +77,20 @@ export class EpochChart {
   }
 
   /** Renames the series, for a change of UI language. */
-  setLabels(train, test) {
-    this.labels = { train, test };
+  setLabels(train, test, extra = this.labels.extra) {
+    this.labels = { train, test, extra };
     this.build();
   }
 
-  /** Adds one epoch; `test` is null when there is no test split. `draw` shows it. */
-  push(epoch, train, test) {
+  /**
+   * Adds one epoch; `test` is null when there is no test split, and `extra` is read only by a
+   * chart cleared with `hasExtra`. `draw` shows it.
+   */
+  push(epoch, train, test, extra = null) {
     this.epochs.push(epoch);
     this.train.push(train);
     this.test.push(test);
+    this.extra.push(extra);
   }
 
   /** Redraws with every epoch pushed so far. */
@@ -83,14 +98,21 @@ export class EpochChart {
     this.plot.setData(this.data());
   }
 
-  /** Empties the chart for a run of `epochs` epochs, with or without a test series. */
-  clear({ epochs, hasTest }) {
+  /** Empties the chart for a run of `epochs` epochs, with or without a test and a third series. */
+  clear({ epochs, hasTest, hasExtra = false }) {
     this.epochs.length = 0;
     this.train.length = 0;
     this.test.length = 0;
+    this.extra.length = 0;
     this.plannedEpochs = epochs;
     this.hasTest = hasTest;
+    this.hasExtra = hasExtra;
     this.build();
+  }
+
+  /** Labels of the series drawn, in order, read by the end-to-end tests through the page. */
+  get seriesLabels() {
+    return this.plot.series.slice(1).map((series) => series.label);
   }
 
   /** Number of epochs drawn, read by the end-to-end tests through the page. */

@@ -4,7 +4,10 @@
 // createPlayground runs one independent playground with its own Worker.
 import { LANGUAGES, describeField, detectLanguage, formatError, translate } from './i18n.js';
 import { EpochChart } from './charts.js';
-import { DEFAULTS as OPTIMIZER_DEFAULTS, fragmentToSpec, specToFragment } from './url.js';
+import {
+  DEFAULTS as OPTIMIZER_DEFAULTS, SCHEDULES, SCHEDULE_DEFAULTS, fragmentToSpec, optionOf,
+  specToFragment,
+} from './url.js';
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
 const ACTIVATION_LABELS = {
@@ -26,16 +29,29 @@ const STANDARDIZED_SETS = ['iris', 'wine', 'breast_cancer', 'csv'];
 const MAX_CSV_BYTES = 10 * 2 ** 20;
 /** Class names listed in the data summary before it shortens the list. */
 const SHOWN_CLASSES = 10;
-const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
-const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'];
+const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error', 'huber'];
+const OPTIMIZERS = ['sgd', 'adam', 'rmsprop', 'adamw'];
 const OPTIMIZER_FIELDS = {
   sgd: ['learning_rate', 'momentum'],
   adam: ['learning_rate', 'beta1', 'beta2', 'epsilon'],
   rmsprop: ['learning_rate', 'rho', 'epsilon', 'momentum'],
+  adamw: ['learning_rate', 'weight_decay', 'beta1', 'beta2', 'epsilon'],
 };
 const FIELD_LABELS = {
   learning_rate: 'learningRate', momentum: 'momentum', beta1: 'beta1', beta2: 'beta2',
-  epsilon: 'epsilon', rho: 'rho',
+  epsilon: 'epsilon', rho: 'rho', weight_decay: 'weightDecay',
+};
+/**
+ * Each schedule's constants: the translation key, the input's limits, and whether the engine
+ * takes a whole number.
+ */
+const SCHEDULE_FIELDS = {
+  constant: {},
+  step: {
+    factor: { label: 'stepFactor', min: 0, max: 1, step: 'any' },
+    step_epochs: { label: 'stepEpochs', min: 1, max: 10000, step: 1, integer: true },
+  },
+  cosine: { alpha: { label: 'cosineAlpha', min: 0, max: 1, step: 'any' } },
 };
 
 /** Panels that `options.panels` may list; all show by default. */
@@ -151,7 +167,7 @@ export function createPlayground(root, options = {}) {
     },
     metrics({ epochs }) {
       for (const { metrics } of epochs) {
-        lossChart.push(metrics.epoch, metrics.train_loss, metrics.test_loss);
+        lossChart.push(metrics.epoch, metrics.train_loss, metrics.test_loss, metrics.train_penalty);
         accuracyChart.push(metrics.epoch, metrics.train_accuracy, metrics.test_accuracy);
       }
       state.latest = epochs[epochs.length - 1];
@@ -204,6 +220,7 @@ export function createPlayground(root, options = {}) {
     $('epoch').textContent = metrics.epoch;
     $('train-loss').textContent = formatNumber(metrics.train_loss);
     $('test-loss').textContent = formatNumber(metrics.test_loss);
+    $('train-penalty').textContent = formatNumber(metrics.train_penalty);
     $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
     $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
     $('speed').textContent =
@@ -211,6 +228,56 @@ export function createPlayground(root, options = {}) {
     // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
     $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
     $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
+    drawSchedule();
+  }
+
+  /**
+   * Draws the learning rate of each epoch as a curve, from the engine's schedule, and marks
+   * the epoch in progress (the last one once training is done). The canvas is sized in device
+   * pixels, so the curve stays sharp.
+   */
+  function drawSchedule() {
+    const canvas = $('schedule-chart');
+    const rates = state.summary?.learning_rates ?? [];
+    const width = Math.max(120, Math.round(canvas.clientWidth || 240));
+    const height = Math.max(32, Math.round(canvas.clientHeight || 64));
+    const scale = globalThis.devicePixelRatio || 1;
+    canvas.width = width * scale;
+    canvas.height = height * scale;
+    const context = canvas.getContext('2d');
+    context.setTransform(scale, 0, 0, scale, 0, 0);
+    context.clearRect(0, 0, width, height);
+    canvas.dataset.points = rates.length;
+    if (rates.length === 0) return;
+
+    const top = Math.max(...rates);
+    const pad = 4;
+    const x = (index) => pad + (rates.length === 1 ? 0 : (index / (rates.length - 1)) * (width - 2 * pad));
+    const y = (rate) => height - pad - (top > 0 ? rate / top : 0) * (height - 2 * pad);
+    context.strokeStyle = '#1f6feb';
+    context.lineWidth = 1.5;
+    context.beginPath();
+    rates.forEach((rate, index) => {
+      if (index === 0) context.moveTo(x(index), y(rate));
+      else context.lineTo(x(index), y(rate));
+    });
+    context.stroke();
+
+    const current = Math.min(state.epoch, rates.length - 1);
+    context.fillStyle = '#e36209';
+    context.beginPath();
+    context.arc(x(current), y(rates[current]), 3.5, 0, 2 * Math.PI);
+    context.fill();
+    canvas.dataset.marked = current;
+    const format = (rate) => rate.toPrecision(3);
+    canvas.setAttribute('aria-label', t('scheduleCurve', {
+      first: format(rates[0]),
+      top: format(top),
+      last: format(rates[rates.length - 1]),
+      epochs: rates.length,
+      epoch: current + 1,
+      rate: format(rates[current]),
+    }));
   }
 
   function formatNumber(value) {
@@ -302,11 +369,18 @@ export function createPlayground(root, options = {}) {
     state.epoch = 0;
     state.latest = null;
     const run = { epochs: spec.epochs, hasTest: summary.data.test_rows > 0 };
-    lossChart.clear(run);
+    const penalty = penaltyActive();
+    lossChart.labels = Object.fromEntries(
+      ['train', 'test', 'extra'].map((key, index) => [key, lossLabels()[index]]),
+    );
+    lossChart.clear({ ...run, hasExtra: penalty });
+    $('loss-chart').dataset.series = lossChart.seriesLabels.join('|');
     accuracyChart.clear(run);
+    $('loss-note').hidden = !penalty;
+    $('penalty-readout').hidden = !penalty;
     $('loss-chart').dataset.points = 0;
     $('accuracy-chart').dataset.points = 0;
-    for (const id of ['train-loss', 'test-loss', 'train-accuracy', 'test-accuracy', 'speed']) {
+    for (const id of ['train-loss', 'test-loss', 'train-penalty', 'train-accuracy', 'test-accuracy', 'speed']) {
       $(id).textContent = '–';
     }
     $('epoch').textContent = '0';
@@ -383,8 +457,24 @@ export function createPlayground(root, options = {}) {
       element.title = t(element.dataset.i18nTitle);
     }
     fillSelect($('language'), Object.keys(LANGUAGES), (lang) => LANGUAGES[lang], state.lang);
-    lossChart.setLabels(t('series.train'), t('series.test'));
+    lossChart.setLabels(...lossLabels());
+    $('loss-chart').dataset.series = lossChart.seriesLabels.join('|');
     accuracyChart.setLabels(t('series.train'), t('series.test'));
+    drawSchedule();
+  }
+
+  /**
+   * Names the loss chart's series. With a kernel penalty the legend marks the lines as data
+   * losses and names the penalty's own line.
+   */
+  function lossLabels() {
+    if (!penaltyActive()) return [t('series.train'), t('series.test'), t('series.penalty')];
+    return [t('series.trainData'), t('series.testData'), t('series.penalty')];
+  }
+
+  function penaltyActive() {
+    const regularizer = state.spec && optionOf(state.spec, 'kernel_regularizer');
+    return Boolean(regularizer && (regularizer.l1 > 0 || regularizer.l2 > 0));
   }
 
   function render() {
@@ -411,8 +501,14 @@ export function createPlayground(root, options = {}) {
     renderLayers();
 
     fillSelect($('loss'), LOSSES, (loss) => t(`loss.${loss}`), spec.loss);
+    $('huber-delta-row').hidden = spec.loss !== 'huber';
+    $('huber-delta').value = optionOf(spec, 'huber_delta');
     fillSelect($('optimizer'), OPTIMIZERS, (name) => t(`optimizer.${name}`), spec.optimizer.type);
     renderOptimizerParams();
+    renderSchedule();
+    const regularizer = optionOf(spec, 'kernel_regularizer');
+    $('l1').value = regularizer.l1;
+    $('l2').value = regularizer.l2;
     $('batch-size').value = spec.batch_size;
     $('epochs-input').value = spec.epochs;
     $('epochs').textContent = spec.epochs;
@@ -658,6 +754,36 @@ export function createPlayground(root, options = {}) {
     container.replaceChildren(...fields);
   }
 
+  /** Shows the schedule's choice, its constants and warm-up, and draws its curve. */
+  function renderSchedule() {
+    const schedule = optionOf(state.spec, 'schedule');
+    const { decay } = schedule;
+    fillSelect($('schedule'), SCHEDULES, (type) => t(`schedule.${type}`), decay.type);
+    $('warmup').value = schedule.warmup_epochs;
+    const fields = Object.entries(SCHEDULE_FIELDS[decay.type]).map(([name, field]) => {
+      const label = document.createElement('label');
+      const text = document.createElement('span');
+      text.textContent = t(field.label);
+      const input = numberInput(decay[name], {
+        min: field.min, max: field.max, step: field.step,
+        testid: `schedule-${name.replace('_', '-')}`, label: t(field.label),
+        onChange: (element) => {
+          const path = `schedule.decay.${name}`;
+          const value = field.integer ? readInteger(element, path) : readNumber(element, path);
+          if (value == null || value === optionOf(state.spec, 'schedule').decay[name]) return;
+          edit((s) => {
+            s.schedule = optionOf(s, 'schedule');
+            s.schedule.decay[name] = value;
+          });
+        },
+      });
+      label.append(text, input);
+      return label;
+    });
+    $('schedule-params').replaceChildren(...fields);
+    drawSchedule();
+  }
+
   // ---- Events ----------------------------------------------------------------------------
 
   $('play').addEventListener('click', () => {
@@ -798,6 +924,36 @@ export function createPlayground(root, options = {}) {
     s.data.standardize = $('standardize').checked;
   }));
   $('loss').addEventListener('change', () => edit((s) => { s.loss = $('loss').value; }));
+  // The training options' inputs propose a spec only when their value differs from the
+  // accepted one. Leaving a field fires another change event in Chromium, and a rebuild for it
+  // would restart the charts and could overwrite a field being edited next.
+  $('huber-delta').addEventListener('change', () => {
+    const value = readNumber($('huber-delta'), 'huber_delta');
+    if (value == null || value === optionOf(state.spec, 'huber_delta')) return;
+    edit((s) => { s.huber_delta = value; });
+  });
+  $('schedule').addEventListener('change', () => edit((s) => {
+    s.schedule = optionOf(s, 'schedule');
+    s.schedule.decay = structuredClone(SCHEDULE_DEFAULTS[$('schedule').value]);
+  }));
+  $('warmup').addEventListener('change', () => {
+    const value = readInteger($('warmup'), 'schedule.warmup_epochs');
+    if (value == null || value === optionOf(state.spec, 'schedule').warmup_epochs) return;
+    edit((s) => {
+      s.schedule = optionOf(s, 'schedule');
+      s.schedule.warmup_epochs = value;
+    });
+  });
+  for (const name of ['l1', 'l2']) {
+    $(name).addEventListener('change', () => {
+      const value = readNumber($(name), `kernel_regularizer.${name}`);
+      if (value == null || value === optionOf(state.spec, 'kernel_regularizer')[name]) return;
+      edit((s) => {
+        s.kernel_regularizer = optionOf(s, 'kernel_regularizer');
+        s.kernel_regularizer[name] = value;
+      });
+    });
+  }
   $('backend-setting').addEventListener('change', () => {
     state.backendSetting = $('backend-setting').value;
     edit(() => {});

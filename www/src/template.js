@@ -25,6 +25,7 @@ export const TEMPLATE = `
     <div><dt data-i18n="epoch"></dt><dd><span id="epoch" data-testid="epoch">0</span> / <span id="epochs" data-testid="epochs-total">0</span></dd></div>
     <div><dt data-i18n="trainLoss"></dt><dd id="train-loss" data-testid="train-loss">–</dd></div>
     <div><dt data-i18n="testLoss"></dt><dd id="test-loss" data-testid="test-loss">–</dd></div>
+    <div id="penalty-readout" hidden><dt data-i18n="trainPenalty"></dt><dd id="train-penalty" data-testid="train-penalty">–</dd></div>
     <div><dt data-i18n="trainAccuracy"></dt><dd id="train-accuracy" data-testid="train-accuracy">–</dd></div>
     <div><dt data-i18n="testAccuracy"></dt><dd id="test-accuracy" data-testid="test-accuracy">–</dd></div>
     <div><dt data-i18n="speed"></dt><dd id="speed" data-testid="speed">–</dd></div>
@@ -81,9 +82,23 @@ export const TEMPLATE = `
     <h2 id="training-heading" data-i18n="training"></h2>
     <label><span data-i18n="loss"></span>
       <select id="loss" data-testid="loss"></select></label>
+    <label id="huber-delta-row" hidden><span data-i18n="huberDelta"></span>
+      <input id="huber-delta" data-testid="huber-delta" type="number" min="0" max="1000" step="any"></label>
     <label><span data-i18n="optimizer"></span>
       <select id="optimizer" data-testid="optimizer"></select></label>
     <div id="optimizer-params"></div>
+    <div class="schedule">
+      <label><span data-i18n="schedule"></span>
+        <select id="schedule" data-testid="schedule"></select></label>
+      <div id="schedule-params"></div>
+      <label><span data-i18n="warmupEpochs"></span>
+        <input id="warmup" data-testid="warmup" type="number" min="0" max="10000" step="1"></label>
+      <canvas id="schedule-chart" data-testid="schedule-chart" role="img"></canvas>
+    </div>
+    <label><span data-i18n="l1"></span>
+      <input id="l1" data-testid="l1" type="number" min="0" max="1" step="any"></label>
+    <label><span data-i18n="l2"></span>
+      <input id="l2" data-testid="l2" type="number" min="0" max="1" step="any"></label>
     <label><span data-i18n="batchSize"></span>
       <input id="batch-size" data-testid="batch-size" type="number" min="1" max="4096" step="1"></label>
     <label><span data-i18n="epochs"></span>
@@ -99,6 +114,7 @@ export const TEMPLATE = `
     <figure>
       <figcaption data-i18n="lossChart"></figcaption>
       <div id="loss-chart" data-testid="loss-chart"></div>
+      <p id="loss-note" data-testid="loss-note" class="hint" data-i18n="lossNote" hidden></p>
     </figure>
     <figure>
       <figcaption data-i18n="accuracyChart"></figcaption>

@@ -592,3 +592,91 @@ describe('embedding', () => {
     await page.close();
   });
 });
+
+describe('training options', () => {
+  test('schedule and L2 penalty train and show', async () => {
+    const { page, failures } = await openPage();
+    const chart = byTestId('schedule-chart');
+    assert.equal(await page.getAttribute(chart, 'data-points'), '10');
+
+    await page.selectOption(byTestId('schedule'), 'cosine');
+    await page.waitForSelector(byTestId('schedule-alpha'));
+    await setNumber(page, 'warmup', 2);
+    await page.waitForFunction((s) => /schedule=cosine/.test(location.hash) && /warmup=2/.test(location.hash), chart);
+    // Adam's 0.001 times 1/3 in the first warm-up epoch, decaying to alpha 0 in epoch 10.
+    const label = await page.getAttribute(chart, 'aria-label');
+    assert.match(label, /0\.000333 in epoch 1, at most 0\.00100, 0\.00 in epoch 10/);
+
+    await setNumber(page, 'l2', 0.01);
+    await page.waitForFunction(() => /l2=0\.01/.test(location.hash));
+    assert.equal(
+      await page.getAttribute(byTestId('loss-chart'), 'data-series'),
+      'training data loss|L1/L2 penalty',
+    );
+    assert.equal(await page.isVisible(byTestId('loss-note')), true);
+    assert.equal(await page.isVisible(byTestId('train-penalty')), true);
+    // The legend that uPlot draws names the series too.
+    const legend = await page.textContent('#loss-chart .u-legend');
+    assert.match(legend, /training data loss/);
+    assert.match(legend, /L1\/L2 penalty/);
+
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 1);
+    assert.equal(await page.getAttribute(chart, 'data-marked'), '1', 'the next epoch is marked');
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    assert.equal(await chartPoints(page, 'loss-chart'), 10);
+    assert.equal(await page.getAttribute(chart, 'data-marked'), '9');
+    assert.match(await page.getAttribute(chart, 'aria-label'), /epoch 10 uses 0\.00\./);
+    const penalty = await readNumber(page, 'train-penalty');
+    assert.ok(penalty > 0, `penalty readout ${penalty}`);
+    // The curve is drawn: some pixels of the canvas are not transparent.
+    const drawn = await page.$eval(chart, (canvas) => {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let count = 0;
+      for (let index = 3; index < data.length; index += 4) if (data[index] > 0) count += 1;
+      return count;
+    });
+    assert.ok(drawn > 50, `${drawn} drawn pixels`);
+
+    // The legend follows the language.
+    await page.selectOption(byTestId('language'), 'zh-CN');
+    assert.equal(
+      await page.getAttribute(byTestId('loss-chart'), 'data-series'),
+      '训练数据损失|L1/L2 惩罚项',
+    );
+    assert.deepEqual(failures, [], 'console errors');
+    // The page keeps the language for the next visit, and the next tests read English.
+    await page.selectOption(byTestId('language'), 'en');
+    await page.close();
+  });
+
+  test('out-of-range penalty names the field', async () => {
+    const { page } = await openPage();
+    await setNumber(page, 'l1', 5);
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.equal(
+      await page.textContent(byTestId('error')),
+      'L1 penalty on kernels is 5, which is out of range; use a value from 0 to 1.',
+    );
+    assert.equal(await page.inputValue(byTestId('l1')), '0', 'the accepted spec stays');
+    await page.close();
+  });
+
+  test('Huber and AdamW train on the page', async () => {
+    const { page } = await openPage();
+    await page.selectOption(byTestId('loss'), 'huber');
+    await page.waitForSelector(`${byTestId('huber-delta')}:visible`);
+    await page.selectOption(byTestId('optimizer'), 'adamw');
+    await page.waitForSelector(byTestId('weight-decay'));
+    assert.equal(await page.inputValue(byTestId('weight-decay')), '0.004');
+    await setNumber(page, 'huber-delta', 0.5);
+    await page.waitForFunction(() => /loss=huber/.test(location.hash) && /delta=0\.5/.test(location.hash));
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    const accuracy = await readNumber(page, 'train-accuracy');
+    assert.ok(accuracy > 0.6, `training accuracy ${accuracy}`);
+    await page.close();
+  });
+});
