@@ -1,11 +1,11 @@
-//! L1 and L2 penalties on the dense kernels, as Keras's `kernel_regularizer=L1L2(l1, l2)`
-//! adds them to the loss: `l1 * sum(|W|) + l2 * sum(W^2)` for each kernel W, with no penalty
-//! on the biases. The training objective is the data loss plus this penalty. Its gradient,
+//! L1 and L2 penalties on the Dense and Conv2D kernels, as Keras's
+//! `kernel_regularizer=L1L2(l1, l2)` adds them to the loss: `l1 * sum(|W|) + l2 * sum(W^2)`
+//! for each kernel W, with no penalty on the biases or the normalization layers' scales. The training objective is the data loss plus this penalty. Its gradient,
 //! `l1 * sign(W) + 2 * l2 * W`, is added to the kernel's data-loss gradient before the
 //! optimizer update. It takes sign(0) = 0, as WGSL's `sign` does on the WebGPU path.
 
 use crate::error::Result;
-use crate::network::{Layer, Network};
+use crate::network::{Layer, Matrix, Network};
 use crate::spec::KernelRegularizer;
 use dfdx::prelude::*;
 
@@ -42,15 +42,22 @@ pub fn sign(w: f32) -> f32 {
     }
 }
 
-/// Returns the penalty of every dense kernel of `network`.
+/// Returns the kernel of a Dense or Conv2D layer, the tensors that the penalty covers.
+fn kernel(layer: &Layer) -> Option<&Matrix> {
+    match layer {
+        Layer::Dense { weight, .. } => Some(weight),
+        Layer::Conv2d { kernel, .. } => Some(kernel),
+        _ => None,
+    }
+}
+
+/// Returns the penalty of every kernel of `network`.
 pub fn penalty(regularizer: &KernelRegularizer, network: &Network) -> f64 {
     network
         .layers
         .iter()
-        .map(|layer| match layer {
-            Layer::Dense { weight, .. } => kernel_penalty(regularizer, &weight.as_vec()),
-            _ => 0.0,
-        })
+        .filter_map(kernel)
+        .map(|kernel| kernel_penalty(regularizer, &kernel.as_vec()))
         .sum()
 }
 
@@ -60,12 +67,10 @@ pub fn add_gradients(
     network: &Network,
     grads: &mut Gradients<f32, Cpu>,
 ) -> Result<()> {
-    for layer in &network.layers {
-        if let Layer::Dense { weight, .. } = layer {
-            let kernel = weight.as_vec();
-            let grad = grads.get_or_alloc_mut(weight)?;
-            add_kernel_gradient(regularizer, &kernel, grad);
-        }
+    for kernel in network.layers.iter().filter_map(kernel) {
+        let values = kernel.as_vec();
+        let grad = grads.get_or_alloc_mut(kernel)?;
+        add_kernel_gradient(regularizer, &values, grad);
     }
     Ok(())
 }

@@ -206,3 +206,31 @@ fn scheduled_runs_train_iris() {
         assert!(history[0].learning_rate < history[3].learning_rate);
     }
 }
+
+#[test]
+fn penalty_covers_conv_kernels() {
+    // Keras's kernel_regularizer covers Conv2D kernels as well as Dense ones, and neither the
+    // biases nor the normalization scales.
+    let regularizer = KernelRegularizer { l1: 0.0, l2: 1.0 };
+    let spec = presets::digits_conv();
+    let valid = spec.validate().expect("valid preset");
+    let network =
+        dfdx_playground::network::Network::build(&valid, &dfdx::prelude::Cpu::default()).unwrap();
+    let mut conv = 0.0;
+    let mut dense = 0.0;
+    for layer in &network.layers {
+        let squares =
+            |values: Vec<f32>| -> f64 { values.iter().map(|&w| f64::from(w) * f64::from(w)).sum() };
+        match layer {
+            Layer::Conv2d { kernel, .. } => conv += squares(kernel.as_vec()),
+            Layer::Dense { weight, .. } => dense += squares(weight.as_vec()),
+            _ => {}
+        }
+    }
+    assert!(conv > 0.0, "the preset has a Conv2D kernel");
+    let penalty = dfdx_playground::regularizer::penalty(&regularizer, &network);
+    assert!(
+        (penalty - (conv + dense)).abs() < 1e-9 * penalty,
+        "penalty {penalty}, Conv2D kernels {conv}, Dense kernels {dense}"
+    );
+}

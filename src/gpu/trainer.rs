@@ -15,7 +15,7 @@ use crate::network::Network;
 use crate::rng::SplitMix64;
 use crate::schedule;
 use crate::spec::{
-    Activation, LayerPlan, Loss, NetworkSpec, OptimizerSpec, ValidSpec, LEAKY_RELU_SLOPE,
+    Activation, LayerPlan, LayerSpec, Loss, NetworkSpec, OptimizerSpec, ValidSpec, LEAKY_RELU_SLOPE,
 };
 use crate::train::{summarize, EpochMetrics, NetworkSummary};
 use bytemuck::Zeroable;
@@ -165,6 +165,17 @@ pub struct GpuTrainer {
     failure: Option<PlaygroundError>,
 }
 
+/// Names the first layer type (as Keras names it) that the WebGPU path cannot train, so that
+/// the page trains the network on the CPU instead and says why. The WebGPU kernels cover Dense
+/// and Dropout.
+// TODO: WGSL kernels for Conv2D, pooling and the normalization layers.
+pub fn unsupported_layer(valid: &ValidSpec) -> Option<&'static str> {
+    valid.spec.layers.iter().find_map(|layer| match layer {
+        LayerSpec::Dense { .. } | LayerSpec::Dropout { .. } => None,
+        other => Some(other.display_name()),
+    })
+}
+
 impl GpuTrainer {
     /// Validates the spec, builds the same initial weights as the CPU path and uploads them
     /// with the data.
@@ -182,6 +193,11 @@ impl GpuTrainer {
         values: Option<&[Vec<f32>]>,
     ) -> Result<Self> {
         let valid = spec.validate()?;
+        if let Some(layer) = unsupported_layer(&valid) {
+            return Err(PlaygroundError::Gpu {
+                message: format!("the WebGPU path does not run {layer} layers yet"),
+            });
+        }
         let data = Dataset::load(&valid, text)?;
         let mut network = Network::build(&valid, &Cpu::default())?;
         if let Some(values) = values {
@@ -314,7 +330,8 @@ impl GpuTrainer {
                     input_grad = Some(dy);
                     layer
                 }
-                LayerPlan::Dropout { units, rate } => {
+                LayerPlan::Dropout { shape, rate } => {
+                    let units = shape.len();
                     let y = gpu.zeros("dropout output", rows * units);
                     let mask = gpu.zeros("dropout mask", rows * units);
                     let dy = gpu.zeros("dropout output grad", rows * units);
@@ -343,6 +360,16 @@ impl GpuTrainer {
                         forward,
                         backward,
                     }
+                }
+                LayerPlan::Conv2d { .. }
+                | LayerPlan::Pool2d { .. }
+                | LayerPlan::Flatten { .. }
+                | LayerPlan::BatchNorm { .. }
+                | LayerPlan::LayerNorm { .. } => {
+                    // `unsupported_layer` rejected these before anything was uploaded.
+                    return Err(PlaygroundError::Gpu {
+                        message: format!("the WebGPU path cannot build {plan:?}"),
+                    });
                 }
             };
             layers.push(layer);
