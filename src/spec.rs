@@ -112,19 +112,6 @@ impl DataSet {
         )
     }
 
-    /// Whether the set is one of TensorFlow Playground's 2-D sets, with label noise.
-    pub fn is_2d(self) -> bool {
-        matches!(
-            self,
-            Self::Circle
-                | Self::Xor
-                | Self::Gaussian
-                | Self::Spiral
-                | Self::Plane
-                | Self::MultiGaussian
-        )
-    }
-
     /// The file under data/ that holds a shipped set too large to embed in the module; the
     /// page fetches it and passes its text to the engine.
     pub fn file_name(self) -> Option<&'static str> {
@@ -267,8 +254,8 @@ impl Loss {
         }
     }
 
-    /// Whether the loss compares the output with a target matrix of real values, and so can
-    /// train a regression task. The cross-entropy losses need class labels.
+    /// Returns whether the loss compares the output with a target matrix of real values, and
+    /// so can train a regression task. The cross-entropy losses need class labels.
     pub fn fits_regression(self) -> bool {
         match self {
             Self::MeanSquaredError => true,
