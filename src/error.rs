@@ -47,7 +47,8 @@ pub enum PlaygroundError {
         training_rows: usize,
         validation_percent: f64,
     },
-    /// A Conv2D or pooling layer receives flat values instead of an image.
+    /// A Conv2D or pooling layer receives flat values instead of an image. `index` counts
+    /// hidden layers from 0; messages count from 1, as the editor does.
     LayerNeedsImage {
         index: usize,
         layer: String,
@@ -234,9 +235,10 @@ impl fmt::Display for PlaygroundError {
                 features,
             } => write!(
                 f,
-                "Layer {index} ({layer}) needs an image (height x width x channels) but receives \
+                "Layer {} ({layer}) needs an image (height x width x channels) but receives \
                  {features} flat values; use it on the digits data set, before any Dense or \
-                 Flatten layer."
+                 Flatten layer.",
+                index + 1
             ),
             Self::WindowTooLarge {
                 index,
@@ -246,8 +248,9 @@ impl fmt::Display for PlaygroundError {
                 width,
             } => write!(
                 f,
-                "Layer {index} ({layer}) has a {size}x{size} window, larger than its \
-                 {height}x{width} input; use a smaller window, or \"same\" padding for Conv2D."
+                "Layer {} ({layer}) has a {size}x{size} window, larger than its \
+                 {height}x{width} input; use a smaller window, or \"same\" padding for Conv2D.",
+                index + 1
             ),
             Self::TooManyParameters { count, max } => write!(
                 f,

@@ -66,6 +66,14 @@ pub fn describe_spec(spec: JsValue, text: Option<String>) -> Result<JsValue, Pla
     to_js(&summarize(&valid, data.summary())).map_err(engine_error)
 }
 
+/// Returns the Keras name of the first layer type in the spec that the WebGPU path cannot
+/// train ("Conv2D", …), or undefined when WebGPU can train the whole network.
+#[wasm_bindgen(js_name = gpuUnsupportedLayer)]
+pub fn gpu_unsupported_layer(spec: JsValue) -> Result<Option<String>, PlaygroundError> {
+    let valid = parse_spec(spec)?.validate()?;
+    Ok(crate::gpu::trainer::unsupported_layer(&valid).map(String::from))
+}
+
 /// Returns the name of the file under data/ whose text the spec's data set needs, or
 /// undefined when the set needs none or is an uploaded CSV file.
 #[wasm_bindgen(js_name = dataFileName)]

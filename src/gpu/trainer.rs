@@ -163,13 +163,14 @@ pub struct GpuTrainer {
     failure: Option<PlaygroundError>,
 }
 
-/// Names the first part of the network that the WebGPU path cannot train, so that the page
-/// trains it on the CPU instead and says why. The WebGPU kernels cover Dense and Dropout.
+/// Names the first layer type (as Keras names it) that the WebGPU path cannot train, so that
+/// the page trains the network on the CPU instead and says why. The WebGPU kernels cover Dense
+/// and Dropout.
 // TODO: WGSL kernels for Conv2D, pooling and the normalization layers.
-pub fn unsupported_feature(valid: &ValidSpec) -> Option<String> {
+pub fn unsupported_layer(valid: &ValidSpec) -> Option<&'static str> {
     valid.spec.layers.iter().find_map(|layer| match layer {
         LayerSpec::Dense { .. } | LayerSpec::Dropout { .. } => None,
-        other => Some(format!("{} layers", other.display_name())),
+        other => Some(other.display_name()),
     })
 }
 
@@ -190,9 +191,9 @@ impl GpuTrainer {
         values: Option<&[Vec<f32>]>,
     ) -> Result<Self> {
         let valid = spec.validate()?;
-        if let Some(feature) = unsupported_feature(&valid) {
+        if let Some(layer) = unsupported_layer(&valid) {
             return Err(PlaygroundError::Gpu {
-                message: format!("the WebGPU path does not run {feature} yet"),
+                message: format!("the WebGPU path does not run {layer} layers yet"),
             });
         }
         check_supported(&valid)?;
@@ -376,7 +377,7 @@ impl GpuTrainer {
                 | LayerPlan::Flatten { .. }
                 | LayerPlan::BatchNorm { .. }
                 | LayerPlan::LayerNorm { .. } => {
-                    // `unsupported_feature` rejected these before anything was uploaded.
+                    // `unsupported_layer` rejected these before anything was uploaded.
                     return Err(PlaygroundError::Gpu {
                         message: format!("the WebGPU path cannot build {plan:?}"),
                     });

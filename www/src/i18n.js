@@ -154,9 +154,24 @@ const STRINGS = {
     inputLayer: 'Input',
     outputLayer: 'Output',
     features: '{count} features',
+    imageInput: '{height}×{width}×{channels} image',
     addLayer: 'Add layer',
     'layer.dense': 'Dense',
     'layer.dropout': 'Dropout',
+    'layer.conv2d': 'Conv2D',
+    'layer.max_pool2d': 'MaxPooling2D',
+    'layer.avg_pool2d': 'AveragePooling2D',
+    'layer.flatten': 'Flatten',
+    'layer.batch_norm': 'BatchNormalization',
+    'layer.layer_norm': 'LayerNormalization',
+    layerType: 'Layer type',
+    filters: 'Filters',
+    kernelSize: 'Kernel size',
+    stride: 'Stride',
+    padding: 'Padding',
+    'padding.valid': 'valid (no padding)',
+    'padding.same': 'same (zero padding)',
+    poolSize: 'Pool size',
     units: 'Units',
     activation: 'Activation',
     rate: 'Rate',
@@ -218,6 +233,16 @@ const STRINGS = {
       '{loss} needs class labels, but {data} is a regression data set with a real-valued target; pick MSE.',
     'error.too_many_parameters':
       'The network has {count} parameters, more than the limit of {max}; use fewer or narrower layers.',
+    'error.layer_needs_image':
+      'Layer {layer} ({kind}) needs an image (height x width x channels) but receives {features} flat values; use it on the digits data set, before any Dense or Flatten layer.',
+    'error.window_too_large':
+      'Layer {layer} ({kind}) has a {size}x{size} window, larger than its {height}x{width} input; use a smaller window, or "same" padding for Conv2D.',
+    'reason.gpu-unsupported': 'Training runs on the CPU: the WebGPU path does not run {layer} layers yet.',
+    'field.filters': 'Layer {layer} filters',
+    'field.kernel_size': 'Layer {layer} kernel size',
+    'field.stride': 'Layer {layer} stride',
+    'field.pool_size': 'Layer {layer} pool size',
+    'preset.digits-conv': 'Digits conv net',
     'error.too_much_activation_memory':
       'A batch of {batch_size} needs about {mib} MiB of activations, more than the limit of {max_mib} MiB; use a smaller batch or narrower layers.',
     'error.diverged':
@@ -373,9 +398,24 @@ const STRINGS = {
     inputLayer: '输入层',
     outputLayer: '输出层',
     features: '{count} 个特征',
+    imageInput: '{height}×{width}×{channels} 图像',
     addLayer: '添加层',
     'layer.dense': 'Dense',
     'layer.dropout': 'Dropout',
+    'layer.conv2d': 'Conv2D 卷积',
+    'layer.max_pool2d': 'MaxPooling2D 最大池化',
+    'layer.avg_pool2d': 'AveragePooling2D 平均池化',
+    'layer.flatten': 'Flatten 展平',
+    'layer.batch_norm': 'BatchNormalization 批归一化',
+    'layer.layer_norm': 'LayerNormalization 层归一化',
+    layerType: '层类型',
+    filters: '卷积核数',
+    kernelSize: '卷积核大小',
+    stride: '步幅',
+    padding: '填充',
+    'padding.valid': 'valid（不填充）',
+    'padding.same': 'same（补零）',
+    poolSize: '池化窗口',
     units: '神经元数',
     activation: '激活函数',
     rate: '比率',
@@ -436,6 +476,16 @@ const STRINGS = {
       '{loss}需要类别标签，但{data}是目标为实数的回归数据集；请选择 MSE。',
     'error.too_many_parameters':
       '网络有 {count} 个参数，超过上限 {max}；请减少层数或神经元数。',
+    'error.layer_needs_image':
+      '第 {layer} 层（{kind}）需要图像输入（高 × 宽 × 通道），却收到 {features} 个扁平数值；请在手写数字数据集上使用它，并放在所有 Dense 或 Flatten 层之前。',
+    'error.window_too_large':
+      '第 {layer} 层（{kind}）的窗口为 {size}×{size}，大于它的 {height}×{width} 输入；请使用更小的窗口，或为 Conv2D 选择 same 填充。',
+    'reason.gpu-unsupported': '在 CPU 上训练：WebGPU 路径尚不支持 {layer} 层。',
+    'field.filters': '第 {layer} 层的卷积核数',
+    'field.kernel_size': '第 {layer} 层的卷积核大小',
+    'field.stride': '第 {layer} 层的步幅',
+    'field.pool_size': '第 {layer} 层的池化窗口',
+    'preset.digits-conv': '手写数字卷积网络',
     'error.too_much_activation_memory':
       'Batch 大小为 {batch_size} 时激活值约需 {mib} MiB，超过上限 {max_mib} MiB；请减小 batch 或神经元数。',
     'error.diverged':
@@ -486,7 +536,7 @@ const FIELD_KEYS = {
 
 /** Names a spec field for people: `layers[0].units` becomes "layer 1 units". */
 export function describeField(lang, field) {
-  const layer = /^layers\[(\d+)\]\.(units|rate)$/.exec(field);
+  const layer = /^layers\[(\d+)\]\.(units|rate|filters|kernel_size|stride|pool_size)$/.exec(field);
   if (layer) return translate(lang, `field.${layer[2]}`, { layer: Number(layer[1]) + 1 });
   return FIELD_KEYS[field] ? translate(lang, FIELD_KEYS[field]) : field;
 }
@@ -536,6 +586,11 @@ export function formatError(lang, error) {
   if (details.code === 'data_text_missing') {
     values.data = translate(lang, `dataName.${details.data}`);
     if (details.data === 'csv') return translate(lang, 'error.data_text_missing.csv');
+  }
+  // Layer errors count layers from 1, as the editor does, and name the layer type apart.
+  if (details.code === 'layer_needs_image' || details.code === 'window_too_large') {
+    values.layer = details.index + 1;
+    values.kind = details.layer;
   }
   const key = details.min_exclusive ? 'out_of_range_exclusive' : details.code;
   return translate(lang, `error.${key}`, values);

@@ -7,6 +7,30 @@ import { EpochChart } from './charts.js';
 import { DEFAULTS as OPTIMIZER_DEFAULTS, fragmentToSpec, specToFragment } from './url.js';
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
+/** The hidden layer types of the spec, in the order the editor lists them. */
+const LAYER_TYPES = [
+  'dense', 'dropout', 'conv2d', 'max_pool2d', 'avg_pool2d', 'flatten', 'batch_norm', 'layer_norm',
+];
+
+/**
+ * Returns a new hidden layer of `type` with Keras-like defaults; a Dense layer takes `units`
+ * (the width of the layer it replaces, capped at the editor's 1024).
+ */
+function newLayer(type, units) {
+  switch (type) {
+    case 'dense':
+      return { type, units: Math.min(units, 1024), activation: 'relu' };
+    case 'dropout':
+      return { type, rate: 0.2 };
+    case 'conv2d':
+      return { type, filters: 8, kernel_size: 3, stride: 1, padding: 'same', activation: 'relu' };
+    case 'max_pool2d':
+    case 'avg_pool2d':
+      return { type, pool_size: 2 };
+    default:
+      return { type };
+  }
+}
 const ACTIVATION_LABELS = {
   relu: 'ReLU', sigmoid: 'sigmoid', tanh: 'tanh', leaky_relu: 'LeakyReLU', gelu: 'GELU',
   linear: 'linear', softmax: 'softmax',
@@ -547,7 +571,9 @@ export function createPlayground(root, options = {}) {
       reason = t(`reason.chosen.${backend.kind}`, { adapter });
       if (backend.kind === 'gpu' && backend.adapter?.fallback) reason += ` ${t('reason.software')}`;
     } else {
-      reason = t(`reason.${backend.reason}`, { adapter, error: backend.error ?? '' });
+      reason = t(`reason.${backend.reason}`, {
+        adapter, error: backend.error ?? '', layer: backend.layer ?? '',
+      });
     }
     $('backend-reason').textContent = state.backendNotice || reason;
   }
@@ -564,8 +590,95 @@ export function createPlayground(root, options = {}) {
     $('reset').disabled = !loaded;
   }
 
-  function shapeText(units) {
-    return `(None, ${units})`;
+  /** Formats a shape without its batch dimension as Keras's summary prints it. */
+  function shapeText(dims) {
+    return `(None, ${dims.join(', ')})`;
+  }
+
+  function inputText(summary) {
+    const [height, width, channels] = summary.input_shape;
+    return summary.input_shape.length === 3
+      ? t('imageInput', { height, width, channels })
+      : t('features', { count: summary.inputs });
+  }
+
+  /** Returns the inputs that edit hidden layer `i`'s settings, by layer type. */
+  function layerSettings(layer, i) {
+    const layerLabel = (key) => `${t(key)} (${i + 1})`;
+    const integer = (name, labelKey, min, max) => numberInput(layer[name], {
+      min, max, step: 1, testid: `layer-${i}-${name.replace('_', '-')}`, label: layerLabel(labelKey),
+      onChange: (input) => {
+        const value = readInteger(input, `layers[${i}].${name}`);
+        if (value != null) edit((s) => { s.layers[i][name] = value; });
+      },
+    });
+    // Conv2D and pooling rows have several numbers, so each gets a visible caption.
+    const captioned = (labelKey, control) => {
+      const label = document.createElement('label');
+      label.className = 'captioned';
+      const caption = document.createElement('span');
+      caption.textContent = t(labelKey);
+      label.append(caption, control);
+      return label;
+    };
+    const activation = () => {
+      const select = document.createElement('select');
+      select.dataset.testid = `layer-${i}-activation`;
+      select.setAttribute('aria-label', layerLabel('activation'));
+      fillSelect(select, ACTIVATIONS, (a) => ACTIVATION_LABELS[a], layer.activation);
+      select.addEventListener('change', () => edit((s) => {
+        s.layers[i].activation = select.value;
+      }));
+      return select;
+    };
+    switch (layer.type) {
+      case 'dense':
+        return [integer('units', 'units', 1, 1024), activation()];
+      case 'dropout':
+        return [numberInput(layer.rate, {
+          min: 0, max: 0.95, step: 0.05, testid: `layer-${i}-rate`, label: layerLabel('rate'),
+          onChange: (input) => {
+            const value = readNumber(input, `layers[${i}].rate`);
+            if (value != null) edit((s) => { s.layers[i].rate = value; });
+          },
+        })];
+      case 'conv2d': {
+        const padding = document.createElement('select');
+        padding.dataset.testid = `layer-${i}-padding`;
+        padding.setAttribute('aria-label', layerLabel('padding'));
+        fillSelect(padding, ['valid', 'same'], (p) => t(`padding.${p}`), layer.padding ?? 'valid');
+        padding.addEventListener('change', () => edit((s) => {
+          s.layers[i].padding = padding.value;
+        }));
+        return [
+          captioned('filters', integer('filters', 'filters', 1, 1024)),
+          captioned('kernelSize', integer('kernel_size', 'kernelSize', 1, 16)),
+          captioned('stride', integer('stride', 'stride', 1, 16)),
+          captioned('padding', padding),
+          captioned('activation', activation()),
+        ];
+      }
+      case 'max_pool2d':
+      case 'avg_pool2d': {
+        const size = integer('pool_size', 'poolSize', 1, 16);
+        // An empty stride means the pool size, as in Keras.
+        const stride = numberInput(layer.stride ?? '', {
+          min: 1, max: 16, step: 1, testid: `layer-${i}-stride`, label: layerLabel('stride'),
+          onChange: (input) => {
+            if (input.value.trim() === '') {
+              edit((s) => { delete s.layers[i].stride; });
+              return;
+            }
+            const value = readInteger(input, `layers[${i}].stride`);
+            if (value != null) edit((s) => { s.layers[i].stride = value; });
+          },
+        });
+        stride.placeholder = String(layer.pool_size);
+        return [captioned('poolSize', size), captioned('stride', stride)];
+      }
+      default:
+        return [];
+    }
   }
 
   function layerRow(index, cells) {
@@ -618,8 +731,8 @@ export function createPlayground(root, options = {}) {
       heading,
       layerRow('input', [
         cell(t('inputLayer'), 'kind'),
-        cell(t('features', { count: summary.inputs }), 'detail'),
-        cell(shapeText(summary.inputs), 'shape', 'layer-input-shape'),
+        cell(inputText(summary), 'detail', 'layer-input-detail'),
+        cell(shapeText(summary.input_shape), 'shape', 'layer-input-shape'),
         cell('', 'params'),
       ]),
     ];
@@ -628,43 +741,15 @@ export function createPlayground(root, options = {}) {
       const info = summary.layers[i];
       const kind = document.createElement('select');
       kind.dataset.testid = `layer-${i}-type`;
-      kind.setAttribute('aria-label', t('layer.dense'));
-      fillSelect(kind, ['dense', 'dropout'], (k) => t(`layer.${k}`), layer.type);
+      kind.setAttribute('aria-label', `${t('layerType')} (${i + 1})`);
+      fillSelect(kind, LAYER_TYPES, (k) => t(`layer.${k}`), layer.type);
       kind.addEventListener('change', () => edit((s) => {
-        s.layers[i] = kind.value === 'dense'
-          ? { type: 'dense', units: info.units, activation: 'relu' }
-          : { type: 'dropout', rate: 0.2 };
+        s.layers[i] = newLayer(kind.value, info.units);
       }));
 
       const settings = document.createElement('span');
       settings.className = 'detail';
-      const layerLabel = (key) => `${t(key)} (${i + 1})`;
-      if (layer.type === 'dense') {
-        const units = numberInput(layer.units, {
-          min: 1, max: 1024, step: 1, testid: `layer-${i}-units`, label: layerLabel('units'),
-          onChange: (input) => {
-            const value = readInteger(input, `layers[${i}].units`);
-            if (value != null) edit((s) => { s.layers[i].units = value; });
-          },
-        });
-        const activation = document.createElement('select');
-        activation.dataset.testid = `layer-${i}-activation`;
-        activation.setAttribute('aria-label', layerLabel('activation'));
-        fillSelect(activation, ACTIVATIONS, (a) => ACTIVATION_LABELS[a], layer.activation);
-        activation.addEventListener('change', () => edit((s) => {
-          s.layers[i].activation = activation.value;
-        }));
-        settings.append(units, activation);
-      } else {
-        const rate = numberInput(layer.rate, {
-          min: 0, max: 0.95, step: 0.05, testid: `layer-${i}-rate`, label: layerLabel('rate'),
-          onChange: (input) => {
-            const value = readNumber(input, `layers[${i}].rate`);
-            if (value != null) edit((s) => { s.layers[i].rate = value; });
-          },
-        });
-        settings.append(rate);
-      }
+      settings.append(...layerSettings(layer, i));
 
       const last = spec.layers.length - 1;
       const move = (from, to) => edit((s) => {
@@ -674,7 +759,7 @@ export function createPlayground(root, options = {}) {
       rows.push(layerRow(i, [
         kind,
         settings,
-        cell(shapeText(info.units), 'shape', `layer-${i}-shape`),
+        cell(shapeText(info.shape), 'shape', `layer-${i}-shape`),
         cell(info.parameters.toLocaleString(state.lang), 'params', `layer-${i}-params`),
         button({ text: '↑', title: t('moveUp') }, `layer-${i}-up`, () => move(i, i - 1), i === 0),
         button({ text: '↓', title: t('moveDown') }, `layer-${i}-down`, () => move(i, i + 1), i === last),
@@ -688,7 +773,7 @@ export function createPlayground(root, options = {}) {
     rows.push(layerRow('output', [
       cell(t('outputLayer'), 'kind'),
       cell(`${t('layer.dense')} ${output.units}, ${ACTIVATION_LABELS[output.activation] ?? output.activation}`, 'detail', 'layer-output-detail'),
-      cell(shapeText(output.units), 'shape', 'layer-output-shape'),
+      cell(shapeText(output.shape), 'shape', 'layer-output-shape'),
       cell(output.parameters.toLocaleString(state.lang), 'params', 'layer-output-params'),
     ]));
     rows[rows.length - 1].title = t('outputNote');

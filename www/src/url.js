@@ -48,9 +48,21 @@ export function specToFragment(spec, backend = 'auto') {
 }
 
 function layerToText(layer) {
-  return layer.type === 'dense'
-    ? `dense:${layer.units}:${layer.activation}`
-    : `dropout:${layer.rate}`;
+  switch (layer.type) {
+    case 'dense':
+      return `dense:${layer.units}:${layer.activation}`;
+    case 'dropout':
+      return `dropout:${layer.rate}`;
+    case 'conv2d':
+      return `conv2d:${layer.filters}:${layer.kernel_size}:${layer.stride}:${layer.padding}:${layer.activation}`;
+    case 'max_pool2d':
+    case 'avg_pool2d':
+      return layer.stride == null
+        ? `${layer.type}:${layer.pool_size}`
+        : `${layer.type}:${layer.pool_size}:${layer.stride}`;
+    default:
+      return layer.type;
+  }
 }
 
 /**
@@ -160,23 +172,59 @@ export const DEFAULTS = {
   rmsprop: { rho: 0.9, epsilon: 1e-7, momentum: 0 },
 };
 
-/** Parses `dense:64:relu,dropout:0.2`; returns null if any part is malformed. An empty value is no hidden layers. */
+/**
+ * Parses a layer list such as `conv2d:16:3:1:same:relu,max_pool2d:2,flatten,dense:64:relu,
+ * dropout:0.2`; returns null if any part is malformed. An empty value is no hidden layers.
+ */
 function parseLayers(text) {
   if (text === '') return [];
   const layers = [];
   for (const part of text.split(',')) {
-    const [kind, ...fields] = part.split(':');
-    if (kind === 'dense' && fields.length === 2 && ACTIVATIONS.includes(fields[1])) {
-      const units = Number(fields[0]);
-      if (fields[0] === '' || !Number.isFinite(units)) return null;
-      layers.push({ type: 'dense', units, activation: fields[1] });
-    } else if (kind === 'dropout' && fields.length === 1) {
-      const rate = Number(fields[0]);
-      if (fields[0] === '' || !Number.isFinite(rate)) return null;
-      layers.push({ type: 'dropout', rate });
-    } else {
-      return null;
-    }
+    const layer = parseLayer(...part.split(':'));
+    if (!layer) return null;
+    layers.push(layer);
   }
   return layers;
+}
+
+/** Parses one layer from its type and fields, or returns null. The engine checks the ranges. */
+function parseLayer(kind, ...fields) {
+  const numbers = (values) => {
+    const parsed = values.map(Number);
+    return values.every((value, i) => value !== '' && Number.isFinite(parsed[i])) ? parsed : null;
+  };
+  switch (kind) {
+    case 'dense': {
+      const [units] = numbers(fields.slice(0, 1)) ?? [];
+      const valid = fields.length === 2 && units != null && ACTIVATIONS.includes(fields[1]);
+      return valid ? { type: kind, units, activation: fields[1] } : null;
+    }
+    case 'dropout': {
+      const [rate] = numbers(fields) ?? [];
+      return fields.length === 1 && rate != null ? { type: kind, rate } : null;
+    }
+    case 'conv2d': {
+      const sizes = numbers(fields.slice(0, 3));
+      const [padding, activation] = fields.slice(3);
+      const valid = fields.length === 5 && sizes && ['valid', 'same'].includes(padding)
+        && ACTIVATIONS.includes(activation);
+      if (!valid) return null;
+      const [filters, kernelSize, stride] = sizes;
+      return { type: kind, filters, kernel_size: kernelSize, stride, padding, activation };
+    }
+    case 'max_pool2d':
+    case 'avg_pool2d': {
+      const sizes = numbers(fields);
+      if (!sizes || sizes.length < 1 || sizes.length > 2) return null;
+      return sizes.length === 1
+        ? { type: kind, pool_size: sizes[0] }
+        : { type: kind, pool_size: sizes[0], stride: sizes[1] };
+    }
+    case 'flatten':
+    case 'batch_norm':
+    case 'layer_norm':
+      return fields.length === 0 ? { type: kind } : null;
+    default:
+      return null;
+  }
 }

@@ -3,8 +3,8 @@
 // slices the Worker yields to its event loop, so `pause`, `load` and `reset` arrive while a run
 // is going.
 import init, {
-  createGpuSession, dataFileName, decodeModel, describeCsv, encodeModel, generateCode, presets,
-  Session,
+  createGpuSession, dataFileName, decodeModel, describeCsv, encodeModel, generateCode,
+  gpuUnsupportedLayer, presets, Session,
 } from '../pkg/dfdx_playground.js';
 import { chooseBackend, probeAdapter } from './backend.js';
 
@@ -260,7 +260,7 @@ async function dataFor(nextSpec, upload) {
 /** Builds a session for `nextSpec` on the backend the setting picks. */
 async function buildSession(nextSpec, nextSetting, values, text) {
   const probe = nextSetting === 'cpu' ? null : await probeAdapter();
-  const choice = chooseBackend(nextSetting, probe);
+  const choice = chooseBackend(nextSetting, probe, gpuUnsupportedLayer(nextSpec));
   if (choice.kind === 'gpu') {
     try {
       const gpuSession = await createGpuSession(

@@ -300,6 +300,19 @@ describe('WebGPU backend', () => {
     await page.close();
   });
 
+  test('conv net trains on the CPU with a reason', async () => {
+    const page = await openGpuPage();
+    await page.selectOption(byTestId('backend-setting'), 'gpu');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === 'CPU (wasm)', byTestId('backend'));
+    assert.match(
+      await page.textContent(byTestId('backend-reason')),
+      /the WebGPU path does not run Conv2D layers yet/,
+    );
+    await page.close();
+  });
+
   test('forced GPU trains like the CPU', async () => {
     const page = await openGpuPage();
     await page.click(byTestId('play'));
@@ -607,6 +620,52 @@ describe('data sets', () => {
     assert.ok(requests.some((url) => url === `${server.origin}/data/digits.csv`), 'digits.csv fetched');
     const origin = new URL(server.origin).origin;
     assert.deepEqual(requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:')), []);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+});
+
+describe('image layers', () => {
+  test('conv net learns the digits', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '15', '#epochs');
+    assert.equal(await page.textContent(byTestId('layer-input-shape')), '(None, 8, 8, 1)');
+    assert.equal(await page.textContent(byTestId('layer-0-shape')), '(None, 8, 8, 16)');
+    assert.equal(await page.textContent(byTestId('layer-3-shape')), '(None, 2, 2, 32)');
+    assert.equal(await page.textContent(byTestId('layer-4-shape')), '(None, 128)');
+    assert.equal(await page.inputValue(byTestId('layer-0-type')), 'conv2d');
+    assert.equal(await page.inputValue(byTestId('layer-0-padding')), 'same');
+    assert.equal(await page.inputValue(byTestId('layer-1-pool-size')), '2');
+
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 15, 120_000);
+    const accuracy = await readNumber(page, 'test-accuracy');
+    assert.ok(accuracy >= 0.95, `test accuracy after 15 epochs ${accuracy}`);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
+  test('conv layer on flat data is rejected', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('layer-0-type'), 'conv2d');
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.match(
+      await page.textContent(byTestId('error')),
+      /Layer 1 \(Conv2D\) needs an image \(height x width x channels\) but receives 4 flat values/,
+    );
+    assert.equal(await page.inputValue(byTestId('layer-0-type')), 'dense', 'editor keeps the network');
+    assert.equal(await page.textContent(byTestId('total-params')), 'Total parameters: 4,675');
+
+    // A kernel larger than the image is rejected before training, naming both sizes.
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    await page.waitForSelector(byTestId('layer-0-kernel-size'));
+    await page.selectOption(byTestId('layer-0-padding'), 'valid');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '(None, 6, 6, 16)', byTestId('layer-0-shape'));
+    await setNumber(page, 'layer-0-kernel-size', 9);
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.match(await page.textContent(byTestId('error')), /Layer 1 \(Conv2D\) has a 9x9 window, larger than its 8x8 input/);
+    assert.equal(await page.inputValue(byTestId('layer-0-kernel-size')), '3');
     assert.deepEqual(failures, []);
     await page.close();
   });
