@@ -640,7 +640,7 @@ describe('image layers', () => {
 
     await page.click(byTestId('play'));
     await waitForEpoch(page, 15, 120_000);
-    const accuracy = await readNumber(page, 'test-accuracy');
+    const accuracy = await readNumber(page, 'test-metric');
     assert.ok(accuracy >= 0.95, `test accuracy after 15 epochs ${accuracy}`);
     assert.deepEqual(failures, []);
     await page.close();
