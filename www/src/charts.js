@@ -1,8 +1,9 @@
-// Per-epoch line charts of a training and a test series, and optionally a third series (the
-// loss chart's penalty), drawn with uPlot.
+// Per-epoch line charts of a training, a validation and a test series, and on the loss chart a
+// dashed penalty series when the spec has a kernel regularizer, drawn with uPlot.
 import uPlot from '../vendor/uPlot.esm.js';
 
-const COLORS = { train: '#1f6feb', test: '#e36209', extra: '#8250df' };
+const COLORS = { train: '#1f6feb', validation: '#8250df', test: '#e36209', penalty: '#1a7f37' };
+const SERIES = ['train', 'validation', 'test', 'penalty'];
 const HEIGHT = 220;
 
 export class EpochChart {
@@ -14,16 +15,19 @@ export class EpochChart {
     this.container = container;
     this.yRange = yRange;
     this.epochs = [];
-    this.train = [];
-    this.test = [];
-    this.extra = [];
-    this.labels = { train: 'training', test: 'test', extra: 'extra' };
+    this.values = { train: [], validation: [], test: [], penalty: [] };
+    this.labels = { train: 'training', validation: 'validation', test: 'test', penalty: 'penalty' };
     this.plannedEpochs = 10;
-    this.hasTest = true;
-    this.hasExtra = false;
+    /** Series drawn besides training, as `clear` sets them. */
+    this.shown = { validation: false, test: true, penalty: false };
     this.plot = null;
     this.build();
     new ResizeObserver(() => this.resize()).observe(container);
+  }
+
+  /** Returns the names of the series drawn, in legend order. */
+  series() {
+    return SERIES.filter((name) => name === 'train' || this.shown[name]);
   }
 
   build() {
@@ -34,23 +38,23 @@ export class EpochChart {
       : { range: (u, min, max) => (min == null ? [0, 1] : uPlot.rangeNum(min, max, 0.1, true)) };
     const series = [
       { label: 'epoch' },
-      { label: this.labels.train, stroke: COLORS.train, width: 2, points: { show: false } },
+      ...this.series().map((name) => ({
+        label: this.labels[name],
+        stroke: COLORS[name],
+        width: 2,
+        // The penalty is dashed, so it reads as a different kind of line from the losses.
+        ...(name === 'penalty' ? { dash: [6, 4] } : {}),
+        points: { show: false },
+      })),
     ];
-    if (this.hasTest) {
-      series.push({ label: this.labels.test, stroke: COLORS.test, width: 2, points: { show: false } });
-    }
-    if (this.hasExtra) {
-      series.push({
-        label: this.labels.extra, stroke: COLORS.extra, width: 2, dash: [6, 4], points: { show: false },
-      });
-    }
     this.plot = new uPlot(
       {
         width: this.width(),
         height: HEIGHT,
         // The x axis spans the planned epochs from the start, as Keras's progress bar does.
         scales: { x: { time: false, range: () => [1, Math.max(2, this.plannedEpochs)] }, y },
-        // A static legend: values under the cursor would only repeat the readouts.
+        // A static legend names the series; values under the cursor would only repeat the
+        // readouts.
         legend: { live: false },
         // Whole epochs only on the x axis.
         axes: [{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] }, {}],
@@ -62,10 +66,7 @@ export class EpochChart {
   }
 
   data() {
-    const data = [this.epochs, this.train];
-    if (this.hasTest) data.push(this.test);
-    if (this.hasExtra) data.push(this.extra);
-    return data;
+    return [this.epochs, ...this.series().map((name) => this.values[name])];
   }
 
   width() {
@@ -76,21 +77,22 @@ export class EpochChart {
     this.plot?.setSize({ width: this.width(), height: HEIGHT });
   }
 
-  /** Renames the series, for a change of UI language. */
-  setLabels(train, test, extra = this.labels.extra) {
-    this.labels = { train, test, extra };
+  /** Renames the series (`{ train, validation, test, penalty }`), for a change of UI language. */
+  setLabels(labels) {
+    this.labels = labels;
     this.build();
   }
 
   /**
-   * Adds one epoch; `test` is null when there is no test split, and `extra` is read only by a
-   * chart cleared with `hasExtra`. `draw` shows it.
+   * Adds one epoch; `validation` and `test` are null for a split the run does not have, and
+   * `penalty` is drawn only by a chart cleared with `hasPenalty`. `draw` shows it.
    */
-  push(epoch, train, test, extra = null) {
+  push(epoch, train, validation, test, penalty = null) {
     this.epochs.push(epoch);
-    this.train.push(train);
-    this.test.push(test);
-    this.extra.push(extra);
+    this.values.train.push(train);
+    this.values.validation.push(validation);
+    this.values.test.push(test);
+    this.values.penalty.push(penalty);
   }
 
   /** Redraws with every epoch pushed so far. */
@@ -98,25 +100,27 @@ export class EpochChart {
     this.plot.setData(this.data());
   }
 
-  /** Empties the chart for a run of `epochs` epochs, with or without a test and a third series. */
-  clear({ epochs, hasTest, hasExtra = false }) {
+  /**
+   * Empties the chart for a run of `epochs` epochs, with the validation, test and penalty
+   * series it has. `yRange`, when the run names it, replaces the fixed y range (undefined:
+   * automatic).
+   */
+  clear({ epochs, hasValidation, hasTest, hasPenalty = false, ...rest }) {
+    if ('yRange' in rest) this.yRange = rest.yRange;
     this.epochs.length = 0;
-    this.train.length = 0;
-    this.test.length = 0;
-    this.extra.length = 0;
+    for (const name of SERIES) this.values[name].length = 0;
     this.plannedEpochs = epochs;
-    this.hasTest = hasTest;
-    this.hasExtra = hasExtra;
+    this.shown = { validation: hasValidation, test: hasTest, penalty: hasPenalty };
     this.build();
-  }
-
-  /** Labels of the series drawn, in order, read by the end-to-end tests through the page. */
-  get seriesLabels() {
-    return this.plot.series.slice(1).map((series) => series.label);
   }
 
   /** Number of epochs drawn, read by the end-to-end tests through the page. */
   get points() {
     return this.epochs.length;
+  }
+
+  /** Labels of the series drawn, in legend order, read by the end-to-end tests. */
+  get seriesLabels() {
+    return this.series().map((name) => this.labels[name]);
   }
 }
