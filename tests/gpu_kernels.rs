@@ -13,8 +13,8 @@ use dfdx::tensor_ops::{AdamConfig, Momentum, RMSpropConfig, SgdConfig};
 use dfdx_playground::gpu::context::{block_on, groups};
 use dfdx_playground::gpu::kernels::{
     self, activation_kind, loss_kind, ActivationParams, DropoutParams, GatherParams, LossParams,
-    MatmulParams, OptimizerParams, ReduceParams, ShapeParams, WindowParams, TRANSPOSE_A,
-    TRANSPOSE_B,
+    MatmulParams, NormParams, OptimizerParams, ReduceParams, ShapeParams, WindowParams,
+    TRANSPOSE_A, TRANSPOSE_B,
 };
 use dfdx_playground::gpu::twins::{self, scalar_f64};
 use dfdx_playground::gpu::{Gpu, Kernel};
@@ -1934,3 +1934,502 @@ fn image_backward_matches_differences() {
         eprintln!("{name} against differences: max difference {max_difference:e}");
     }
 }
+
+// Batch and layer normalization.
+
+/// Shapes (rows, channels) of the normalization checks: single values, one row or one
+/// channel, odd sizes and partial workgroups.
+const NORM_SHAPES: [(usize, usize); 7] = [
+    (1, 1),
+    (7, 1),
+    (1, 7),
+    (7, 5),
+    (100, 7),
+    (257, 16),
+    (3, 257),
+];
+
+/// Normalization parity tolerance on `difference`. Each output divides by a deviation of at
+/// least sqrt(epsilon) ≈ 0.032 and the backward passes subtract nearly equal terms, so the few
+/// ULP by which WGSL's division and sqrt may differ grow by up to about 30.
+const NORM_TOLERANCE: f32 = 1e-5;
+
+fn norm_params(rows: usize, channels: usize, training: bool) -> NormParams {
+    NormParams {
+        groups: rows as u32,
+        channels: channels as u32,
+        training: u32::from(training),
+        momentum: 0.99,
+        epsilon: 1e-3,
+        ..Default::default()
+    }
+}
+
+/// Runs one dispatch whose outputs start as padded copies of `outputs`, and returns them as the
+/// GPU left them.
+fn run_norm_kernel(
+    source: &str,
+    entry_point: &str,
+    params: &NormParams,
+    inputs: &[&[f32]],
+    outputs: &[&[f32]],
+    workgroups: [u32; 3],
+) -> Vec<Vec<f32>> {
+    let mut buffers: Vec<wgpu::Buffer> = inputs
+        .iter()
+        .map(|values| gpu().buffer_from("input", &padded(values)))
+        .collect();
+    let first_output = buffers.len();
+    buffers.extend(
+        outputs
+            .iter()
+            .map(|values| gpu().buffer_from("output", &padded(values))),
+    );
+    dispatch(
+        &kernel(source, entry_point),
+        params,
+        &buffers.iter().collect::<Vec<_>>(),
+        workgroups,
+    );
+    buffers[first_output..]
+        .iter()
+        .zip(outputs)
+        .map(|(buffer, values)| read(buffer, values.len() + PADDING))
+        .collect()
+}
+
+/// Runs every normalization entry point on one shape, each on the twin's results of the steps
+/// before it, so that each check isolates one kernel.
+fn norm_cases(
+    rng: &mut SplitMix64,
+    rows: usize,
+    channels: usize,
+    extra_groups: u32,
+) -> Vec<Output> {
+    let len = rows * channels;
+    let name = format!("rows={rows} channels={channels}");
+    let per_channel = [groups(channels, 64) + extra_groups, 1, 1];
+    let per_value = [groups(len, 256) + extra_groups, 1, 1];
+    let per_group = [groups(rows, 64) + extra_groups, 1, 1];
+    let output = |label: &str, gpu: Vec<f32>, twin: &[f32], len: usize| Output {
+        name: format!("{label} {name}"),
+        gpu,
+        twin: padded(twin),
+        len,
+        magnitude: None,
+    };
+
+    // Values with a common offset, as activations have, so that centering matters.
+    let x = random_values(rng, len, 0.5, 3.0);
+    let gamma = random_values(rng, channels, 0.5, 1.5);
+    let beta = random_values(rng, channels, -1.0, 1.0);
+    let moving_mean = random_values(rng, channels, -1.0, 1.0);
+    let moving_variance = random_values(rng, channels, 0.5, 2.0);
+    let dy = random_values(rng, len, -1.0, 1.0);
+    let sentinels = |len: usize| vec![SENTINEL; len];
+    let mut outputs = Vec::new();
+
+    for training in [true, false] {
+        let params = norm_params(rows, channels, training);
+        let mut stats = sentinels(2 * channels);
+        let (mut mean_twin, mut variance_twin) = (moving_mean.clone(), moving_variance.clone());
+        twins::batch_norm_statistics(&params, &x, &mut stats, &mut mean_twin, &mut variance_twin);
+        let gpu_outputs = run_norm_kernel(
+            kernels::BATCH_NORM,
+            "statistics",
+            &params,
+            &[&x],
+            &[&sentinels(2 * channels), &moving_mean, &moving_variance],
+            per_channel,
+        );
+        let label = if training { "training" } else { "evaluation" };
+        outputs.push(output(
+            &format!("batch_norm statistics {label}"),
+            gpu_outputs[0].clone(),
+            &stats,
+            2 * channels,
+        ));
+        outputs.push(output(
+            &format!("batch_norm moving mean {label}"),
+            gpu_outputs[1].clone(),
+            &mean_twin,
+            channels,
+        ));
+        outputs.push(output(
+            &format!("batch_norm moving variance {label}"),
+            gpu_outputs[2].clone(),
+            &variance_twin,
+            channels,
+        ));
+    }
+
+    let params = norm_params(rows, channels, true);
+    let mut stats = vec![0.0; 2 * channels];
+    twins::batch_norm_statistics(
+        &params,
+        &x,
+        &mut stats,
+        &mut moving_mean.clone(),
+        &mut moving_variance.clone(),
+    );
+    let (mut normalized, mut y) = (sentinels(len), sentinels(len));
+    twins::batch_norm_forward(&params, &x, &stats, &gamma, &beta, &mut normalized, &mut y);
+    let gpu_outputs = run_norm_kernel(
+        kernels::BATCH_NORM,
+        "forward",
+        &params,
+        &[&x, &stats, &gamma, &beta],
+        &[&sentinels(len), &sentinels(len)],
+        per_value,
+    );
+    outputs.push(output(
+        "batch_norm forward normalized",
+        gpu_outputs[0].clone(),
+        &normalized,
+        len,
+    ));
+    outputs.push(output(
+        "batch_norm forward y",
+        gpu_outputs[1].clone(),
+        &y,
+        len,
+    ));
+
+    let (mut gamma_grad, mut beta_grad) = (sentinels(channels), sentinels(channels));
+    twins::scale_shift_grad(&params, &dy, &normalized, &mut gamma_grad, &mut beta_grad);
+    let gpu_outputs = run_norm_kernel(
+        kernels::SCALE_SHIFT,
+        "grad",
+        &params,
+        &[&dy, &normalized],
+        &[&sentinels(channels), &sentinels(channels)],
+        per_channel,
+    );
+    outputs.push(output(
+        "scale_shift gamma grad",
+        gpu_outputs[0].clone(),
+        &gamma_grad,
+        channels,
+    ));
+    outputs.push(output(
+        "scale_shift beta grad",
+        gpu_outputs[1].clone(),
+        &beta_grad,
+        channels,
+    ));
+
+    let mut dx = sentinels(len);
+    twins::batch_norm_backward(
+        &params,
+        &dy,
+        &normalized,
+        &stats,
+        &gamma,
+        &gamma_grad,
+        &beta_grad,
+        &mut dx,
+    );
+    let gpu_outputs = run_norm_kernel(
+        kernels::BATCH_NORM,
+        "backward",
+        &params,
+        &[&dy, &normalized, &stats, &gamma, &gamma_grad, &beta_grad],
+        &[&sentinels(len)],
+        per_value,
+    );
+    outputs.push(output(
+        "batch_norm backward",
+        gpu_outputs[0].clone(),
+        &dx,
+        len,
+    ));
+
+    let (mut normalized, mut y, mut deviation) = (sentinels(len), sentinels(len), sentinels(rows));
+    twins::layer_norm_forward(
+        &params,
+        &x,
+        &gamma,
+        &beta,
+        &mut normalized,
+        &mut y,
+        &mut deviation,
+    );
+    let gpu_outputs = run_norm_kernel(
+        kernels::LAYER_NORM,
+        "forward",
+        &params,
+        &[&x, &gamma, &beta],
+        &[&sentinels(len), &sentinels(len), &sentinels(rows)],
+        per_group,
+    );
+    outputs.push(output(
+        "layer_norm forward normalized",
+        gpu_outputs[0].clone(),
+        &normalized,
+        len,
+    ));
+    outputs.push(output(
+        "layer_norm forward y",
+        gpu_outputs[1].clone(),
+        &y,
+        len,
+    ));
+    outputs.push(output(
+        "layer_norm forward deviation",
+        gpu_outputs[2].clone(),
+        &deviation,
+        rows,
+    ));
+
+    let mut dx = sentinels(len);
+    twins::layer_norm_backward(&params, &dy, &gamma, &normalized, &deviation, &mut dx);
+    let gpu_outputs = run_norm_kernel(
+        kernels::LAYER_NORM,
+        "backward",
+        &params,
+        &[&dy, &gamma, &normalized, &deviation],
+        &[&sentinels(len)],
+        per_group,
+    );
+    outputs.push(output(
+        "layer_norm backward",
+        gpu_outputs[0].clone(),
+        &dx,
+        len,
+    ));
+    outputs
+}
+
+#[test]
+fn normalization_matches_twin() {
+    let mut rng = SplitMix64::new(17);
+    let mut max_difference = 0.0f32;
+    for (rows, channels) in NORM_SHAPES {
+        let outputs = norm_cases(&mut rng, rows, channels, 0);
+        max_difference = max_difference.max(check_all(&outputs, NORM_TOLERANCE));
+    }
+    eprintln!("normalization: max difference {max_difference:e}");
+}
+
+#[test]
+fn normalization_overdispatch_leaves_padding_untouched() {
+    let mut rng = SplitMix64::new(18);
+    check_all(&norm_cases(&mut rng, 7, 5, 2), NORM_TOLERANCE);
+}
+
+#[test]
+fn batch_norm_twin_follows_keras_momentum() {
+    // moving = moving · 0.99 + batch · (1 - 0.99), with the batch's biased variance.
+    let params = norm_params(4, 1, true);
+    let x = [1.0f32, 2.0, 3.0, 6.0];
+    let mut stats = [0.0; 2];
+    let (mut moving_mean, mut moving_variance) = ([0.0f32], [1.0f32]);
+    twins::batch_norm_statistics(
+        &params,
+        &x,
+        &mut stats,
+        &mut moving_mean,
+        &mut moving_variance,
+    );
+    // Mean 3, biased variance (4 + 1 + 0 + 9) / 4 = 3.5.
+    assert_eq!(stats[0], 3.0);
+    assert_eq!(stats[1], (3.5f32 + 1e-3).sqrt());
+    assert_eq!(moving_mean[0], 3.0 * (1.0 - 0.99f32));
+    assert_eq!(moving_variance[0], 0.99f32 + 3.5 * (1.0 - 0.99f32));
+}
+
+/// Normalizes `x` (rows × channels) in f64 over each channel's rows (batch) or each row's
+/// channels (layer), then scales and shifts per channel.
+fn normalize_f64(
+    x: &[f64],
+    rows: usize,
+    channels: usize,
+    over_rows: bool,
+    gamma: &[f64],
+    beta: &[f64],
+) -> Vec<f64> {
+    let (sets, members) = if over_rows {
+        (channels, rows)
+    } else {
+        (rows, channels)
+    };
+    let index = |set: usize, member: usize| {
+        if over_rows {
+            member * channels + set
+        } else {
+            set * channels + member
+        }
+    };
+    let mut y = vec![0.0; x.len()];
+    for set in 0..sets {
+        let mean = (0..members).map(|m| x[index(set, m)]).sum::<f64>() / members as f64;
+        let variance = (0..members)
+            .map(|m| (x[index(set, m)] - mean).powi(2))
+            .sum::<f64>()
+            / members as f64;
+        let deviation = (variance + 1e-3).sqrt();
+        for member in 0..members {
+            let i = index(set, member);
+            let channel = i % channels;
+            y[i] = (x[i] - mean) / deviation * gamma[channel] + beta[channel];
+        }
+    }
+    y
+}
+
+#[test]
+fn normalization_backward_matches_differences() {
+    // For L = Σ dY ⊙ norm(X) with a fixed dY, the GPU's input, gamma and beta gradients, each
+    // from kernels run on the GPU's own forward results, against central differences in f64.
+    let mut rng = SplitMix64::new(19);
+    for (rows, channels) in [(7, 5), (100, 3), (3, 16)] {
+        let len = rows * channels;
+        let params = norm_params(rows, channels, true);
+        let x = random_values(&mut rng, len, 0.5, 3.0);
+        let gamma = random_values(&mut rng, channels, 0.5, 1.5);
+        let beta = random_values(&mut rng, channels, -1.0, 1.0);
+        let dy = random_values(&mut rng, len, -1.0, 1.0);
+        let buffer = |label: &str, values: &[f32]| gpu().buffer_from(label, values);
+        let (x_buffer, gamma_buffer, beta_buffer, dy_buffer) = (
+            buffer("x", &x),
+            buffer("gamma", &gamma),
+            buffer("beta", &beta),
+            buffer("dy", &dy),
+        );
+        let normalized = gpu().zeros("normalized", len);
+        let y = gpu().zeros("y", len);
+        let dx = gpu().zeros("dx", len);
+        let gamma_grad = gpu().zeros("gamma_grad", channels);
+        let beta_grad = gpu().zeros("beta_grad", channels);
+        let per_channel = [groups(channels, 64), 1, 1];
+
+        for over_rows in [true, false] {
+            if over_rows {
+                let stats = gpu().zeros("stats", 2 * channels);
+                let (moving_mean, moving_variance) = (
+                    gpu().zeros("moving_mean", channels),
+                    gpu().zeros("moving_variance", channels),
+                );
+                dispatch(
+                    &kernel(kernels::BATCH_NORM, "statistics"),
+                    &params,
+                    &[&x_buffer, &stats, &moving_mean, &moving_variance],
+                    per_channel,
+                );
+                let per_value = [groups(len, 256), 1, 1];
+                dispatch(
+                    &kernel(kernels::BATCH_NORM, "forward"),
+                    &params,
+                    &[
+                        &x_buffer,
+                        &stats,
+                        &gamma_buffer,
+                        &beta_buffer,
+                        &normalized,
+                        &y,
+                    ],
+                    per_value,
+                );
+                dispatch(
+                    &kernel(kernels::SCALE_SHIFT, "grad"),
+                    &params,
+                    &[&dy_buffer, &normalized, &gamma_grad, &beta_grad],
+                    per_channel,
+                );
+                dispatch(
+                    &kernel(kernels::BATCH_NORM, "backward"),
+                    &params,
+                    &[
+                        &dy_buffer,
+                        &normalized,
+                        &stats,
+                        &gamma_buffer,
+                        &gamma_grad,
+                        &beta_grad,
+                        &dx,
+                    ],
+                    per_value,
+                );
+            } else {
+                let deviation = gpu().zeros("deviation", rows);
+                let per_group = [groups(rows, 64), 1, 1];
+                dispatch(
+                    &kernel(kernels::LAYER_NORM, "forward"),
+                    &params,
+                    &[
+                        &x_buffer,
+                        &gamma_buffer,
+                        &beta_buffer,
+                        &normalized,
+                        &y,
+                        &deviation,
+                    ],
+                    per_group,
+                );
+                dispatch(
+                    &kernel(kernels::SCALE_SHIFT, "grad"),
+                    &params,
+                    &[&dy_buffer, &normalized, &gamma_grad, &beta_grad],
+                    per_channel,
+                );
+                dispatch(
+                    &kernel(kernels::LAYER_NORM, "backward"),
+                    &params,
+                    &[&dy_buffer, &gamma_buffer, &normalized, &deviation, &dx],
+                    per_group,
+                );
+            }
+            let gpu_grads = [
+                read(&dx, len),
+                read(&gamma_grad, channels),
+                read(&beta_grad, channels),
+            ];
+
+            let as_f64 = |values: &[f32]| values.iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
+            let inputs = [as_f64(&x), as_f64(&gamma), as_f64(&beta)];
+            let dy64 = as_f64(&dy);
+            let objective = |inputs: &[Vec<f64>; 3]| -> f64 {
+                normalize_f64(
+                    &inputs[0], rows, channels, over_rows, &inputs[1], &inputs[2],
+                )
+                .iter()
+                .zip(&dy64)
+                .map(|(value, weight)| value * weight)
+                .sum()
+            };
+            let kind = if over_rows {
+                "batch_norm"
+            } else {
+                "layer_norm"
+            };
+            let mut max_difference = 0.0f64;
+            for (tensor, tensor_name) in ["x", "gamma", "beta"].iter().enumerate() {
+                for index in 0..inputs[tensor].len() {
+                    let loss = |value: f64| {
+                        let mut changed = inputs.clone();
+                        changed[tensor][index] = value;
+                        objective(&changed)
+                    };
+                    let expected = central_difference(loss, inputs[tensor][index]);
+                    let name = format!("{kind} {rows}×{channels} d{tensor_name}[{index}]");
+                    let difference = assert_derivative(
+                        &name,
+                        gpu_grads[tensor][index],
+                        expected,
+                        expected.abs(),
+                        NORM_DERIVATIVE_TOLERANCE,
+                    );
+                    max_difference = max_difference.max(difference);
+                }
+            }
+            eprintln!(
+                "{kind} {rows}×{channels} against differences: max difference {max_difference:e}"
+            );
+        }
+    }
+}
+
+/// Tolerance of the normalization gradients against central differences: the f32 backward
+/// subtracts nearly equal terms and divides by deviations down to sqrt(epsilon), as for
+/// NORM_TOLERANCE, on top of DERIVATIVE_TOLERANCE's truncation and rounding.
+const NORM_DERIVATIVE_TOLERANCE: f64 = 2e-5;

@@ -326,3 +326,102 @@ fn gpu_conv_weights_resume_on_cpu() {
         metrics.train_loss
     );
 }
+
+#[test]
+fn normalized_conv_net_matches_cpu() {
+    // BatchNormalization over conv channels and over dense units, whose moving statistics the
+    // test loss reads, and LayerNormalization over each position's channels.
+    let conv = |filters| LayerSpec::Conv2d {
+        filters,
+        kernel_size: 3,
+        stride: 1,
+        padding: Padding::Same,
+        activation: Activation::Relu,
+    };
+    let mut spec = with_epochs(presets::digits_conv(), 3);
+    spec.batch_size = 32;
+    spec.layers = vec![
+        conv(8),
+        LayerSpec::BatchNorm,
+        LayerSpec::MaxPool2d {
+            pool_size: 2,
+            stride: None,
+        },
+        conv(8),
+        LayerSpec::LayerNorm,
+        LayerSpec::Flatten,
+        LayerSpec::Dense {
+            units: 16,
+            activation: Activation::Relu,
+        },
+        LayerSpec::BatchNorm,
+    ];
+    assert_same_training_on("normalized-conv", &spec, Some(DIGITS));
+}
+
+#[test]
+fn leading_normalization_matches_cpu() {
+    // A normalization layer first, whose input needs no gradient, on flat rows with a test
+    // split and a short last batch.
+    for first in [LayerSpec::BatchNorm, LayerSpec::LayerNorm] {
+        let mut spec = with_epochs(presets::iris_test_split(), 10);
+        spec.batch_size = 7;
+        spec.layers = vec![
+            first.clone(),
+            LayerSpec::Dense {
+                units: 16,
+                activation: Activation::Tanh,
+            },
+            LayerSpec::LayerNorm,
+        ];
+        assert_same_training(first.display_name(), &spec);
+    }
+}
+
+#[test]
+fn gpu_batch_norm_statistics_resume_on_cpu() {
+    // The moving statistics come back with gamma and beta, in the model file's order, and
+    // match the CPU path's after the same epochs.
+    let mut spec = with_epochs(presets::iris_test_split(), 3);
+    spec.layers = vec![
+        LayerSpec::Dense {
+            units: 8,
+            activation: Activation::Relu,
+        },
+        LayerSpec::BatchNorm,
+    ];
+    let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+    let mut trainer = GpuTrainer::new(&spec, gpu).unwrap();
+    for _ in 0..2 {
+        let pending = trainer.train_epoch().unwrap().unwrap();
+        let result = block_on(pending);
+        trainer.record(&result);
+        result.expect("GPU epoch succeeds");
+    }
+    let values = block_on(trainer.reader().read()).unwrap();
+    let mut reference = Trainer::new(&spec).unwrap();
+    reference.train_epoch().unwrap();
+    reference.train_epoch().unwrap();
+    let expected = reference.network().parameter_values();
+    let lengths: Vec<usize> = values.iter().map(Vec::len).collect();
+    assert_eq!(lengths, [4 * 8, 8, 8, 8, 8, 8, 8 * 3, 3]);
+    for (index, (gpu_tensor, cpu_tensor)) in values.iter().zip(&expected).enumerate() {
+        for (g, c) in gpu_tensor.iter().zip(cpu_tensor) {
+            assert!(
+                (g - c).abs() <= 1e-4 * c.abs().max(1.0),
+                "tensor {index}: GPU {gpu_tensor:?}, CPU {cpu_tensor:?}"
+            );
+        }
+    }
+    // Moving variance started at 1 and moved, so the statistics were updated on the device.
+    assert!(
+        values[5].iter().any(|&v| (v - 1.0).abs() > 1e-3),
+        "{:?}",
+        values[5]
+    );
+
+    let mut cpu = Trainer::resume(&spec, None, &values, 2).unwrap();
+    let metrics = cpu.train_epoch().unwrap().expect("epochs remain");
+    assert_eq!(metrics.epoch, 3);
+    assert!(metrics.test_loss.unwrap().is_finite());
+}

@@ -30,6 +30,14 @@ pub const UNFOLD: &str = include_str!("kernels/unfold.wgsl");
 pub const MAX_POOL: &str = include_str!("kernels/max_pool.wgsl");
 /// Average pooling: entry points `forward` and `backward`, uniform [`WindowParams`].
 pub const AVERAGE_POOL: &str = include_str!("kernels/average_pool.wgsl");
+/// Batch normalization: entry points `statistics`, `forward` and `backward`, uniform
+/// [`NormParams`].
+pub const BATCH_NORM: &str = include_str!("kernels/batch_norm.wgsl");
+/// Layer normalization: entry points `forward` and `backward`, uniform [`NormParams`].
+pub const LAYER_NORM: &str = include_str!("kernels/layer_norm.wgsl");
+/// Gradients of a normalization layer's gamma and beta: entry point `grad`, uniform
+/// [`NormParams`].
+pub const SCALE_SHIFT: &str = include_str!("kernels/scale_shift.wgsl");
 
 /// Values of [`ActivationParams::kind`].
 pub mod activation_kind {
@@ -200,6 +208,22 @@ impl WindowParams {
     }
 }
 
+/// Uniform of `batch_norm.wgsl`, `layer_norm.wgsl` and `scale_shift.wgsl`: `groups` rows of
+/// `channels` values. `training` (1 or 0) and `momentum` matter only to batch normalization's
+/// statistics.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct NormParams {
+    pub groups: u32,
+    pub channels: u32,
+    pub training: u32,
+    pub _pad0: u32,
+    pub momentum: f32,
+    pub epsilon: f32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
 // Checks the 16-byte padding at compile time.
 const _: () = {
     assert!(std::mem::size_of::<MatmulParams>().is_multiple_of(16));
@@ -211,4 +235,5 @@ const _: () = {
     assert!(std::mem::size_of::<OptimizerParams>().is_multiple_of(16));
     assert!(std::mem::size_of::<GatherParams>().is_multiple_of(16));
     assert!(std::mem::size_of::<WindowParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<NormParams>().is_multiple_of(16));
 };

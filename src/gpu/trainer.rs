@@ -21,8 +21,10 @@ use dfdx::prelude::Cpu;
 use std::future::Future;
 
 mod image;
+mod norm;
 
 use image::{ConvLayer, ImageKernels, LayerInput, PoolLayer};
+use norm::{NormKernels, NormKind, NormLayer};
 
 /// Outputs per matmul workgroup along each axis (8 threads × 4 outputs each).
 const MATMUL_TILE: usize = 32;
@@ -134,16 +136,38 @@ enum GpuLayer {
     },
     Conv2d(ConvLayer),
     Pool2d(PoolLayer),
+    Norm(NormLayer),
 }
 
 impl GpuLayer {
-    /// Returns the trainable tensors in the order of `Network::parameter_values`.
+    /// Returns the trainable tensors in the order of `Network::parameters_mut`.
     fn parameters(&self) -> Vec<&Parameter> {
         match self {
             Self::Dense { weight, bias, .. } => vec![weight, bias],
             Self::Conv2d(conv) => vec![&conv.kernel, &conv.bias],
+            Self::Norm(norm) => vec![&norm.gamma, &norm.beta],
             Self::Dropout { .. } | Self::Pool2d(_) => Vec::new(),
         }
+    }
+
+    /// Returns every stored tensor with its length, in the order of
+    /// `Network::parameter_values`: the trainable ones, then BatchNormalization's moving mean
+    /// and variance.
+    fn stored_tensors(&self) -> Vec<(wgpu::Buffer, usize)> {
+        let mut tensors: Vec<(wgpu::Buffer, usize)> = self
+            .parameters()
+            .into_iter()
+            .map(|parameter| (parameter.value.clone(), parameter.len))
+            .collect();
+        if let Self::Norm(NormLayer {
+            moving: Some(moving),
+            gamma,
+            ..
+        }) = self
+        {
+            tensors.extend(moving.iter().map(|buffer| (buffer.clone(), gamma.len)));
+        }
+        tensors
     }
 }
 
@@ -156,6 +180,8 @@ pub struct GpuTrainer {
     kernels: Kernels,
     /// Present when the network has Conv2D or pooling layers.
     image_kernels: Option<ImageKernels>,
+    /// Present when the network has normalization layers.
+    norm_kernels: Option<NormKernels>,
     layers: Vec<GpuLayer>,
     gather_train: Dispatch,
     gather_test: Dispatch,
@@ -177,9 +203,9 @@ pub struct GpuTrainer {
 }
 
 /// Names the first layer type (as Keras names it) that the WebGPU path cannot train, so that
-/// the page trains the network on the CPU instead and says why. The WebGPU kernels cover Dense,
-/// Dropout, Conv2D, max and average pooling, and Flatten.
-// TODO: WGSL kernels for BatchNormalization and LayerNormalization.
+/// the page trains the network on the CPU instead and states the reason. The WebGPU kernels
+/// cover every layer type, so this returns None; the page keeps the check for layer types
+/// added later.
 pub fn unsupported_layer(valid: &ValidSpec) -> Option<&'static str> {
     valid.spec.layers.iter().find_map(|layer| match layer {
         LayerSpec::Dense { .. }
@@ -187,8 +213,9 @@ pub fn unsupported_layer(valid: &ValidSpec) -> Option<&'static str> {
         | LayerSpec::Conv2d { .. }
         | LayerSpec::MaxPool2d { .. }
         | LayerSpec::AvgPool2d { .. }
-        | LayerSpec::Flatten => None,
-        other => Some(other.display_name()),
+        | LayerSpec::Flatten
+        | LayerSpec::BatchNorm
+        | LayerSpec::LayerNorm => None,
     })
 }
 
@@ -227,6 +254,13 @@ impl GpuTrainer {
             .iter()
             .any(|plan| matches!(plan, LayerPlan::Conv2d { .. } | LayerPlan::Pool2d { .. }));
         let image_kernels = has_images.then(|| ImageKernels::new(&gpu));
+        let has_norms = valid.layers.iter().any(|plan| {
+            matches!(
+                plan,
+                LayerPlan::BatchNorm { .. } | LayerPlan::LayerNorm { .. }
+            )
+        });
+        let norm_kernels = has_norms.then(|| NormKernels::new(&gpu));
 
         let rows = valid.batch_size;
         let features = data.features;
@@ -420,11 +454,25 @@ impl GpuTrainer {
                 }
                 // Rows are stored flat already, so Flatten passes the buffers on.
                 LayerPlan::Flatten { .. } => continue,
-                LayerPlan::BatchNorm { .. } | LayerPlan::LayerNorm { .. } => {
-                    // `unsupported_layer` rejected these before anything was uploaded.
-                    return Err(PlaygroundError::Gpu {
-                        message: format!("the WebGPU path cannot build {plan:?}"),
-                    });
+                LayerPlan::BatchNorm { shape } | LayerPlan::LayerNorm { shape } => {
+                    let kind = if matches!(plan, LayerPlan::BatchNorm { .. }) {
+                        NormKind::Batch
+                    } else {
+                        NormKind::Layer
+                    };
+                    let (layer, y, dy) = NormLayer::build(
+                        &gpu,
+                        norm_kernels.as_ref().expect("normalization kernels"),
+                        kind,
+                        shape,
+                        rows,
+                        (&input, input_grad.as_ref()),
+                        &mut values,
+                        parameter,
+                    );
+                    input = y;
+                    input_grad = Some(dy);
+                    GpuLayer::Norm(layer)
                 }
             };
             layers.push(layer);
@@ -455,6 +503,7 @@ impl GpuTrainer {
             data,
             kernels,
             image_kernels,
+            norm_kernels,
             layers,
             gather_train,
             gather_test,
@@ -589,8 +638,7 @@ impl GpuTrainer {
         let tensors = self
             .layers
             .iter()
-            .flat_map(GpuLayer::parameters)
-            .map(|parameter| (parameter.value.clone(), parameter.len))
+            .flat_map(GpuLayer::stored_tensors)
             .collect();
         ParameterReader {
             gpu: self.gpu.clone(),
@@ -604,6 +652,14 @@ impl GpuTrainer {
         self.image_kernels
             .as_ref()
             .expect("image kernels are compiled for networks with image layers")
+    }
+
+    /// Returns the normalization kernels, which `with_parameters` compiles for networks with
+    /// normalization layers.
+    fn norm_kernels(&self) -> &NormKernels {
+        self.norm_kernels
+            .as_ref()
+            .expect("normalization kernels are compiled for networks with normalization layers")
     }
 
     fn encoder(&self) -> wgpu::CommandEncoder {
@@ -705,6 +761,9 @@ impl GpuTrainer {
                 }
                 GpuLayer::Pool2d(pool) => {
                     pool.encode_forward(gpu, encoder, self.image_kernels(), rows)
+                }
+                GpuLayer::Norm(norm) => {
+                    norm.encode_forward(gpu, encoder, self.norm_kernels(), rows, train)
                 }
             }
         }
@@ -829,6 +888,9 @@ impl GpuTrainer {
                 }
                 GpuLayer::Pool2d(pool) => {
                     pool.encode_backward(gpu, encoder, self.image_kernels(), rows)
+                }
+                GpuLayer::Norm(norm) => {
+                    norm.encode_backward(gpu, encoder, self.norm_kernels(), rows)
                 }
             }
         }

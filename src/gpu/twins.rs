@@ -8,8 +8,8 @@
 //! and division be a few ULP off and lets compilers fuse a multiply and an add.
 
 use crate::gpu::kernels::{
-    ActivationParams, DropoutParams, GatherParams, LossParams, MatmulParams, OptimizerParams,
-    ReduceParams, ShapeParams, WindowParams, TRANSPOSE_A, TRANSPOSE_B,
+    ActivationParams, DropoutParams, GatherParams, LossParams, MatmulParams, NormParams,
+    OptimizerParams, ReduceParams, ShapeParams, WindowParams, TRANSPOSE_A, TRANSPOSE_B,
 };
 
 /// Defines the scalar formulas of the activation and loss kernels for one float type, so that
@@ -620,4 +620,179 @@ pub fn average_pool_forward(params: &WindowParams, x: &[f32], y: &mut [f32]) {
 pub fn average_pool_backward(params: &WindowParams, dy: &[f32], dx: &mut [f32]) {
     let area = (params.size * params.size) as f32;
     pool_backward(params, dx, |out, _| Some(dy[out] / area));
+}
+
+/// Twin of `batch_norm.wgsl`'s `statistics`: each channel's mean and deviation
+/// sqrt(variance + epsilon) in `stats` (means first), from the batch in training, where the
+/// batch mean and variance are also blended into the moving statistics, or from the moving
+/// statistics in evaluation.
+pub fn batch_norm_statistics(
+    params: &NormParams,
+    x: &[f32],
+    stats: &mut [f32],
+    moving_mean: &mut [f32],
+    moving_variance: &mut [f32],
+) {
+    let (groups, channels) = (params.groups as usize, params.channels as usize);
+    for channel in 0..channels {
+        let (mean, variance) = if params.training == 1 {
+            let count = params.groups as f32;
+            let mut sum = 0.0f32;
+            for group in 0..groups {
+                sum += x[group * channels + channel];
+            }
+            let mean = sum / count;
+            let mut squares = 0.0f32;
+            for group in 0..groups {
+                let centered = x[group * channels + channel] - mean;
+                squares += centered * centered;
+            }
+            let variance = squares / count;
+            let momentum = params.momentum;
+            moving_mean[channel] = moving_mean[channel] * momentum + mean * (1.0 - momentum);
+            moving_variance[channel] =
+                moving_variance[channel] * momentum + variance * (1.0 - momentum);
+            (mean, variance)
+        } else {
+            (moving_mean[channel], moving_variance[channel])
+        };
+        stats[channel] = mean;
+        stats[channels + channel] = (variance + params.epsilon).sqrt();
+    }
+}
+
+/// Twin of `batch_norm.wgsl`'s `forward`: x̂ = (x - mean) / deviation per channel, and
+/// y = x̂ · gamma + beta.
+pub fn batch_norm_forward(
+    params: &NormParams,
+    x: &[f32],
+    stats: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    normalized: &mut [f32],
+    y: &mut [f32],
+) {
+    let channels = params.channels as usize;
+    for index in 0..params.groups as usize * channels {
+        let channel = index % channels;
+        let value = (x[index] - stats[channel]) / stats[channels + channel];
+        normalized[index] = value;
+        y[index] = value * gamma[channel] + beta[channel];
+    }
+}
+
+/// Twin of `batch_norm.wgsl`'s `backward`:
+/// dx = gamma / deviation · (dy - Σdy / groups - x̂ · Σ(dy · x̂) / groups), with the sums in
+/// `beta_grad` and `gamma_grad`.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_backward(
+    params: &NormParams,
+    dy: &[f32],
+    normalized: &[f32],
+    stats: &[f32],
+    gamma: &[f32],
+    gamma_grad: &[f32],
+    beta_grad: &[f32],
+    dx: &mut [f32],
+) {
+    let channels = params.channels as usize;
+    let count = params.groups as f32;
+    for index in 0..params.groups as usize * channels {
+        let channel = index % channels;
+        let scale = gamma[channel] / stats[channels + channel];
+        let centered_grad = dy[index]
+            - beta_grad[channel] / count
+            - normalized[index] * gamma_grad[channel] / count;
+        dx[index] = scale * centered_grad;
+    }
+}
+
+/// Twin of `scale_shift.wgsl`'s `grad`: per channel, gamma_grad = Σ dy · x̂ and beta_grad = Σ dy
+/// over the rows from row 0 upward.
+pub fn scale_shift_grad(
+    params: &NormParams,
+    dy: &[f32],
+    normalized: &[f32],
+    gamma_grad: &mut [f32],
+    beta_grad: &mut [f32],
+) {
+    let (groups, channels) = (params.groups as usize, params.channels as usize);
+    for channel in 0..channels {
+        let mut gamma_sum = 0.0f32;
+        let mut beta_sum = 0.0f32;
+        for group in 0..groups {
+            let index = group * channels + channel;
+            gamma_sum += dy[index] * normalized[index];
+            beta_sum += dy[index];
+        }
+        gamma_grad[channel] = gamma_sum;
+        beta_grad[channel] = beta_sum;
+    }
+}
+
+/// Twin of `layer_norm.wgsl`'s `forward`: each row normalized over its channels, with x̂ and the
+/// row's deviation sqrt(variance + epsilon) kept for the backward pass.
+pub fn layer_norm_forward(
+    params: &NormParams,
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    normalized: &mut [f32],
+    y: &mut [f32],
+    deviation: &mut [f32],
+) {
+    let channels = params.channels as usize;
+    let count = params.channels as f32;
+    for (group, stored_deviation) in deviation[..params.groups as usize].iter_mut().enumerate() {
+        let base = group * channels;
+        let row = &x[base..base + channels];
+        let mut sum = 0.0f32;
+        for value in row {
+            sum += value;
+        }
+        let mean = sum / count;
+        let mut squares = 0.0f32;
+        for value in row {
+            let centered = value - mean;
+            squares += centered * centered;
+        }
+        let row_deviation = (squares / count + params.epsilon).sqrt();
+        *stored_deviation = row_deviation;
+        for channel in 0..channels {
+            let value = (row[channel] - mean) / row_deviation;
+            normalized[base + channel] = value;
+            y[base + channel] = value * gamma[channel] + beta[channel];
+        }
+    }
+}
+
+/// Twin of `layer_norm.wgsl`'s `backward`: with g = dy · gamma,
+/// dx = (g - Σg / channels - x̂ · Σ(g · x̂) / channels) / deviation per row.
+pub fn layer_norm_backward(
+    params: &NormParams,
+    dy: &[f32],
+    gamma: &[f32],
+    normalized: &[f32],
+    deviation: &[f32],
+    dx: &mut [f32],
+) {
+    let channels = params.channels as usize;
+    let count = params.channels as f32;
+    for (group, &row_deviation) in deviation[..params.groups as usize].iter().enumerate() {
+        let base = group * channels;
+        let mut grad_sum = 0.0f32;
+        let mut product_sum = 0.0f32;
+        for channel in 0..channels {
+            let g = dy[base + channel] * gamma[channel];
+            grad_sum += g;
+            product_sum += g * normalized[base + channel];
+        }
+        let grad_mean = grad_sum / count;
+        let product_mean = product_sum / count;
+        for channel in 0..channels {
+            let g = dy[base + channel] * gamma[channel];
+            dx[base + channel] =
+                (g - grad_mean - normalized[base + channel] * product_mean) / row_deviation;
+        }
+    }
 }
