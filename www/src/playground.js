@@ -37,9 +37,16 @@ const ACTIVATION_LABELS = {
 };
 const DATA_SETS = [
   'iris', 'wine', 'breast_cancer', 'digits', 'circle', 'xor', 'gaussian', 'spiral', 'teacher',
+  'plane', 'multi_gaussian',
 ];
 /** Sets generated from the seed, which take a row count (and, for the 2-D ones, noise). */
-const GENERATED_SETS = ['circle', 'xor', 'gaussian', 'spiral', 'teacher'];
+const GENERATED_SETS = [
+  'circle', 'xor', 'gaussian', 'spiral', 'teacher', 'plane', 'multi_gaussian',
+];
+/** Built-in sets with a real-valued target; an uploaded file's task comes from its summary. */
+const REGRESSION_SETS = ['plane', 'multi_gaussian'];
+/** Losses that need class labels; a regression set switches them to MSE. */
+const CLASS_LOSSES = ['cross_entropy', 'binary_cross_entropy'];
 /**
  * Sets whose features are measurements in their own units, so they are standardized when
  * picked. The 2-D sets feed raw coordinates as TensorFlow Playground does, the teacher set is
@@ -108,6 +115,7 @@ export function createPlayground(root, options = {}) {
   const t = (key, values) => translate(state.lang, key, values);
 
   const lossChart = new EpochChart($('loss-chart'));
+  // Accuracy lies in [0, 1]; a regression run's mean absolute error gets an automatic range.
   const accuracyChart = new EpochChart($('accuracy-chart'), { yRange: [0, 1] });
 
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -174,9 +182,15 @@ export function createPlayground(root, options = {}) {
       renderButtons();
     },
     metrics({ epochs }) {
+      const metric = isRegression() ? 'mae' : 'accuracy';
       for (const { metrics } of epochs) {
-        lossChart.push(metrics.epoch, metrics.train_loss, metrics.test_loss);
-        accuracyChart.push(metrics.epoch, metrics.train_accuracy, metrics.test_accuracy);
+        lossChart.push(metrics.epoch, metrics.train_loss, metrics.validation_loss, metrics.test_loss);
+        accuracyChart.push(
+          metrics.epoch,
+          metrics[`train_${metric}`],
+          metrics[`validation_${metric}`],
+          metrics[`test_${metric}`],
+        );
       }
       state.latest = epochs[epochs.length - 1];
       state.epoch = state.latest.metrics.epoch;
@@ -226,15 +240,23 @@ export function createPlayground(root, options = {}) {
     $('loss-chart').dataset.points = lossChart.points;
     $('accuracy-chart').dataset.points = accuracyChart.points;
     $('epoch').textContent = metrics.epoch;
+    const metric = isRegression() ? 'mae' : 'accuracy';
     $('train-loss').textContent = formatNumber(metrics.train_loss);
+    $('validation-loss').textContent = formatNumber(metrics.validation_loss);
     $('test-loss').textContent = formatNumber(metrics.test_loss);
-    $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
-    $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
+    $('train-metric').textContent = formatNumber(metrics[`train_${metric}`]);
+    $('validation-metric').textContent = formatNumber(metrics[`validation_${metric}`]);
+    $('test-metric').textContent = formatNumber(metrics[`test_${metric}`]);
     $('speed').textContent =
       examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
     // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
     $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
     $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
+  }
+
+  /** Returns whether the accepted network predicts a real-valued target. */
+  function isRegression() {
+    return state.summary?.data.task === 'regression';
   }
 
   function formatNumber(value) {
@@ -325,14 +347,20 @@ export function createPlayground(root, options = {}) {
     state.finished = false;
     state.epoch = 0;
     state.latest = null;
-    const run = { epochs: spec.epochs, hasTest: summary.data.test_rows > 0 };
+    const run = {
+      epochs: spec.epochs,
+      hasValidation: summary.data.validation_rows > 0,
+      hasTest: summary.data.test_rows > 0,
+    };
     lossChart.clear(run);
-    accuracyChart.clear(run);
+    accuracyChart.clear({ ...run, yRange: isRegression() ? undefined : [0, 1] });
     $('loss-chart').dataset.points = 0;
     $('accuracy-chart').dataset.points = 0;
-    for (const id of ['train-loss', 'test-loss', 'train-accuracy', 'test-accuracy', 'speed']) {
-      $(id).textContent = '–';
-    }
+    const readouts = [
+      'train-loss', 'validation-loss', 'test-loss',
+      'train-metric', 'validation-metric', 'test-metric', 'speed',
+    ];
+    for (const id of readouts) $(id).textContent = '–';
     $('epoch').textContent = '0';
     showError(state.keepErrorOnCommit);
     state.keepErrorOnCommit = null;
@@ -407,8 +435,24 @@ export function createPlayground(root, options = {}) {
       element.title = t(element.dataset.i18nTitle);
     }
     fillSelect($('language'), Object.keys(LANGUAGES), (lang) => LANGUAGES[lang], state.lang);
-    lossChart.setLabels(t('series.train'), t('series.test'));
-    accuracyChart.setLabels(t('series.train'), t('series.test'));
+    const labels = {
+      train: t('series.train'), validation: t('series.validation'), test: t('series.test'),
+    };
+    lossChart.setLabels(labels);
+    accuracyChart.setLabels(labels);
+    renderMetricLabels();
+  }
+
+  /** Names the metric readouts and chart: accuracy, or the mean absolute error for regression. */
+  function renderMetricLabels() {
+    const metric = isRegression() ? 'mae' : 'accuracy';
+    $('train-metric-label').textContent = t(`trainMetric.${metric}`);
+    $('validation-metric-label').textContent = t(`validationMetric.${metric}`);
+    $('test-metric-label').textContent = t(`testMetric.${metric}`);
+    $('metric-chart-caption').textContent = t(`metricChart.${metric}`);
+    $('accuracy-chart').dataset.metric = metric;
+    $('accuracy-chart').dataset.series = accuracyChart.seriesLabels.join(',');
+    $('loss-chart').dataset.series = lossChart.seriesLabels.join(',');
   }
 
   function render() {
@@ -419,18 +463,31 @@ export function createPlayground(root, options = {}) {
     // The uploaded file is offered once there is one; the Worker keeps its text.
     const sets = state.csv ? [...DATA_SETS, 'csv'] : DATA_SETS;
     fillSelect($('data-set'), sets, (set) => t(`set.${set}`, { name: state.csv?.name }), spec.data.set);
+    // Only the regression sets get a description, because the other sets' names describe them.
+    $('data-description').textContent = REGRESSION_SETS.includes(spec.data.set)
+      ? t(`setInfo.${spec.data.set}`)
+      : '';
+    $('data-description').hidden = !REGRESSION_SETS.includes(spec.data.set);
     const generated = GENERATED_SETS.includes(spec.data.set);
     for (const element of root.querySelectorAll('.generated')) element.hidden = !generated;
     // Noise applies to the 2-D sets only.
     $('noise').closest('label').hidden = !generated || spec.data.set === 'teacher';
     $('train-percent').value = spec.data.train_percent;
+    $('validation-percent').value = spec.data.validation_percent ?? 0;
     $('noise').value = spec.data.noise;
     $('samples').value = spec.data.samples;
     $('standardize').checked = spec.data.standardize;
-    $('data-rows').textContent = t('dataRows', {
-      train: summary.data.train_rows, test: summary.data.test_rows,
-    });
+    const rows = {
+      train: summary.data.train_rows,
+      validation: summary.data.validation_rows,
+      test: summary.data.test_rows,
+    };
+    $('data-rows').textContent = t(rows.validation > 0 ? 'dataRowsValidation' : 'dataRows', rows);
+    for (const element of root.querySelectorAll('.validation-only')) {
+      element.hidden = rows.validation === 0;
+    }
     renderDataShape();
+    renderMetricLabels();
 
     renderLayers();
 
@@ -446,16 +503,21 @@ export function createPlayground(root, options = {}) {
     renderButtons();
   }
 
-  /** Shows the features and classes, and for an uploaded file its columns and label column. */
+  /**
+   * Shows the features and classes (or the regression target), and for an uploaded file its
+   * columns, label column and task.
+   */
   function renderDataShape() {
     const { data } = state.summary;
     const names = data.class_names.slice(0, SHOWN_CLASSES).join(', ');
     const more = data.class_names.length > SHOWN_CLASSES ? ', …' : '';
-    $('data-shape').textContent = t('dataShape', {
-      features: data.features.toLocaleString(state.lang),
-      classes: data.class_names.length,
-      names: names + more,
-    });
+    $('data-shape').textContent = isRegression()
+      ? t('dataShapeRegression', { features: data.features.toLocaleString(state.lang) })
+      : t('dataShape', {
+        features: data.features.toLocaleString(state.lang),
+        classes: data.class_names.length,
+        names: names + more,
+      });
 
     const csvShown = state.spec.data.set === 'csv' && state.csv != null;
     for (const element of root.querySelectorAll('.csv-only')) element.hidden = !csvShown;
@@ -467,6 +529,7 @@ export function createPlayground(root, options = {}) {
       (index) => `${Number(index) + 1}: ${summary.columns[index]}`,
       String(summary.label_column),
     );
+    fillSelect($('task'), ['classification', 'regression'], (task) => t(`task.${task}`), summary.task);
     $('csv-summary').textContent = t('csvSummary', {
       name,
       rows: summary.rows.toLocaleString(state.lang),
@@ -475,6 +538,10 @@ export function createPlayground(root, options = {}) {
       header: t(summary.has_header ? 'header.yes' : 'header.no'),
       label: summary.columns[summary.label_column],
     });
+    if (summary.target_range) {
+      const [min, max] = summary.target_range.map((value) => value.toLocaleString(state.lang));
+      $('csv-summary').textContent += ` ${t('csvTarget', { min, max })}`;
+    }
   }
 
   /** Asks the Worker for the current network's code in the chosen framework. */
@@ -831,12 +898,24 @@ export function createPlayground(root, options = {}) {
   $('data-set').addEventListener('change', () => edit((s) => {
     s.data.set = $('data-set').value;
     s.data.standardize = STANDARDIZED_SETS.includes(s.data.set);
-    // The Worker fills in the file's shape for this label column.
-    if (s.data.set === 'csv') s.data.csv = { label_column: state.csv.summary.label_column };
-    else delete s.data.csv;
+    // The cross-entropy losses need classes, so a regression set starts with MSE.
+    if (REGRESSION_SETS.includes(s.data.set) && CLASS_LOSSES.includes(s.loss)) {
+      s.loss = 'mean_squared_error';
+    }
+    // The Worker fills in the file's shape for this label column and task.
+    if (s.data.set === 'csv') {
+      const { label_column, task } = state.csv.summary;
+      s.data.csv = { label_column, task };
+    } else {
+      delete s.data.csv;
+    }
   }));
+  // A new label column gets its task detected again; the task select overrides detection.
   $('label-column').addEventListener('change', () => edit((s) => {
     s.data.csv = { label_column: Number($('label-column').value) };
+  }));
+  $('task').addEventListener('change', () => edit((s) => {
+    s.data.csv = { label_column: Number($('label-column').value), task: $('task').value };
   }));
   $('upload-csv').addEventListener('change', async () => {
     const input = $('upload-csv');
@@ -870,6 +949,10 @@ export function createPlayground(root, options = {}) {
   $('train-percent').addEventListener('change', () => {
     const value = readNumber($('train-percent'), 'data.train_percent');
     if (value != null) edit((s) => { s.data.train_percent = value; });
+  });
+  $('validation-percent').addEventListener('change', () => {
+    const value = readNumber($('validation-percent'), 'data.validation_percent');
+    if (value != null) edit((s) => { s.data.validation_percent = value; });
   });
   $('noise').addEventListener('change', () => {
     const value = readNumber($('noise'), 'data.noise');

@@ -1,10 +1,13 @@
 // The page's configuration in the URL fragment, so a link reproduces a run: the same spec and
 // seed give the same losses. The fragment is readable, like TensorFlow Playground's:
-//   #data=iris&train=80&layers=dense:64:relu,dropout:0.2&loss=cross_entropy&optimizer=adam&lr=0.001&batch=32&epochs=100&seed=0
+//   #data=iris&train=80&val=10&layers=dense:64:relu,dropout:0.2&loss=cross_entropy&optimizer=adam&lr=0.001&batch=32&epochs=100&seed=0
+// `val` (the validation share of the training rows) is written only when it is above 0, so
+// links made before it existed read as before.
 // Parsing never throws: an unknown or malformed parameter is reported and its default kept.
 
 const DATA_SETS = [
   'iris', 'wine', 'breast_cancer', 'digits', 'circle', 'xor', 'gaussian', 'spiral', 'teacher',
+  'plane', 'multi_gaussian',
 ];
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
 const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
@@ -23,6 +26,7 @@ export function specToFragment(spec, backend = 'auto') {
   const params = new URLSearchParams();
   params.set('data', spec.data.set);
   params.set('train', String(spec.data.train_percent));
+  if (spec.data.validation_percent > 0) params.set('val', String(spec.data.validation_percent));
   params.set('rows', String(spec.data.samples));
   params.set('noise', String(spec.data.noise));
   params.set('std', spec.data.standardize ? '1' : '0');
@@ -70,6 +74,9 @@ function layerToText(layer) {
  */
 export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
   const spec = structuredClone(base);
+  // A link without `val` has no validation split, whatever the base has. The engine leaves the
+  // field out of a spec when it is 0, so the page does too.
+  delete spec.data.validation_percent;
   let backend = baseBackend;
   const problems = [];
   const params = new URLSearchParams(fragment.replace(/^#/, ''));
@@ -103,6 +110,9 @@ export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
         break;
       case 'train':
         number(name, value, (v) => { spec.data.train_percent = v; });
+        break;
+      case 'val':
+        number(name, value, (v) => { spec.data.validation_percent = v; });
         break;
       case 'rows':
         number(name, value, (v) => { spec.data.samples = v; });

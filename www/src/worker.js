@@ -184,6 +184,9 @@ async function switchToCpu(error) {
   post('backend', { backend, notice: { message: error.message, kept } });
 }
 
+/** Losses that need class labels, which a regression target cannot train with. */
+const CLASS_LOSSES = ['cross_entropy', 'binary_cross_entropy'];
+
 /** Builds a CPU session, from imported weights when `values` is not null. */
 function cpuSession(nextSpec, values, text) {
   return values ? Session.resume(nextSpec, text, values, 0) : new Session(nextSpec, text);
@@ -231,13 +234,23 @@ async function dataFor(nextSpec, upload) {
       throw pageError('No CSV file is loaded; upload the file again with Upload CSV.',
         { code: 'data_text_missing', data: 'csv' });
     }
-    const summary = describeCsv(file.text, nextSpec.data.csv?.label_column ?? undefined);
+    // Without a task in the spec, the engine detects it from the label column.
+    const summary = describeCsv(
+      file.text,
+      nextSpec.data.csv?.label_column ?? undefined,
+      nextSpec.data.csv?.task ?? undefined,
+    );
     nextSpec.data.csv = {
       label_column: summary.label_column,
       rows: summary.rows,
       features: summary.features,
       classes: summary.classes,
+      task: summary.task,
     };
+    // The cross-entropy losses need classes, so a regression target trains with MSE.
+    if (summary.task === 'regression' && CLASS_LOSSES.includes(nextSpec.loss)) {
+      nextSpec.loss = 'mean_squared_error';
+    }
     return { text: file.text, csv: { name: file.name, text: file.text, summary } };
   }
   const file = dataFileName(nextSpec);
