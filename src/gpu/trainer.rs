@@ -210,8 +210,8 @@ pub struct GpuTrainer {
 
 /// Names the first layer type (as Keras names it) that the WebGPU path cannot train, so that
 /// the page trains the network on the CPU instead and states the reason. The WebGPU kernels
-/// cover every layer type, so this returns None; the page keeps the check for layer types
-/// added later.
+/// cover every layer type, so this returns None. The match names each type, so a layer type
+/// added later does not compile until it is either given kernels or returned here.
 pub fn unsupported_layer(valid: &ValidSpec) -> Option<&'static str> {
     valid.spec.layers.iter().find_map(|layer| match layer {
         LayerSpec::Dense { .. }
