@@ -1470,9 +1470,10 @@ fn rmsprop_twin_matches_dfdx() {
 // Convolution unfolding and pooling.
 
 /// Batches and windows of the unfolding checks: (rows, height, width, channels, size, stride,
-/// padding). They cover single values, odd and non-square images, odd and even "same" kernels
-/// (an even one pads one more row and column after the image than before), stride 2 and
-/// strides larger than the window, which leave values that no window reads.
+/// padding). They cover single values, odd and non-square images, and odd and even "same"
+/// kernels, where an even one pads one more row and column after the image than before. They
+/// also cover stride 2 and strides larger than the window, which leave values that no window
+/// reads.
 const CONV_WINDOWS: [(usize, usize, usize, usize, usize, usize, Padding); 9] = [
     (1, 1, 1, 1, 1, 1, Padding::Valid),
     (7, 7, 5, 3, 3, 2, Padding::Same),
@@ -1811,10 +1812,10 @@ fn image_twins_match_cpu_path() {
     }
 }
 
-/// Unfolds or pools one f64 image batch directly from the definitions: each output value of
-/// window position (out_y, out_x), kernel entry (ky, kx) and channel reads input (out_y ·
-/// stride + ky - pad_top, out_x · stride + kx - pad_left), or 0 outside the image. `combine`
-/// turns a window's values into the outputs of that position and channel.
+/// Unfolds or pools one f64 image batch directly from the definitions. Each output value of
+/// window position (out_y, out_x), kernel entry (ky, kx) and channel reads input
+/// (out_y · stride + ky - pad_top, out_x · stride + kx - pad_left), or 0 outside the image.
+/// `combine` turns a window's values into the outputs of that position and channel.
 fn windows_f64(
     x: &[f64],
     rows: usize,
@@ -1868,7 +1869,7 @@ fn combine_channels(by_channel: &[Vec<f64>], combine: &impl Fn(&[f64]) -> Vec<f6
 #[test]
 fn image_backward_matches_differences() {
     // For L = Σ dY ⊙ f(X) with a fixed dY, the backward kernels compute dL/dX. Unfolding and
-    // average pooling are linear, so their central differences are exact up to rounding; max
+    // average pooling are linear, so their central differences are exact up to rounding. Max
     // pooling is piecewise linear, and distinct inputs at least 1e-3 apart keep every window's
     // largest value in place under a step of 1e-5.
     let mut rng = SplitMix64::new(16);
@@ -1989,6 +1990,11 @@ const NORM_SHAPES: [(usize, usize); 7] = [
 /// least sqrt(epsilon) ≈ 0.032 and the backward passes subtract nearly equal terms, so the few
 /// ULP by which WGSL's division and sqrt may differ grow by up to about 30.
 const NORM_TOLERANCE: f32 = 1e-5;
+
+/// Tolerance of the normalization gradients against central differences: the f32 backward
+/// subtracts nearly equal terms and divides by deviations down to sqrt(epsilon), as for
+/// NORM_TOLERANCE, on top of DERIVATIVE_TOLERANCE's truncation and rounding.
+const NORM_DERIVATIVE_TOLERANCE: f64 = 2e-5;
 
 fn norm_params(rows: usize, channels: usize, training: bool) -> NormParams {
     NormParams {
@@ -2464,8 +2470,3 @@ fn normalization_backward_matches_differences() {
         }
     }
 }
-
-/// Tolerance of the normalization gradients against central differences: the f32 backward
-/// subtracts nearly equal terms and divides by deviations down to sqrt(epsilon), as for
-/// NORM_TOLERANCE, on top of DERIVATIVE_TOLERANCE's truncation and rounding.
-const NORM_DERIVATIVE_TOLERANCE: f64 = 2e-5;
