@@ -1,5 +1,5 @@
-// Trains one preset in the page's own Worker on the CPU path and on forced WebGPU, and prints
-// each backend's median ms per epoch (the first epoch is a warm-up and is left out) with the
+// Trains one preset in the page's own Worker on the CPU path and on forced WebGPU. It prints
+// each backend's median ms per epoch, leaving out the first epoch as a warm-up, with the
 // per-epoch training losses, so that speed and agreement can be read side by side. Headless
 // Chromium runs with --enable-unsafe-webgpu, which offers SwiftShader where there is no
 // hardware GPU.
