@@ -432,7 +432,7 @@ fn describe_regularizer(spec: &NetworkSpec) -> String {
         return "none".to_string();
     }
     format!(
-        "L1 {} and L2 {} on the Dense kernels",
+        "L1 {} and L2 {} on the Dense and Conv2D kernels",
         python_float(regularizer.l1),
         python_float(regularizer.l2)
     )
