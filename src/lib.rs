@@ -14,6 +14,7 @@ pub mod presets;
 pub mod rng;
 pub mod spec;
 pub mod train;
+pub mod views;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
