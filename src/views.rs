@@ -211,7 +211,8 @@ pub struct GridView {
     pub size: usize,
     pub x_range: [f32; 2],
     pub y_range: [f32; 2],
-    /// Hidden layers' outputs, (size * size, units) each; the output layer is in `output`.
+    /// Hidden dense layers' outputs, (size * size, units) each, cut to the first `max_units`
+    /// units of each layer; the output layer is in `output`.
     pub layers: Vec<LayerValues>,
     /// [`output_scores`] of every point, (size * size, output width).
     pub output: Vec<f32>,
@@ -227,8 +228,14 @@ fn padded_bounds(raw: &RawData, feature: usize) -> [f32; 2] {
 }
 
 /// Evaluates the network on `size` x `size` points spanning the raw data's range, passed
-/// through the same standardization as the training rows. Needs data with 2 features.
-pub fn grid_view(trainer: &Trainer, raw: &RawData, size: usize) -> Result<GridView> {
+/// through the same standardization as the training rows, and keeps the first `max_units`
+/// units of each hidden layer. Needs data with 2 features.
+pub fn grid_view(
+    trainer: &Trainer,
+    raw: &RawData,
+    size: usize,
+    max_units: usize,
+) -> Result<GridView> {
     if raw.features != 2 {
         return Err(PlaygroundError::InvalidSpec {
             message: format!(
@@ -264,6 +271,17 @@ pub fn grid_view(trainer: &Trainer, raw: &RawData, size: usize) -> Result<GridVi
         .collect();
     // Dropout layers pass values through in evaluation, so they add nothing to look at.
     layers.retain(|values| matches!(trainer.network().layers[values.layer], Layer::Dense { .. }));
+    for layer in &mut layers {
+        if layer.units > max_units {
+            layer.values = layer
+                .values
+                .chunks(layer.units)
+                .flat_map(|row| &row[..max_units])
+                .copied()
+                .collect();
+            layer.units = max_units;
+        }
+    }
     Ok(GridView {
         size,
         x_range,

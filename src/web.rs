@@ -185,17 +185,17 @@ impl Session {
         Ok(self.raw.as_ref().expect("loaded above"))
     }
 
-    /// Evaluates the network on `size` x `size` raw 2-D inputs spanning the data; returns
-    /// `null` for data without exactly 2 features. Activations and outputs are
-    /// `Float32Array`s (see `views::GridView`).
+    /// Evaluates the network on `size` x `size` raw 2-D inputs spanning the data, with the
+    /// first `max_units` units of each hidden layer; returns `null` for data without exactly
+    /// 2 features. Activations and outputs are `Float32Array`s (see `views::GridView`).
     #[wasm_bindgen(js_name = gridView)]
-    pub fn grid_view(&mut self, size: u32) -> Result<JsValue, PlaygroundError> {
+    pub fn grid_view(&mut self, size: u32, max_units: u32) -> Result<JsValue, PlaygroundError> {
         if self.trainer.data().features != 2 {
             return Ok(JsValue::NULL);
         }
         self.raw()?;
         let raw = self.raw.as_ref().expect("loaded above");
-        let grid = views::grid_view(&self.trainer, raw, size as usize)?;
+        let grid = views::grid_view(&self.trainer, raw, size as usize, max_units as usize)?;
 
         let layers = js_sys::Array::new();
         for layer in &grid.layers {

@@ -79,7 +79,7 @@ fn grid_activations_match_forward_pass() {
     let trainer = trained(&standardized_circle(), None, 3);
     let raw = RawData::load(trainer.spec(), None).expect("raw data loads");
     let size = 12;
-    let grid = grid_view(&trainer, &raw, size).expect("grid view");
+    let grid = grid_view(&trainer, &raw, size, 16).expect("grid view");
     assert_eq!(grid.output.len(), size * size);
     assert_eq!(grid.layers.len(), 2);
 
@@ -122,6 +122,12 @@ fn grid_activations_match_forward_pass() {
         );
     }
 
+    // Cutting the hidden layers to 2 units keeps each row's first 2 values.
+    let cut = grid_view(&trainer, &raw, size, 2).expect("grid view");
+    assert_eq!(cut.layers[0].units, 2);
+    assert_eq!(cut.layers[0].values.len(), size * size * 2);
+    assert_eq!(cut.layers[0].values[2..4], grid.layers[0].values[5..7]);
+
     // The whole network's forward pass gives the same output as the layer-by-layer one.
     let rows = x.len() / 2;
     let input = trainer
@@ -141,11 +147,11 @@ fn grid_activations_match_forward_pass() {
 fn grid_view_rejects_non_2d_data() {
     let trainer = trained(&presets::keras_iris(), None, 0);
     let raw = RawData::load(trainer.spec(), None).expect("raw data loads");
-    let error = grid_view(&trainer, &raw, 20).unwrap_err().to_string();
+    let error = grid_view(&trainer, &raw, 20, 16).unwrap_err().to_string();
     assert!(error.contains("needs 2 features"), "{error}");
     let circle = trained(&presets::circle(), None, 0);
     let raw = RawData::load(circle.spec(), None).expect("raw data loads");
-    let error = grid_view(&circle, &raw, 1).unwrap_err().to_string();
+    let error = grid_view(&circle, &raw, 1, 16).unwrap_err().to_string();
     assert!(error.contains("use 2 to 200"), "{error}");
 }
 

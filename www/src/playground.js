@@ -5,6 +5,8 @@
 import { LANGUAGES, describeField, detectLanguage, formatError, translate } from './i18n.js';
 import { EpochChart } from './charts.js';
 import { DEFAULTS as OPTIMIZER_DEFAULTS, fragmentToSpec, specToFragment } from './url.js';
+import { Views, renderMetricsTable } from './views.js';
+import { renderFormulas } from './formulas.js';
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
 const ACTIVATION_LABELS = {
@@ -39,7 +41,9 @@ const FIELD_LABELS = {
 };
 
 /** Panels that `options.panels` may list; all show by default. */
-export const PANELS = ['header', 'controls', 'data', 'network', 'training', 'charts', 'code'];
+export const PANELS = [
+  'header', 'controls', 'data', 'network', 'training', 'charts', 'views', 'formulas', 'code',
+];
 
 /**
  * Runs a playground in `root` (a document or a shadow root holding TEMPLATE's markup).
@@ -89,6 +93,9 @@ export function createPlayground(root, options = {}) {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = ({ data }) => handlers[data.type]?.(data);
   worker.onerror = (event) => showError(t('engineFailed', { message: event.message }));
+  const views = new Views($, {
+    t, post: (message) => worker.postMessage(message), lang: () => state.lang,
+  });
 
   const handlers = {
     ready({ presets }) {
@@ -158,6 +165,12 @@ export function createPlayground(root, options = {}) {
       state.epoch = state.latest.metrics.epoch;
       scheduleDraw();
     },
+    views(message) {
+      views.update(message);
+    },
+    cell(message) {
+      views.showCell(message);
+    },
     code({ framework, text }) {
       if (framework !== state.codeFramework) return;
       $('code-text').textContent = text;
@@ -211,6 +224,48 @@ export function createPlayground(root, options = {}) {
     // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
     $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
     $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
+    renderChartLabels();
+    renderMetrics();
+  }
+
+  /** Gives each chart a text alternative with its latest values, for screen readers. */
+  function renderChartLabels() {
+    const charts = [
+      [$('loss-chart'), lossChart, 'lossChart'],
+      [$('accuracy-chart'), accuracyChart, 'accuracyChart'],
+    ];
+    for (const [container, chart, key] of charts) {
+      const last = chart.points - 1;
+      const name = t(key);
+      if (last < 0) {
+        container.setAttribute('aria-label', t('chart.empty', { name }));
+        continue;
+      }
+      const values = [`${t('series.train')} ${formatNumber(chart.train[last])}`];
+      if (chart.hasTest) values.push(`${t('series.test')} ${formatNumber(chart.test[last])}`);
+      container.setAttribute('aria-label', t('chart.label', {
+        name, points: chart.points, values: values.join(', '),
+      }));
+    }
+  }
+
+  /** Renders the epoch metrics table while it is shown. */
+  function renderMetrics() {
+    const table = $('metrics-table');
+    $('metrics-toggle').textContent = t(table.hidden ? 'table.show' : 'table.hide');
+    $('metrics-toggle').setAttribute('aria-expanded', String(!table.hidden));
+    if (table.hidden) return;
+    renderMetricsTable(table, {
+      epochs: lossChart.epochs,
+      loss: lossChart,
+      accuracy: accuracyChart,
+      hasTest: lossChart.hasTest,
+    }, t);
+  }
+
+  function renderFormulasPanel() {
+    if (!state.spec || $('formulas').closest('[data-panel]').hidden) return;
+    renderFormulas($('formulas'), state.spec, state.summary, t);
   }
 
   function formatNumber(value) {
@@ -310,6 +365,10 @@ export function createPlayground(root, options = {}) {
       $(id).textContent = '–';
     }
     $('epoch').textContent = '0';
+    views.reset(spec, summary);
+    renderChartLabels();
+    renderMetrics();
+    renderFormulasPanel();
     showError(state.keepErrorOnCommit);
     state.keepErrorOnCommit = null;
     $('status').textContent = '';
@@ -385,6 +444,10 @@ export function createPlayground(root, options = {}) {
     fillSelect($('language'), Object.keys(LANGUAGES), (lang) => LANGUAGES[lang], state.lang);
     lossChart.setLabels(t('series.train'), t('series.test'));
     accuracyChart.setLabels(t('series.train'), t('series.test'));
+    renderChartLabels();
+    renderMetrics();
+    views.setLanguage();
+    renderFormulasPanel();
   }
 
   function render() {
@@ -819,10 +882,17 @@ export function createPlayground(root, options = {}) {
     if (value != null) edit((s) => { s.seed = value; });
   });
 
+  $('metrics-toggle').addEventListener('click', () => {
+    $('metrics-table').hidden = !$('metrics-table').hidden;
+    renderMetrics();
+  });
+
   if (options.panels) {
     for (const panel of root.querySelectorAll('[data-panel]')) {
       panel.hidden = !options.panels.includes(panel.dataset.panel);
     }
+    // Without the views panel the Worker skips computing them.
+    if (!options.panels.includes('views')) worker.postMessage({ type: 'views', enabled: false });
   }
   renderStaticText();
   $('status').textContent = t('loading');
