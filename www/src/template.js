@@ -110,7 +110,7 @@ export const TEMPLATE = `
     </div>
   </section>
 
-  <section class="panel views" data-panel="views" aria-labelledby="views-heading">
+  <section id="views" class="panel views" data-panel="views" data-testid="views" aria-labelledby="views-heading">
     <h2 id="views-heading" data-i18n="views"></h2>
     <p id="views-status" class="hint" aria-live="polite"></p>
     <p id="views-error" data-testid="views-error" class="error" role="alert" hidden></p>

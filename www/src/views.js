@@ -119,6 +119,7 @@ export class Views {
     this.$('weights-table').replaceChildren();
     this.$('views-error').hidden = true;
     this.$('views-status').textContent = this.t('views.waiting');
+    delete this.$('views').dataset.epoch;
   }
 
   /** Takes a `views` message from the Worker. */
@@ -133,6 +134,8 @@ export class Views {
     if (message.points) this.points = message.points;
     this.latest = message;
     this.render();
+    // The epoch the views show, which the end-to-end tests wait for.
+    this.$('views').dataset.epoch = message.epoch;
   }
 
   render() {
