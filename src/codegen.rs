@@ -3,14 +3,14 @@
 //! the weights that the playground exports to `model.safetensors` when that file exists, and
 //! trains with the spec's batch size, epochs and seed.
 //!
-//! The weights file contains `dense_{i}/kernel` (shape [inputs, units], the Keras layout) and
-//! `dense_{i}/bias` (shape [units]) for each Dense layer i, counted from 0 with the output
-//! layer included.
+//! The weights file names tensors as `src/model_file.rs` describes: `dense_{i}/kernel`
+//! (shape [inputs, units], the Keras layout), `conv2d_{i}/kernel` and so on, with i counting
+//! the layers of one type from 0, the output layer included.
 
 use crate::error::Result;
 use crate::spec::{
-    train_rows, Activation, DataSet, LayerPlan, Loss, NetworkSpec, OptimizerSpec, ValidSpec,
-    LEAKY_RELU_SLOPE,
+    train_rows, Activation, DataSet, FeatureShape, LayerPlan, Loss, NetworkSpec, OptimizerSpec,
+    PoolKind, ValidSpec, LEAKY_RELU_SLOPE,
 };
 
 /// Column limit for the generated lines that the generator wraps (comments and calls), the
@@ -252,8 +252,59 @@ fn describe_layers(valid: &ValidSpec) -> Vec<String> {
                 units, activation, ..
             } => format!("Dense {units} {},", activation_name(activation)),
             LayerPlan::Dropout { rate, .. } => format!("Dropout {},", python_float(rate)),
+            LayerPlan::Conv2d {
+                window,
+                filters,
+                activation,
+            } => format!(
+                "Conv2D {filters} {size}x{size} stride {stride} {},",
+                activation_name(activation),
+                size = window.size,
+                stride = window.stride
+            ),
+            LayerPlan::Pool2d { window, kind } => format!(
+                "{} {size}x{size} stride {stride},",
+                pool_name(kind),
+                size = window.size,
+                stride = window.stride
+            ),
+            LayerPlan::Flatten { .. } => "Flatten,".to_string(),
+            LayerPlan::BatchNorm { .. } => "BatchNormalization,".to_string(),
+            LayerPlan::LayerNorm { .. } => "LayerNormalization,".to_string(),
         })
         .collect()
+}
+
+fn pool_name(kind: PoolKind) -> &'static str {
+    match kind {
+        PoolKind::Max => "MaxPooling2D",
+        PoolKind::Average => "AveragePooling2D",
+    }
+}
+
+/// Formats an image shape as a Python tuple, e.g. `(8, 8, 1)`.
+fn python_tuple(dims: &[usize]) -> String {
+    let items: Vec<String> = dims.iter().map(usize::to_string).collect();
+    if items.len() == 1 {
+        format!("({},)", items[0])
+    } else {
+        format!("({})", items.join(", "))
+    }
+}
+
+/// The shape each layer of `valid` receives, in order.
+fn layer_inputs(valid: &ValidSpec) -> Vec<FeatureShape> {
+    let mut inputs = Vec::with_capacity(valid.layers.len());
+    let mut shape = valid.input_shape;
+    for plan in &valid.layers {
+        inputs.push(shape);
+        shape = plan.output_shape();
+    }
+    inputs
+}
+
+fn is_image(shape: FeatureShape) -> bool {
+    matches!(shape, FeatureShape::Image { .. })
 }
 
 fn activation_name(activation: Activation) -> &'static str {
@@ -532,8 +583,8 @@ fn write_keras_labels(script: &mut Script, valid: &ValidSpec) {
 
 fn write_keras_model(script: &mut Script, valid: &ValidSpec) {
     script.comment(
-        "Dense layers start with Keras's defaults, Glorot-uniform kernels and zero biases, \
-         which the playground uses too. The random draws differ, though.",
+        "Dense and Conv2D layers start with Keras's defaults, Glorot-uniform kernels and zero \
+         biases, which the playground uses too. The random draws differ, though.",
     );
     script.line("model = keras.Sequential(");
     script.line("    [");
@@ -541,8 +592,18 @@ fn write_keras_model(script: &mut Script, valid: &ValidSpec) {
         "        keras.Input(shape=({},)),",
         valid.features
     ));
+    if is_image(valid.input_shape) {
+        script.line(&format!(
+            "        keras.layers.Reshape({}),  # rows of pixels to height, width, channels",
+            python_tuple(&valid.input_shape.dims())
+        ));
+    }
     let last = valid.layers.len() - 1;
-    for (index, plan) in valid.layers.iter().enumerate() {
+    for ((index, plan), input) in valid.layers.iter().enumerate().zip(layer_inputs(valid)) {
+        // The playground's Dense reads an image flattened; Keras needs the Flatten spelled out.
+        if matches!(plan, LayerPlan::Dense { .. }) && is_image(input) {
+            script.line("        keras.layers.Flatten(),");
+        }
         match *plan {
             LayerPlan::Dense { units, .. } if index == last => {
                 let line = match valid.spec.loss {
@@ -558,21 +619,37 @@ fn write_keras_model(script: &mut Script, valid: &ValidSpec) {
             }
             LayerPlan::Dense {
                 units, activation, ..
-            } => match activation {
-                Activation::Relu | Activation::Sigmoid | Activation::Tanh | Activation::Gelu => {
-                    let name = activation_name(activation);
-                    script.line(&format!(
-                        "        keras.layers.Dense({units}, activation=\"{name}\"),"
-                    ));
-                }
-                Activation::LeakyRelu => {
-                    script.line(&format!("        keras.layers.Dense({units}),"));
-                    script.line(&format!(
-                        "        keras.layers.LeakyReLU(negative_slope={LEAKY_RELU_SLOPE:?}),"
-                    ));
-                }
-                Activation::Linear => script.line(&format!("        keras.layers.Dense({units}),")),
-            },
+            } => write_keras_activated(script, "Dense", vec![units.to_string()], activation),
+            LayerPlan::Conv2d {
+                window,
+                filters,
+                activation,
+            } => {
+                let padding = if window.padding() == (0, 0, 0, 0) {
+                    "valid"
+                } else {
+                    "same"
+                };
+                let arguments = vec![
+                    filters.to_string(),
+                    format!("kernel_size={}", window.size),
+                    format!("strides={}", window.stride),
+                    format!("padding=\"{padding}\""),
+                ];
+                write_keras_activated(script, "Conv2D", arguments, activation);
+            }
+            LayerPlan::Pool2d { window, kind } => script.line(&format!(
+                "        keras.layers.{}(pool_size={}, strides={}),",
+                pool_name(kind),
+                window.size,
+                window.stride
+            )),
+            LayerPlan::Flatten { .. } => script.line("        keras.layers.Flatten(),"),
+            LayerPlan::BatchNorm { .. } => script
+                .line("        keras.layers.BatchNormalization(),  # momentum 0.99, epsilon 0.001"),
+            LayerPlan::LayerNorm { .. } => {
+                script.line("        keras.layers.LayerNormalization(),  # epsilon 0.001")
+            }
             LayerPlan::Dropout { rate, .. } => {
                 script.line(&format!(
                     "        keras.layers.Dropout({}),",
@@ -587,23 +664,78 @@ fn write_keras_model(script: &mut Script, valid: &ValidSpec) {
     script.blank();
 }
 
+/// Writes the Keras layer `name` with `arguments`, followed by its activation.
+fn write_keras_activated(
+    script: &mut Script,
+    name: &str,
+    mut arguments: Vec<String>,
+    activation: Activation,
+) {
+    match activation {
+        Activation::Relu | Activation::Sigmoid | Activation::Tanh | Activation::Gelu => {
+            arguments.push(format!("activation=\"{}\"", activation_name(activation)));
+            write_keras_layer(script, name, &arguments);
+        }
+        Activation::LeakyRelu => {
+            write_keras_layer(script, name, &arguments);
+            script.line(&format!(
+                "        keras.layers.LeakyReLU(negative_slope={LEAKY_RELU_SLOPE:?}),"
+            ));
+        }
+        Activation::Linear => write_keras_layer(script, name, &arguments),
+    }
+}
+
+/// Writes `keras.layers.{name}({arguments}),` as an item of the Sequential list, with one
+/// argument per line when it does not fit in `MAX_LINE` columns.
+fn write_keras_layer(script: &mut Script, name: &str, arguments: &[String]) {
+    let single = format!("        keras.layers.{name}({}),", arguments.join(", "));
+    if single.len() <= MAX_LINE {
+        script.line(&single);
+        return;
+    }
+    script.line(&format!("        keras.layers.{name}("));
+    for argument in arguments {
+        script.line(&format!("            {argument},"));
+    }
+    script.line("        ),");
+}
+
 const KERAS_LOAD_WEIGHTS: &str = r#"
 # Load the weights trained in the playground if you exported them to model.safetensors.
-# It stores dense_{i}/kernel, shape (inputs, units), and dense_{i}/bias for each Dense
-# layer i in order, so fit below continues from them. Without the file, training starts
-# from fresh initial weights.
+# It names each tensor {layer}_{i}/{weight}, with i counting the layers of one type from
+# 0 in order and Keras's weight names and shapes: dense_0/kernel (inputs, units),
+# dense_0/bias, conv2d_0/kernel (height, width, channels, filters),
+# batch_normalization_0/moving_mean, and so on. fit below continues from them. Without
+# the file, training starts from fresh initial weights.
+WEIGHT_NAMES = {
+    "Dense": ("dense", ["kernel", "bias"]),
+    "Conv2D": ("conv2d", ["kernel", "bias"]),
+    "BatchNormalization": (
+        "batch_normalization",
+        ["gamma", "beta", "moving_mean", "moving_variance"],
+    ),
+    "LayerNormalization": ("layer_normalization", ["gamma", "beta"]),
+}
 if os.path.exists("model.safetensors"):
     weights = load_file("model.safetensors")
-    dense_layers = [
-        layer for layer in model.layers if isinstance(layer, keras.layers.Dense)
-    ]
-    if len(weights) != 2 * len(dense_layers):
+    counts = {}
+    assignments = []
+    for layer in model.layers:
+        if type(layer).__name__ not in WEIGHT_NAMES:
+            continue
+        prefix, names = WEIGHT_NAMES[type(layer).__name__]
+        index = counts.get(prefix, 0)
+        counts[prefix] = index + 1
+        assignments.append((layer, [f"{prefix}_{index}/{name}" for name in names]))
+    needed = [key for _, keys in assignments for key in keys]
+    if sorted(weights) != sorted(needed):
         raise ValueError(
             f"model.safetensors contains {len(weights)} tensors, but this model needs "
-            f"{2 * len(dense_layers)}; export the weights of this network again."
+            f"{len(needed)} others; export the weights of this network again."
         )
-    for i, layer in enumerate(dense_layers):
-        layer.set_weights([weights[f"dense_{i}/kernel"], weights[f"dense_{i}/bias"]])
+    for layer, keys in assignments:
+        layer.set_weights([weights[key] for key in keys])
     print("Loaded the playground's weights from model.safetensors.")
 else:
     print("model.safetensors not found; training starts from fresh initial weights.")
@@ -730,9 +862,26 @@ fn write_pytorch_tensors(script: &mut Script, valid: &ValidSpec) {
 }
 
 fn write_pytorch_model(script: &mut Script, valid: &ValidSpec) {
+    if is_image(valid.input_shape) {
+        script.block(PYTORCH_IMAGE_MODULES);
+        script.blank();
+    }
     script.line("model = nn.Sequential(");
+    if let FeatureShape::Image {
+        height,
+        width,
+        channels,
+    } = valid.input_shape
+    {
+        script.line(&format!(
+            "    ChannelsFirst({height}, {width}, {channels}),"
+        ));
+    }
     let last = valid.layers.len() - 1;
-    for (index, plan) in valid.layers.iter().enumerate() {
+    for ((index, plan), input) in valid.layers.iter().enumerate().zip(layer_inputs(valid)) {
+        if matches!(plan, LayerPlan::Dense { .. }) && is_image(input) {
+            script.line("    FlattenChannelsLast(),");
+        }
         match *plan {
             LayerPlan::Dense { inputs, units, .. } if index == last => {
                 let note = match valid.spec.loss {
@@ -750,20 +899,61 @@ fn write_pytorch_model(script: &mut Script, valid: &ValidSpec) {
                 activation,
             } => {
                 script.line(&format!("    nn.Linear({inputs}, {units}),"));
-                let module = match activation {
-                    Activation::Relu => Some("nn.ReLU()".to_string()),
-                    Activation::Sigmoid => Some("nn.Sigmoid()".to_string()),
-                    Activation::Tanh => Some("nn.Tanh()".to_string()),
-                    Activation::LeakyRelu => {
-                        Some(format!("nn.LeakyReLU(negative_slope={LEAKY_RELU_SLOPE:?})"))
-                    }
-                    // The default approximate="none" is the exact GELU that the playground uses.
-                    Activation::Gelu => Some("nn.GELU()".to_string()),
-                    Activation::Linear => None,
-                };
-                if let Some(module) = module {
-                    script.line(&format!("    {module},"));
+                write_pytorch_activation(script, activation);
+            }
+            LayerPlan::Conv2d {
+                window,
+                filters,
+                activation,
+            } => {
+                let (top, bottom, left, right) = window.padding();
+                if (top, bottom, left, right) != (0, 0, 0, 0) {
+                    // Keras's "same" padding puts an odd extra row or column after the
+                    // image, which Conv2d's symmetric padding argument cannot express.
+                    script.line(&format!(
+                        "    nn.ZeroPad2d(({left}, {right}, {top}, {bottom})),"
+                    ));
                 }
+                script.line(&format!(
+                    "    nn.Conv2d({}, {filters}, kernel_size={}, stride={}),",
+                    window.channels, window.size, window.stride
+                ));
+                write_pytorch_activation(script, activation);
+            }
+            LayerPlan::Pool2d { window, kind } => {
+                let module = match kind {
+                    PoolKind::Max => "MaxPool2d",
+                    PoolKind::Average => "AvgPool2d",
+                };
+                script.line(&format!(
+                    "    nn.{module}(kernel_size={}, stride={}),",
+                    window.size, window.stride
+                ));
+            }
+            LayerPlan::Flatten { .. } if is_image(input) => {
+                script.line("    FlattenChannelsLast(),");
+            }
+            LayerPlan::Flatten { .. } => script.line("    nn.Flatten(),"),
+            LayerPlan::BatchNorm { shape } => {
+                let module = if is_image(shape) {
+                    "BatchNorm2d"
+                } else {
+                    "BatchNorm1d"
+                };
+                // PyTorch's momentum weighs the new batch: 1 - Keras's 0.99.
+                script.line(&format!(
+                    "    nn.{module}({}, eps=0.001, momentum=0.01),",
+                    shape.channels()
+                ));
+            }
+            LayerPlan::LayerNorm { shape } if is_image(shape) => {
+                script.line(&format!("    ChannelsLastLayerNorm({}),", shape.channels()));
+            }
+            LayerPlan::LayerNorm { shape } => {
+                script.line(&format!(
+                    "    nn.LayerNorm({}, eps=0.001),",
+                    shape.channels()
+                ));
             }
             LayerPlan::Dropout { rate, .. } => {
                 script.line(&format!("    nn.Dropout(p={}),", python_float(rate)));
@@ -774,13 +964,63 @@ fn write_pytorch_model(script: &mut Script, valid: &ValidSpec) {
     script.blank();
 }
 
+fn write_pytorch_activation(script: &mut Script, activation: Activation) {
+    let module = match activation {
+        Activation::Relu => Some("nn.ReLU()".to_string()),
+        Activation::Sigmoid => Some("nn.Sigmoid()".to_string()),
+        Activation::Tanh => Some("nn.Tanh()".to_string()),
+        Activation::LeakyRelu => Some(format!("nn.LeakyReLU(negative_slope={LEAKY_RELU_SLOPE:?})")),
+        // The default approximate="none" is the exact GELU that the playground uses.
+        Activation::Gelu => Some("nn.GELU()".to_string()),
+        Activation::Linear => None,
+    };
+    if let Some(module) = module {
+        script.line(&format!("    {module},"));
+    }
+}
+
+/// Modules that let PyTorch, which stores images channels first, read and write the
+/// playground's channels-last rows, so that Dense kernels after a Flatten keep their layout.
+const PYTORCH_IMAGE_MODULES: &str = r#"
+class ChannelsFirst(nn.Module):
+    """Reshape rows of height x width x channels values to (rows, channels, height,
+    width)."""
+
+    def __init__(self, height, width, channels):
+        super().__init__()
+        self.shape = (height, width, channels)
+
+    def forward(self, x):
+        return x.reshape(-1, *self.shape).permute(0, 3, 1, 2)
+
+
+class FlattenChannelsLast(nn.Module):
+    """Flatten (rows, channels, height, width) in height, width, channel order, as Keras
+    and the playground do."""
+
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1).flatten(1)
+
+
+class ChannelsLastLayerNorm(nn.Module):
+    """Normalize over the channels at each image position, as Keras's LayerNormalization
+    does for channels-last images."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=0.001)
+
+    def forward(self, x):
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+"#;
+
 const PYTORCH_INIT: &str = r#"
 
-# The playground initializes like Keras, with Glorot-uniform (Xavier-uniform) weights
-# and zero biases. PyTorch's nn.Linear default differs, with weights and biases drawn
-# uniformly from (-1/sqrt(inputs), 1/sqrt(inputs)).
+# The playground initializes like Keras, with Glorot-uniform (Xavier-uniform) kernels
+# and zero biases. PyTorch's nn.Linear and nn.Conv2d defaults differ, with weights and
+# biases drawn uniformly from (-1/sqrt(fan_in), 1/sqrt(fan_in)).
 def init_like_playground(module):
-    if isinstance(module, nn.Linear):
+    if isinstance(module, (nn.Linear, nn.Conv2d)):
         nn.init.xavier_uniform_(module.weight)
         nn.init.zeros_(module.bias)
 
@@ -791,32 +1031,69 @@ print(model)
 
 const PYTORCH_LOAD_WEIGHTS: &str = r#"
 # Load the weights trained in the playground if you exported them to model.safetensors.
-# It stores dense_{i}/kernel, shape (inputs, units) as in Keras, and dense_{i}/bias for
-# each Dense layer i in order, so training below continues from them. Without the file,
-# training starts from the fresh initial weights above.
+# It names each tensor {layer}_{i}/{weight} in Keras's layout, with i counting the
+# layers of one type from 0 in order: dense_0/kernel (inputs, units), dense_0/bias,
+# conv2d_0/kernel (height, width, channels, filters), batch_normalization_0/moving_mean,
+# and so on. Training below continues from them. Without the file, training starts from
+# the fresh initial weights above.
+def playground_tensors(module):
+    """Return the file prefix and (name, parameter, Keras-to-PyTorch layout) list."""
+    if isinstance(module, nn.Linear):
+        # nn.Linear.weight is (units, inputs), the transpose of the kernel.
+        return "dense", [
+            ("kernel", module.weight, lambda t: t.T),
+            ("bias", module.bias, None),
+        ]
+    if isinstance(module, nn.Conv2d):
+        # nn.Conv2d.weight is (filters, channels, height, width).
+        return "conv2d", [
+            ("kernel", module.weight, lambda t: t.permute(3, 2, 0, 1)),
+            ("bias", module.bias, None),
+        ]
+    if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        return "batch_normalization", [
+            ("gamma", module.weight, None),
+            ("beta", module.bias, None),
+            ("moving_mean", module.running_mean, None),
+            ("moving_variance", module.running_var, None),
+        ]
+    if isinstance(module, nn.LayerNorm):
+        return "layer_normalization", [
+            ("gamma", module.weight, None),
+            ("beta", module.bias, None),
+        ]
+    return None, []
+
+
 if os.path.exists("model.safetensors"):
     weights = load_file("model.safetensors")
-    linear_layers = [module for module in model if isinstance(module, nn.Linear)]
-    if len(weights) != 2 * len(linear_layers):
+    counts = {}
+    assignments = []
+    for module in model.modules():
+        prefix, tensors = playground_tensors(module)
+        if prefix is None:
+            continue
+        index = counts.get(prefix, 0)
+        counts[prefix] = index + 1
+        for name, target, layout in tensors:
+            assignments.append((f"{prefix}_{index}/{name}", target, layout))
+    if sorted(weights) != sorted(key for key, _, _ in assignments):
         raise ValueError(
             f"model.safetensors contains {len(weights)} tensors, but this model needs "
-            f"{2 * len(linear_layers)}; export the weights of this network again."
+            f"{len(assignments)} others; export the weights of this network again."
         )
     with torch.no_grad():
-        for i, linear in enumerate(linear_layers):
-            kernel = torch.tensor(weights[f"dense_{i}/kernel"])
-            bias = torch.tensor(weights[f"dense_{i}/bias"])
-            found = (tuple(kernel.shape), tuple(bias.shape))
-            expected = (tuple(linear.weight.T.shape), tuple(linear.bias.shape))
-            if found != expected:
+        for key, target, layout in assignments:
+            value = torch.tensor(weights[key])
+            if layout is not None:
+                value = layout(value)
+            if value.shape != target.shape:
                 raise ValueError(
-                    f"dense_{i} in model.safetensors has shapes {found}, "
-                    f"but this model needs {expected}; "
+                    f"{key} in model.safetensors has shape {tuple(value.shape)}, but "
+                    f"this model needs {tuple(target.shape)}; "
                     "export the weights of this network again."
                 )
-            # nn.Linear.weight is (units, inputs), the transpose of the kernel.
-            linear.weight.copy_(kernel.T)
-            linear.bias.copy_(bias)
+            target.copy_(value)
     print("Loaded the playground's weights from model.safetensors.")
 else:
     print("model.safetensors not found; training starts from fresh initial weights.")

@@ -34,6 +34,20 @@ pub enum PlaygroundError {
         rows: usize,
         train_percent: f64,
     },
+    /// A Conv2D or pooling layer receives flat values instead of an image.
+    LayerNeedsImage {
+        index: usize,
+        layer: String,
+        features: usize,
+    },
+    /// A Conv2D or pooling window is larger than the image it slides over.
+    WindowTooLarge {
+        index: usize,
+        layer: String,
+        size: usize,
+        height: usize,
+        width: usize,
+    },
     /// The network has more trainable parameters than the page allows.
     TooManyParameters {
         count: u64,
@@ -181,6 +195,27 @@ impl fmt::Display for PlaygroundError {
                 f,
                 "A training share of {train_percent}% of {rows} rows leaves the {split} split \
                  empty; pick a share that leaves rows on both sides, or 100% for no test split."
+            ),
+            Self::LayerNeedsImage {
+                index,
+                layer,
+                features,
+            } => write!(
+                f,
+                "Layer {index} ({layer}) needs an image (height x width x channels) but receives \
+                 {features} flat values; use it on the digits data set, before any Dense or \
+                 Flatten layer."
+            ),
+            Self::WindowTooLarge {
+                index,
+                layer,
+                size,
+                height,
+                width,
+            } => write!(
+                f,
+                "Layer {index} ({layer}) has a {size}x{size} window, larger than its \
+                 {height}x{width} input; use a smaller window, or \"same\" padding for Conv2D."
             ),
             Self::TooManyParameters { count, max } => write!(
                 f,

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod data;
 pub mod error;
 pub mod gpu;
+pub mod image_ops;
 pub mod model_file;
 pub mod network;
 pub mod optimizer;

@@ -4,12 +4,16 @@
 //! (https://github.com/huggingface/safetensors). The spec travels as JSON in the header's
 //! `__metadata__`.
 //!
-//! Tensors are named `dense_{i}/kernel` (shape [inputs, units], Keras's layout) and
-//! `dense_{i}/bias` (shape [units]), with i counting Dense layers from 0, output layer included.
+//! Tensors are named `{layer}_{i}/{weight}` with Keras's layer and weight names and layouts,
+//! i counting the layers of one type from 0, the output layer included: `dense_{i}/kernel`
+//! (shape [inputs, units]) and `dense_{i}/bias`, `conv2d_{i}/kernel` (shape [height, width,
+//! channels, filters]) and `conv2d_{i}/bias`, `batch_normalization_{i}/gamma`, `beta`,
+//! `moving_mean` and `moving_variance`, and `layer_normalization_{i}/gamma` and `beta`.
 
 use crate::error::{PlaygroundError, Result};
-use crate::spec::{LayerPlan, NetworkSpec};
+use crate::spec::NetworkSpec;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
 /// Key of the spec in the header's `__metadata__`.
 pub const SPEC_KEY: &str = "dfdx_playground_spec";
@@ -27,13 +31,18 @@ fn invalid(message: impl Into<String>) -> PlaygroundError {
 fn tensor_layout(spec: &NetworkSpec) -> Result<Vec<(String, Vec<usize>)>> {
     let valid = spec.validate()?;
     let mut layout = Vec::new();
-    let mut dense = 0;
+    let mut counts: HashMap<&str, usize> = HashMap::new();
     for plan in &valid.layers {
-        if let LayerPlan::Dense { inputs, units, .. } = *plan {
-            layout.push((format!("dense_{dense}/kernel"), vec![inputs, units]));
-            layout.push((format!("dense_{dense}/bias"), vec![units]));
-            dense += 1;
+        let tensors = plan.tensors();
+        if tensors.is_empty() {
+            continue;
         }
+        let prefix = plan.file_prefix();
+        let count = counts.entry(prefix).or_insert(0);
+        for tensor in tensors {
+            layout.push((format!("{prefix}_{count}/{}", tensor.name), tensor.shape));
+        }
+        *count += 1;
     }
     Ok(layout)
 }

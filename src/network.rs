@@ -1,10 +1,15 @@
 //! The built network: runtime-shaped dfdx tensors in a layer enum. dfdx's own `nn` modules fix
-//! their sizes at compile time, so they cannot hold a network that the page edits.
+//! their sizes at compile time, so they cannot hold a network that the page edits. Every layer
+//! passes a (rows, values) matrix; images travel flattened in height, width, channel order.
 
 use crate::data::STREAM_INIT;
 use crate::error::{PlaygroundError, Result};
+use crate::image_ops;
 use crate::rng::SplitMix64;
-use crate::spec::{Activation, LayerPlan, ValidSpec, LEAKY_RELU_SLOPE};
+use crate::spec::{
+    Activation, LayerPlan, PoolKind, ValidSpec, Window, BATCH_NORM_MOMENTUM, LEAKY_RELU_SLOPE,
+    NORM_EPSILON,
+};
 use dfdx::prelude::*;
 
 /// A batch of rows, or a weight matrix stored as (inputs, units) like a Keras kernel.
@@ -22,7 +27,53 @@ pub enum Layer {
     },
     /// Inverted dropout: training zeroes each value with probability `rate` and scales the
     /// rest by 1 / (1 - rate); evaluation passes values through.
-    Dropout { rate: f64 },
+    Dropout {
+        rate: f64,
+    },
+    Conv2d {
+        /// Keras's (size, size, channels, filters) kernel as a (size * size * channels,
+        /// filters) matrix.
+        kernel: Matrix,
+        /// Shape (filters,).
+        bias: Vector,
+        window: Window,
+        activation: Activation,
+    },
+    Pool2d {
+        window: Window,
+        kind: PoolKind,
+    },
+    /// Changes nothing: images are already stored as flat rows.
+    Flatten,
+    /// y = gamma * (x - mean) / sqrt(variance + epsilon) + beta per channel, with the batch's
+    /// mean and (biased) variance in training and the moving averages in evaluation.
+    BatchNorm {
+        gamma: Vector,
+        beta: Vector,
+        moving_mean: Vector,
+        moving_variance: Vector,
+    },
+    /// y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, with the mean and variance of
+    /// each row's channels (at each image position).
+    LayerNorm {
+        gamma: Vector,
+        beta: Vector,
+    },
+}
+
+/// A trainable tensor of the network, as the optimizer updates it.
+pub enum Parameter<'a> {
+    Matrix(&'a mut Matrix),
+    Vector(&'a mut Vector),
+}
+
+/// A BatchNormalization layer's per-channel batch mean and variance from a training forward
+/// pass, which `Network::update_moving_statistics` folds into the moving averages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchStatistics {
+    pub layer: usize,
+    pub mean: Vec<f32>,
+    pub variance: Vec<f32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +89,8 @@ pub struct Network {
 }
 
 impl Network {
-    /// Builds the planned layers with Glorot-uniform kernels and zero biases (Keras's defaults).
+    /// Builds the planned layers with Glorot-uniform kernels and zero biases (Keras's defaults),
+    /// and normalization layers with gamma 1, beta 0, moving mean 0 and moving variance 1.
     /// `device` also seeds dropout.
     pub fn build(valid: &ValidSpec, device: &Cpu) -> Result<Self> {
         let mut rng = SplitMix64::stream(valid.seed, STREAM_INIT);
@@ -49,19 +101,52 @@ impl Network {
                     inputs,
                     units,
                     activation,
+                } => Layer::Dense {
+                    weight: glorot_uniform(device, &mut rng, (inputs, units), inputs, units)?,
+                    bias: device.try_zeros_like(&(units,))?,
+                    activation,
+                },
+                LayerPlan::Conv2d {
+                    window,
+                    filters,
+                    activation,
                 } => {
-                    // Glorot and Bengio (2010): U(-l, l) with l = sqrt(6 / (fan_in + fan_out)).
-                    let limit = (6.0 / (inputs + units) as f64).sqrt();
-                    let values: Vec<f32> = (0..inputs * units)
-                        .map(|_| rng.uniform(-limit, limit) as f32)
-                        .collect();
-                    Layer::Dense {
-                        weight: device.try_tensor_from_vec(values, (inputs, units))?,
-                        bias: device.try_zeros_like(&(units,))?,
+                    // Keras counts a kernel's fans as the window area times the input or
+                    // output channels.
+                    let area = window.size * window.size;
+                    let patch = area * window.channels;
+                    Layer::Conv2d {
+                        kernel: glorot_uniform(
+                            device,
+                            &mut rng,
+                            (patch, filters),
+                            patch,
+                            area * filters,
+                        )?,
+                        bias: device.try_zeros_like(&(filters,))?,
+                        window,
                         activation,
                     }
                 }
                 LayerPlan::Dropout { rate, .. } => Layer::Dropout { rate },
+                LayerPlan::Pool2d { window, kind } => Layer::Pool2d { window, kind },
+                LayerPlan::Flatten { .. } => Layer::Flatten,
+                LayerPlan::BatchNorm { shape } => {
+                    let channels = (shape.channels(),);
+                    Layer::BatchNorm {
+                        gamma: device.try_ones_like(&channels)?,
+                        beta: device.try_zeros_like(&channels)?,
+                        moving_mean: device.try_zeros_like(&channels)?,
+                        moving_variance: device.try_ones_like(&channels)?,
+                    }
+                }
+                LayerPlan::LayerNorm { shape } => {
+                    let channels = (shape.channels(),);
+                    Layer::LayerNorm {
+                        gamma: device.try_ones_like(&channels)?,
+                        beta: device.try_zeros_like(&channels)?,
+                    }
+                }
             };
             layers.push(layer);
         }
@@ -79,74 +164,343 @@ impl Network {
     /// layer's raw values (logits for the cross-entropy losses). `T` is `OwnedTape` when
     /// gradients are wanted and `NoneTape` otherwise.
     pub fn forward<T: Tape<f32, Cpu>>(&self, input: Matrix<T>, mode: Mode) -> Result<Matrix<T>> {
+        self.forward_with_statistics(input, mode)
+            .map(|(output, _)| output)
+    }
+
+    /// Runs `forward` and also returns each BatchNormalization layer's batch statistics (none
+    /// in evaluation mode).
+    pub fn forward_with_statistics<T: Tape<f32, Cpu>>(
+        &self,
+        input: Matrix<T>,
+        mode: Mode,
+    ) -> Result<(Matrix<T>, Vec<BatchStatistics>)> {
         let mut x = input;
-        for layer in &self.layers {
+        let mut statistics = Vec::new();
+        for (index, layer) in self.layers.iter().enumerate() {
             x = match layer {
                 Layer::Dense {
                     weight,
                     bias,
                     activation,
-                } => {
-                    let shape = (x.shape().0, bias.shape().0);
-                    let z = x.try_matmul(weight.retaped::<T>())?;
-                    let z = z.try_add(
-                        bias.retaped::<T>()
-                            .try_broadcast_like::<_, Axis<0>>(&shape)?,
-                    )?;
-                    activate(z, *activation)?
-                }
+                } => activate(affine(x, weight, bias)?, *activation)?,
                 Layer::Dropout { rate } => match mode {
                     Mode::Train if *rate > 0.0 => x.try_dropout(*rate)?,
                     _ => x,
                 },
+                Layer::Conv2d {
+                    kernel,
+                    bias,
+                    window,
+                    activation,
+                } => {
+                    let rows = x.shape().0;
+                    let filters = bias.shape().0;
+                    let unfolded = image_ops::unfold(x, window)?;
+                    let z = activate(affine(unfolded, kernel, bias)?, *activation)?;
+                    // (rows * positions, filters) is already each image's height, width,
+                    // channel order.
+                    z.try_reshape_like(&(rows, window.output_positions() * filters))?
+                }
+                Layer::Pool2d { window, kind } => image_ops::pool(x, window, *kind)?,
+                Layer::Flatten => x,
+                Layer::BatchNorm {
+                    gamma,
+                    beta,
+                    moving_mean,
+                    moving_variance,
+                } => {
+                    let (rows, width) = *x.shape();
+                    let channels = gamma.shape().0;
+                    let x = x.try_reshape_like(&(rows * width / channels, channels))?;
+                    let normalized = match mode {
+                        Mode::Train => {
+                            statistics.push(batch_statistics(index, &x));
+                            x.try_normalize::<Axis<0>>(NORM_EPSILON)?
+                        }
+                        Mode::Evaluate => {
+                            let shape = *x.shape();
+                            let deviation = moving_variance
+                                .retaped::<T>()
+                                .try_add(NORM_EPSILON as f32)?
+                                .try_sqrt()?;
+                            let mean = moving_mean
+                                .retaped::<T>()
+                                .try_broadcast_like::<_, Axis<0>>(&shape)?;
+                            x.try_sub(mean)?
+                                .try_div(deviation.try_broadcast_like::<_, Axis<0>>(&shape)?)?
+                        }
+                    };
+                    scale_shift(normalized, gamma, beta)?.try_reshape_like(&(rows, width))?
+                }
+                Layer::LayerNorm { gamma, beta } => {
+                    let (rows, width) = *x.shape();
+                    let channels = gamma.shape().0;
+                    let x = x.try_reshape_like(&(rows * width / channels, channels))?;
+                    let normalized = x.try_normalize::<Axis<1>>(NORM_EPSILON)?;
+                    scale_shift(normalized, gamma, beta)?.try_reshape_like(&(rows, width))?
+                }
             };
         }
-        Ok(x)
+        Ok((x, statistics))
     }
 
-    /// Replaces the trainable tensors' values, given in the order of `parameter_values`.
-    pub fn set_parameter_values(&mut self, values: &[Vec<f32>]) -> Result<()> {
-        let mismatch = |message: String| PlaygroundError::InvalidSpec { message };
-        let mut values = values.iter();
-        for layer in &mut self.layers {
-            if let Layer::Dense { weight, bias, .. } = layer {
-                let weight_values = values
-                    .next()
-                    .ok_or_else(|| mismatch("too few parameter tensors".to_string()))?;
-                let bias_values = values
-                    .next()
-                    .ok_or_else(|| mismatch("too few parameter tensors".to_string()))?;
-                if weight_values.len() != weight.shape().num_elements()
-                    || bias_values.len() != bias.shape().num_elements()
-                {
-                    return Err(mismatch(format!(
-                        "parameter sizes {} and {} do not match the layer's {} and {}",
-                        weight_values.len(),
-                        bias_values.len(),
-                        weight.shape().num_elements(),
-                        bias.shape().num_elements()
-                    )));
+    /// Folds a training batch's statistics into the BatchNormalization layers' moving averages,
+    /// as Keras does: moving = moving * momentum + batch * (1 - momentum).
+    pub fn update_moving_statistics(&mut self, statistics: &[BatchStatistics]) {
+        let momentum = BATCH_NORM_MOMENTUM as f32;
+        for batch in statistics {
+            if let Some(Layer::BatchNorm {
+                moving_mean,
+                moving_variance,
+                ..
+            }) = self.layers.get_mut(batch.layer)
+            {
+                for (moving, batch_values) in [
+                    (moving_mean, &batch.mean),
+                    (moving_variance, &batch.variance),
+                ] {
+                    let blended: Vec<f32> = moving
+                        .as_vec()
+                        .iter()
+                        .zip(batch_values)
+                        .map(|(old, new)| old * momentum + new * (1.0 - momentum))
+                        .collect();
+                    moving.copy_from(&blended);
                 }
-                weight.copy_from(weight_values);
-                bias.copy_from(bias_values);
             }
         }
-        if values.next().is_some() {
-            return Err(mismatch("too many parameter tensors".to_string()));
+    }
+
+    /// The trainable tensors, layer by layer in the order of `LayerPlan::tensors`.
+    pub fn parameters_mut(&mut self) -> Vec<Parameter<'_>> {
+        let mut parameters = Vec::new();
+        for layer in &mut self.layers {
+            match layer {
+                Layer::Dense { weight, bias, .. } => {
+                    parameters.push(Parameter::Matrix(weight));
+                    parameters.push(Parameter::Vector(bias));
+                }
+                Layer::Conv2d { kernel, bias, .. } => {
+                    parameters.push(Parameter::Matrix(kernel));
+                    parameters.push(Parameter::Vector(bias));
+                }
+                Layer::BatchNorm { gamma, beta, .. } | Layer::LayerNorm { gamma, beta } => {
+                    parameters.push(Parameter::Vector(gamma));
+                    parameters.push(Parameter::Vector(beta));
+                }
+                Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
+            }
+        }
+        parameters
+    }
+
+    /// The trainable tensors' values in the order of `parameters_mut`.
+    pub fn trainable_values(&self) -> Vec<Vec<f32>> {
+        let mut values = Vec::new();
+        for layer in &self.layers {
+            match layer {
+                Layer::Dense { weight, bias, .. } => {
+                    values.push(weight.as_vec());
+                    values.push(bias.as_vec());
+                }
+                Layer::Conv2d { kernel, bias, .. } => {
+                    values.push(kernel.as_vec());
+                    values.push(bias.as_vec());
+                }
+                Layer::BatchNorm { gamma, beta, .. } | Layer::LayerNorm { gamma, beta } => {
+                    values.push(gamma.as_vec());
+                    values.push(beta.as_vec());
+                }
+                Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
+            }
+        }
+        values
+    }
+
+    /// Every stored tensor, trainable or not, in the order of `parameter_values`.
+    fn stored_tensors(&mut self) -> Vec<StoredTensor<'_>> {
+        let mut tensors = Vec::new();
+        for layer in &mut self.layers {
+            match layer {
+                Layer::Dense { weight, bias, .. } => {
+                    tensors.push(StoredTensor::Matrix(weight));
+                    tensors.push(StoredTensor::Vector(bias));
+                }
+                Layer::Conv2d { kernel, bias, .. } => {
+                    tensors.push(StoredTensor::Matrix(kernel));
+                    tensors.push(StoredTensor::Vector(bias));
+                }
+                Layer::BatchNorm {
+                    gamma,
+                    beta,
+                    moving_mean,
+                    moving_variance,
+                } => {
+                    for vector in [gamma, beta, moving_mean, moving_variance] {
+                        tensors.push(StoredTensor::Vector(vector));
+                    }
+                }
+                Layer::LayerNorm { gamma, beta } => {
+                    tensors.push(StoredTensor::Vector(gamma));
+                    tensors.push(StoredTensor::Vector(beta));
+                }
+                Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
+            }
+        }
+        tensors
+    }
+
+    /// Replaces the stored tensors' values, given in the order of `parameter_values`.
+    pub fn set_parameter_values(&mut self, values: &[Vec<f32>]) -> Result<()> {
+        let mismatch = |message: String| PlaygroundError::InvalidSpec { message };
+        let mut tensors = self.stored_tensors();
+        if tensors.len() != values.len() {
+            return Err(mismatch(format!(
+                "{} parameter tensors were given, but the network has {}",
+                values.len(),
+                tensors.len()
+            )));
+        }
+        for (index, (tensor, values)) in tensors.iter_mut().zip(values).enumerate() {
+            if values.len() != tensor.len() {
+                return Err(mismatch(format!(
+                    "parameter tensor {index} has {} values, but the layer needs {}",
+                    values.len(),
+                    tensor.len()
+                )));
+            }
+        }
+        for (tensor, values) in tensors.iter_mut().zip(values) {
+            tensor.copy_from(values);
         }
         Ok(())
     }
 
-    /// Returns the trainable tensors' values, layer by layer: weight then bias.
+    /// Returns the stored tensors' values, layer by layer in the order of `LayerPlan::tensors`:
+    /// kernel then bias, and for normalization layers gamma, beta and BatchNormalization's
+    /// moving mean and variance.
     pub fn parameter_values(&self) -> Vec<Vec<f32>> {
         let mut values = Vec::new();
         for layer in &self.layers {
-            if let Layer::Dense { weight, bias, .. } = layer {
-                values.push(weight.as_vec());
-                values.push(bias.as_vec());
+            match layer {
+                Layer::Dense { weight, bias, .. } => {
+                    values.push(weight.as_vec());
+                    values.push(bias.as_vec());
+                }
+                Layer::Conv2d { kernel, bias, .. } => {
+                    values.push(kernel.as_vec());
+                    values.push(bias.as_vec());
+                }
+                Layer::BatchNorm {
+                    gamma,
+                    beta,
+                    moving_mean,
+                    moving_variance,
+                } => {
+                    for vector in [gamma, beta, moving_mean, moving_variance] {
+                        values.push(vector.as_vec());
+                    }
+                }
+                Layer::LayerNorm { gamma, beta } => {
+                    values.push(gamma.as_vec());
+                    values.push(beta.as_vec());
+                }
+                Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
             }
         }
         values
+    }
+}
+
+enum StoredTensor<'a> {
+    Matrix(&'a mut Matrix),
+    Vector(&'a mut Vector),
+}
+
+impl StoredTensor<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Matrix(matrix) => matrix.shape().num_elements(),
+            Self::Vector(vector) => vector.shape().num_elements(),
+        }
+    }
+
+    fn copy_from(&mut self, values: &[f32]) {
+        match self {
+            Self::Matrix(matrix) => matrix.copy_from(values),
+            Self::Vector(vector) => vector.copy_from(values),
+        }
+    }
+}
+
+/// Draws a Glorot-uniform matrix (Glorot and Bengio, 2010): U(-l, l) with
+/// l = sqrt(6 / (fan_in + fan_out)).
+fn glorot_uniform(
+    device: &Cpu,
+    rng: &mut SplitMix64,
+    shape: (usize, usize),
+    fan_in: usize,
+    fan_out: usize,
+) -> Result<Matrix> {
+    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    let values: Vec<f32> = (0..shape.0 * shape.1)
+        .map(|_| rng.uniform(-limit, limit) as f32)
+        .collect();
+    Ok(device.try_tensor_from_vec(values, shape)?)
+}
+
+/// Computes x * weight + bias, with the bias added to every row.
+fn affine<T: Tape<f32, Cpu>>(x: Matrix<T>, weight: &Matrix, bias: &Vector) -> Result<Matrix<T>> {
+    let shape = (x.shape().0, bias.shape().0);
+    let z = x.try_matmul(weight.retaped::<T>())?;
+    Ok(z.try_add(
+        bias.retaped::<T>()
+            .try_broadcast_like::<_, Axis<0>>(&shape)?,
+    )?)
+}
+
+/// Computes gamma * x + beta per column of `x`.
+fn scale_shift<T: Tape<f32, Cpu>>(
+    x: Matrix<T>,
+    gamma: &Vector,
+    beta: &Vector,
+) -> Result<Matrix<T>> {
+    let shape = *x.shape();
+    let scaled = x.try_mul(
+        gamma
+            .retaped::<T>()
+            .try_broadcast_like::<_, Axis<0>>(&shape)?,
+    )?;
+    Ok(scaled.try_add(
+        beta.retaped::<T>()
+            .try_broadcast_like::<_, Axis<0>>(&shape)?,
+    )?)
+}
+
+/// Per-column mean and biased variance of `x`, the statistics Keras's BatchNormalization
+/// normalizes a training batch with and averages into its moving statistics.
+fn batch_statistics<T: Tape<f32, Cpu>>(layer: usize, x: &Matrix<T>) -> BatchStatistics {
+    let (rows, columns) = *x.shape();
+    let values = x.retaped::<NoneTape>().as_vec();
+    let mut mean = vec![0.0f64; columns];
+    for row in values.chunks(columns) {
+        for (sum, value) in mean.iter_mut().zip(row) {
+            *sum += *value as f64;
+        }
+    }
+    mean.iter_mut().for_each(|sum| *sum /= rows as f64);
+    let mut variance = vec![0.0f64; columns];
+    for row in values.chunks(columns) {
+        for ((sum, value), mean) in variance.iter_mut().zip(row).zip(&mean) {
+            *sum += (*value as f64 - mean).powi(2);
+        }
+    }
+    variance.iter_mut().for_each(|sum| *sum /= rows as f64);
+    BatchStatistics {
+        layer,
+        mean: mean.iter().map(|&value| value as f32).collect(),
+        variance: variance.iter().map(|&value| value as f32).collect(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! dfdx's `AdamConfig`, `SgdConfig` and `RMSpropConfig`.
 
 use crate::error::Result;
-use crate::network::{Layer, Network};
+use crate::network::{Network, Parameter};
 use crate::spec::OptimizerSpec;
 use dfdx::prelude::*;
 use dfdx::tensor_ops::{AdamConfig, Momentum, RMSpropConfig, SgdConfig};
@@ -72,16 +72,13 @@ impl Optimizer {
         };
         let device = network.device();
         let mut slots = Vec::new();
-        for layer in &network.layers {
-            if let Layer::Dense { weight, bias, .. } = layer {
-                for len in [weight.shape().num_elements(), bias.shape().num_elements()] {
-                    slots.push(Slots {
-                        first: device.try_alloc_len(len)?,
-                        second: device.try_alloc_len(len)?,
-                        third: device.try_alloc_len(len)?,
-                    });
-                }
-            }
+        for values in network.trainable_values() {
+            let len = values.len();
+            slots.push(Slots {
+                first: device.try_alloc_len(len)?,
+                second: device.try_alloc_len(len)?,
+                third: device.try_alloc_len(len)?,
+            });
         }
         Ok(Self {
             rule,
@@ -93,13 +90,12 @@ impl Optimizer {
     /// Applies one update to every trainable tensor from the gradients of one batch.
     pub fn update(&mut self, network: &mut Network, grads: &mut Gradients<f32, Cpu>) -> Result<()> {
         self.step += 1;
-        let mut slots = self.slots.iter_mut();
-        for layer in &mut network.layers {
-            if let Layer::Dense { weight, bias, .. } = layer {
-                let slot = slots.next().expect("one slot per weight");
-                apply(self.rule, self.step, weight, slot, grads)?;
-                let slot = slots.next().expect("one slot per bias");
-                apply(self.rule, self.step, bias, slot, grads)?;
+        let parameters = network.parameters_mut();
+        debug_assert_eq!(parameters.len(), self.slots.len(), "one slot per tensor");
+        for (parameter, slot) in parameters.into_iter().zip(&mut self.slots) {
+            match parameter {
+                Parameter::Matrix(matrix) => apply(self.rule, self.step, matrix, slot, grads)?,
+                Parameter::Vector(vector) => apply(self.rule, self.step, vector, slot, grads)?,
             }
         }
         Ok(())

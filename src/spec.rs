@@ -161,8 +161,207 @@ pub const MAX_NOISE: f64 = 50.0;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerSpec {
-    Dense { units: i64, activation: Activation },
-    Dropout { rate: f64 },
+    /// A fully connected layer. On image-shaped input it reads the values flattened in
+    /// height, width, channel order, as if a Flatten layer came first.
+    Dense {
+        units: i64,
+        activation: Activation,
+    },
+    Dropout {
+        rate: f64,
+    },
+    /// A 2-D convolution over images stored height, width, channel (Keras's channels_last),
+    /// with a square kernel.
+    Conv2d {
+        filters: i64,
+        kernel_size: i64,
+        #[serde(default = "default_stride")]
+        stride: i64,
+        #[serde(default)]
+        padding: Padding,
+        activation: Activation,
+    },
+    /// Maximum over each square window, per channel, without padding. The stride defaults to
+    /// the pool size, as in Keras.
+    MaxPool2d {
+        pool_size: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<i64>,
+    },
+    /// Mean over each square window, per channel, without padding.
+    AvgPool2d {
+        pool_size: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<i64>,
+    },
+    /// Turns an image into a flat vector (height, width, channel order).
+    Flatten,
+    /// Batch normalization over the batch (and, for images, every position) per channel, with
+    /// Keras's momentum 0.99 for the moving statistics and epsilon 0.001.
+    BatchNorm,
+    /// Layer normalization over the channels of each row (and image position), with Keras's
+    /// epsilon 0.001.
+    LayerNorm,
+}
+
+fn default_stride() -> i64 {
+    1
+}
+
+/// Padding of a convolution, as Keras names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Padding {
+    /// No padding: the window stays inside the input.
+    #[default]
+    Valid,
+    /// Zero padding so that the output has ceil(input / stride) positions per side.
+    Same,
+}
+
+impl LayerSpec {
+    /// The layer's name as the editor, Keras and the error messages show it.
+    pub fn display_name(&self) -> &'static str {
+        match self {
+            Self::Dense { .. } => "Dense",
+            Self::Dropout { .. } => "Dropout",
+            Self::Conv2d { .. } => "Conv2D",
+            Self::MaxPool2d { .. } => "MaxPooling2D",
+            Self::AvgPool2d { .. } => "AveragePooling2D",
+            Self::Flatten => "Flatten",
+            Self::BatchNorm => "BatchNormalization",
+            Self::LayerNorm => "LayerNormalization",
+        }
+    }
+}
+
+/// Shape of one row's values between layers, without the batch dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureShape {
+    Flat(usize),
+    /// Stored flat in height, width, channel order.
+    Image {
+        height: usize,
+        width: usize,
+        channels: usize,
+    },
+}
+
+impl FeatureShape {
+    pub fn len(self) -> usize {
+        match self {
+            Self::Flat(len) => len,
+            Self::Image {
+                height,
+                width,
+                channels,
+            } => height * width * channels,
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// Size of the last axis, which normalization layers treat as channels.
+    pub fn channels(self) -> usize {
+        match self {
+            Self::Flat(len) => len,
+            Self::Image { channels, .. } => channels,
+        }
+    }
+
+    /// The shape as Keras prints it, without the batch dimension.
+    pub fn dims(self) -> Vec<usize> {
+        match self {
+            Self::Flat(len) => vec![len],
+            Self::Image {
+                height,
+                width,
+                channels,
+            } => vec![height, width, channels],
+        }
+    }
+}
+
+/// Sizes of a convolution or pooling window over an image, resolved by validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub input_height: usize,
+    pub input_width: usize,
+    pub channels: usize,
+    pub size: usize,
+    pub stride: usize,
+    /// Zero rows and columns added before the first row and column; "same" padding puts any
+    /// odd extra one after the last, as TensorFlow does.
+    pub pad_top: usize,
+    pub pad_left: usize,
+    pub output_height: usize,
+    pub output_width: usize,
+}
+
+impl Window {
+    /// Resolves a window of `size` with `stride` over an image. Returns None when the window
+    /// does not fit inside the (padded) input.
+    pub fn resolve(
+        input_height: usize,
+        input_width: usize,
+        channels: usize,
+        size: usize,
+        stride: usize,
+        padding: Padding,
+    ) -> Option<Self> {
+        // Output sizes and the padding split follow TensorFlow's definition of "valid" and
+        // "same": out = ceil((in - size + 1) / stride) or ceil(in / stride).
+        let side = |input: usize| -> Option<(usize, usize)> {
+            match padding {
+                Padding::Valid => (size <= input).then(|| ((input - size) / stride + 1, 0)),
+                Padding::Same => {
+                    let output = input.div_ceil(stride);
+                    let needed = ((output - 1) * stride + size).saturating_sub(input);
+                    Some((output, needed / 2))
+                }
+            }
+        };
+        let (output_height, pad_top) = side(input_height)?;
+        let (output_width, pad_left) = side(input_width)?;
+        Some(Self {
+            input_height,
+            input_width,
+            channels,
+            size,
+            stride,
+            pad_top,
+            pad_left,
+            output_height,
+            output_width,
+        })
+    }
+
+    pub fn output_positions(&self) -> usize {
+        self.output_height * self.output_width
+    }
+
+    /// Zero rows and columns added on each side: (top, bottom, left, right).
+    pub fn padding(&self) -> (usize, usize, usize, usize) {
+        let total = |output: usize, input: usize| {
+            ((output - 1) * self.stride + self.size).saturating_sub(input)
+        };
+        let height = total(self.output_height, self.input_height);
+        let width = total(self.output_width, self.input_width);
+        (
+            self.pad_top,
+            height.saturating_sub(self.pad_top),
+            self.pad_left,
+            width.saturating_sub(self.pad_left),
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    Max,
+    Average,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,24 +481,136 @@ pub enum LayerPlan {
         activation: Activation,
     },
     Dropout {
-        units: usize,
+        shape: FeatureShape,
         rate: f64,
+    },
+    Conv2d {
+        window: Window,
+        filters: usize,
+        activation: Activation,
+    },
+    Pool2d {
+        window: Window,
+        kind: PoolKind,
+    },
+    Flatten {
+        units: usize,
+    },
+    BatchNorm {
+        shape: FeatureShape,
+    },
+    LayerNorm {
+        shape: FeatureShape,
     },
 }
 
+/// Keras's default epsilon of BatchNormalization and LayerNormalization.
+pub const NORM_EPSILON: f64 = 1e-3;
+/// Keras's default momentum of BatchNormalization's moving mean and variance.
+pub const BATCH_NORM_MOMENTUM: f64 = 0.99;
+
 impl LayerPlan {
-    pub fn output_units(&self) -> usize {
+    pub fn output_shape(&self) -> FeatureShape {
         match *self {
-            Self::Dense { units, .. } | Self::Dropout { units, .. } => units,
+            Self::Dense { units, .. } | Self::Flatten { units } => FeatureShape::Flat(units),
+            Self::Dropout { shape, .. } | Self::BatchNorm { shape } | Self::LayerNorm { shape } => {
+                shape
+            }
+            Self::Conv2d {
+                window, filters, ..
+            } => FeatureShape::Image {
+                height: window.output_height,
+                width: window.output_width,
+                channels: filters,
+            },
+            Self::Pool2d { window, .. } => FeatureShape::Image {
+                height: window.output_height,
+                width: window.output_width,
+                channels: window.channels,
+            },
         }
     }
 
+    /// Values per row that the layer outputs.
+    pub fn output_units(&self) -> usize {
+        self.output_shape().len()
+    }
+
     pub fn parameters(&self) -> u64 {
+        self.tensors()
+            .iter()
+            .filter(|tensor| tensor.trainable)
+            .map(|tensor| tensor.shape.iter().product::<usize>() as u64)
+            .sum()
+    }
+
+    /// The layer's stored tensors in the order of `Network::parameter_values`, with Keras's
+    /// names and shapes.
+    pub fn tensors(&self) -> Vec<TensorPlan> {
+        let tensor = |name, shape: Vec<usize>, trainable| TensorPlan {
+            name,
+            shape,
+            trainable,
+        };
         match *self {
-            Self::Dense { inputs, units, .. } => (inputs as u64 + 1) * units as u64,
-            Self::Dropout { .. } => 0,
+            Self::Dense { inputs, units, .. } => vec![
+                tensor("kernel", vec![inputs, units], true),
+                tensor("bias", vec![units], true),
+            ],
+            Self::Conv2d {
+                window, filters, ..
+            } => vec![
+                tensor(
+                    "kernel",
+                    vec![window.size, window.size, window.channels, filters],
+                    true,
+                ),
+                tensor("bias", vec![filters], true),
+            ],
+            Self::BatchNorm { shape } => vec![
+                tensor("gamma", vec![shape.channels()], true),
+                tensor("beta", vec![shape.channels()], true),
+                tensor("moving_mean", vec![shape.channels()], false),
+                tensor("moving_variance", vec![shape.channels()], false),
+            ],
+            Self::LayerNorm { shape } => vec![
+                tensor("gamma", vec![shape.channels()], true),
+                tensor("beta", vec![shape.channels()], true),
+            ],
+            Self::Dropout { .. } | Self::Pool2d { .. } | Self::Flatten { .. } => Vec::new(),
         }
     }
+
+    /// The prefix of the layer's tensor names in model files, as in Keras's default layer
+    /// names.
+    pub fn file_prefix(&self) -> &'static str {
+        match self {
+            Self::Dense { .. } => "dense",
+            Self::Conv2d { .. } => "conv2d",
+            Self::BatchNorm { .. } => "batch_normalization",
+            Self::LayerNorm { .. } => "layer_normalization",
+            Self::Dropout { .. } => "dropout",
+            Self::Pool2d {
+                kind: PoolKind::Max,
+                ..
+            } => "max_pooling2d",
+            Self::Pool2d {
+                kind: PoolKind::Average,
+                ..
+            } => "average_pooling2d",
+            Self::Flatten { .. } => "flatten",
+        }
+    }
+}
+
+/// One stored tensor of a layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorPlan {
+    pub name: &'static str,
+    pub shape: Vec<usize>,
+    /// False for BatchNormalization's moving statistics, which training updates by averaging
+    /// rather than by gradient.
+    pub trainable: bool,
 }
 
 /// A spec that passed validation, with every size resolved to `usize`.
@@ -307,6 +618,9 @@ impl LayerPlan {
 pub struct ValidSpec {
     pub spec: NetworkSpec,
     pub features: usize,
+    /// The shape the first layer receives: an image for networks with Conv2D or pooling
+    /// layers on an image data set, flat otherwise.
+    pub input_shape: FeatureShape,
     pub classes: usize,
     /// Hidden layers followed by the output layer, whose activation is applied by the loss.
     pub layers: Vec<LayerPlan>,
@@ -329,6 +643,8 @@ pub struct DataShape {
     pub rows: usize,
     pub features: usize,
     pub classes: usize,
+    /// Height, width and channels when each row is an image, for Conv2D and pooling layers.
+    pub image: Option<(usize, usize, usize)>,
 }
 
 /// Feature columns of an uploaded CSV file the playground accepts; the parameter limit
@@ -343,21 +659,25 @@ pub fn data_shape(data: &DataSpec, samples: usize) -> Result<DataShape> {
             rows: 150,
             features: 4,
             classes: 3,
+            image: None,
         },
         DataSet::Wine => DataShape {
             rows: 178,
             features: 13,
             classes: 3,
+            image: None,
         },
         DataSet::BreastCancer => DataShape {
             rows: 569,
             features: 30,
             classes: 2,
+            image: None,
         },
         DataSet::Digits => DataShape {
             rows: 1797,
             features: 64,
             classes: 10,
+            image: Some((8, 8, 1)),
         },
         DataSet::Csv => {
             let csv = data
@@ -388,17 +708,20 @@ pub fn data_shape(data: &DataSpec, samples: usize) -> Result<DataShape> {
                     2,
                     crate::csv::MAX_CSV_CLASSES as i64,
                 )?,
+                image: None,
             }
         }
         DataSet::Teacher => DataShape {
             rows: samples,
             features: TEACHER_FEATURES,
             classes: TEACHER_CLASSES,
+            image: None,
         },
         DataSet::Circle | DataSet::Xor | DataSet::Gaussian | DataSet::Spiral => DataShape {
             rows: samples,
             features: 2,
             classes: 2,
+            image: None,
         },
     })
 }
@@ -489,28 +812,31 @@ impl NetworkSpec {
             ));
         }
         let mut plans = Vec::with_capacity(self.layers.len() + 1);
-        let mut width = shape.features;
+        // Rows are images only for networks with Conv2D or pooling layers, so that Dense and
+        // normalization layers of other networks see one value per feature.
+        let uses_images = self.layers.iter().any(|layer| {
+            matches!(
+                layer,
+                LayerSpec::Conv2d { .. }
+                    | LayerSpec::MaxPool2d { .. }
+                    | LayerSpec::AvgPool2d { .. }
+            )
+        });
+        let input_shape = match shape.image {
+            Some((height, width, channels)) if uses_images => FeatureShape::Image {
+                height,
+                width,
+                channels,
+            },
+            _ => FeatureShape::Flat(shape.features),
+        };
+        let mut shape_now = input_shape;
         for (index, layer) in self.layers.iter().enumerate() {
-            let plan = match *layer {
-                LayerSpec::Dense { units, activation } => LayerPlan::Dense {
-                    inputs: width,
-                    units: check_int(&format!("layers[{index}].units"), units, 1, MAX_UNITS)?,
-                    activation,
-                },
-                LayerSpec::Dropout { rate } => LayerPlan::Dropout {
-                    units: width,
-                    rate: check_float(
-                        &format!("layers[{index}].rate"),
-                        rate,
-                        0.0,
-                        MAX_DROPOUT_RATE,
-                        false,
-                    )?,
-                },
-            };
-            width = plan.output_units();
+            let plan = plan_layer(index, layer, shape_now)?;
+            shape_now = plan.output_shape();
             plans.push(plan);
         }
+        let width = shape_now.len();
 
         if self.loss == Loss::BinaryCrossEntropy && shape.classes != 2 {
             return Err(PlaygroundError::LossNeedsTwoClasses {
@@ -533,6 +859,7 @@ impl NetworkSpec {
         let valid = ValidSpec {
             spec: self.clone(),
             features: shape.features,
+            input_shape,
             classes: shape.classes,
             layers: plans,
             batch_size,
@@ -576,6 +903,92 @@ impl NetworkSpec {
     }
 }
 
+/// Largest Conv2D kernel, pooling window and stride: the images the playground trains on are
+/// small (digits are 8x8).
+pub const MAX_WINDOW: i64 = 16;
+
+/// Resolves the sizes of hidden layer `index`, which receives values of `input` shape.
+fn plan_layer(index: usize, layer: &LayerSpec, input: FeatureShape) -> Result<LayerPlan> {
+    let field = |name: &str| format!("layers[{index}].{name}");
+    Ok(match *layer {
+        LayerSpec::Dense { units, activation } => LayerPlan::Dense {
+            inputs: input.len(),
+            units: check_int(&field("units"), units, 1, MAX_UNITS)?,
+            activation,
+        },
+        LayerSpec::Dropout { rate } => LayerPlan::Dropout {
+            shape: input,
+            rate: check_float(&field("rate"), rate, 0.0, MAX_DROPOUT_RATE, false)?,
+        },
+        LayerSpec::Conv2d {
+            filters,
+            kernel_size,
+            stride,
+            padding,
+            activation,
+        } => {
+            let filters = check_int(&field("filters"), filters, 1, MAX_UNITS)?;
+            let size = check_int(&field("kernel_size"), kernel_size, 1, MAX_WINDOW)?;
+            let stride = check_int(&field("stride"), stride, 1, MAX_WINDOW)?;
+            LayerPlan::Conv2d {
+                window: resolve_window(index, layer, input, size, stride, padding)?,
+                filters,
+                activation,
+            }
+        }
+        LayerSpec::MaxPool2d { pool_size, stride } | LayerSpec::AvgPool2d { pool_size, stride } => {
+            let size = check_int(&field("pool_size"), pool_size, 1, MAX_WINDOW)?;
+            let stride = match stride {
+                Some(stride) => check_int(&field("stride"), stride, 1, MAX_WINDOW)?,
+                None => size,
+            };
+            let kind = if matches!(layer, LayerSpec::MaxPool2d { .. }) {
+                PoolKind::Max
+            } else {
+                PoolKind::Average
+            };
+            LayerPlan::Pool2d {
+                window: resolve_window(index, layer, input, size, stride, Padding::Valid)?,
+                kind,
+            }
+        }
+        LayerSpec::Flatten => LayerPlan::Flatten { units: input.len() },
+        LayerSpec::BatchNorm => LayerPlan::BatchNorm { shape: input },
+        LayerSpec::LayerNorm => LayerPlan::LayerNorm { shape: input },
+    })
+}
+
+fn resolve_window(
+    index: usize,
+    layer: &LayerSpec,
+    input: FeatureShape,
+    size: usize,
+    stride: usize,
+    padding: Padding,
+) -> Result<Window> {
+    let FeatureShape::Image {
+        height,
+        width,
+        channels,
+    } = input
+    else {
+        return Err(PlaygroundError::LayerNeedsImage {
+            index,
+            layer: layer.display_name().to_string(),
+            features: input.len(),
+        });
+    };
+    Window::resolve(height, width, channels, size, stride, padding).ok_or_else(|| {
+        PlaygroundError::WindowTooLarge {
+            index,
+            layer: layer.display_name().to_string(),
+            size,
+            height,
+            width,
+        }
+    })
+}
+
 /// Rows that go to training: the share rounded to the nearest row.
 pub fn train_rows(rows: usize, train_percent: f64) -> usize {
     ((rows as f64) * train_percent / 100.0).round() as usize
@@ -590,12 +1003,22 @@ fn check_memory(valid: &ValidSpec) -> Result<()> {
         });
     }
     // Each layer output is stored as a value and a gradient, and dense layers also keep their
-    // pre-activation value and its gradient: 4 f32 per unit and row, counted generously.
+    // pre-activation value and its gradient: 4 f32 per unit and row, counted generously. A
+    // convolution also unfolds its input into one column of kernel values per output position.
     let units: u64 = valid.features as u64
         + valid
             .layers
             .iter()
-            .map(|plan| plan.output_units() as u64)
+            .map(|plan| {
+                let unfolded = match plan {
+                    LayerPlan::Conv2d { window, .. } => {
+                        (window.output_positions() * window.size * window.size * window.channels)
+                            as u64
+                    }
+                    _ => 0,
+                };
+                plan.output_units() as u64 + unfolded
+            })
             .sum::<u64>();
     let bytes = units * valid.batch_size as u64 * 4 * 4;
     if bytes > MAX_ACTIVATION_BYTES {

@@ -6,7 +6,7 @@ use crate::error::{PlaygroundError, Result};
 use crate::network::{Matrix, Mode, Network};
 use crate::optimizer::Optimizer;
 use crate::rng::SplitMix64;
-use crate::spec::{Activation, LayerPlan, Loss, NetworkSpec, ValidSpec};
+use crate::spec::{Activation, LayerPlan, Loss, NetworkSpec, PoolKind, ValidSpec};
 use dfdx::losses::{
     binary_cross_entropy_with_logits_loss, cross_entropy_with_logits_loss, mse_loss,
 };
@@ -31,10 +31,13 @@ pub struct EpochMetrics {
 /// One layer as the editor shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LayerSummary {
-    /// "dense" or "dropout".
+    /// The layer's spec tag: "dense", "dropout", "conv2d", "max_pool2d", "avg_pool2d",
+    /// "flatten", "batch_norm" or "layer_norm".
     pub kind: &'static str,
-    /// Output shape without the batch dimension.
+    /// Values per row that the layer outputs.
     pub units: usize,
+    /// Output shape without the batch dimension: [units], or [height, width, channels].
+    pub shape: Vec<usize>,
     pub parameters: u64,
     /// "relu", …; for the output layer, the function the loss applies ("softmax", "sigmoid",
     /// "linear").
@@ -45,6 +48,8 @@ pub struct LayerSummary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NetworkSummary {
     pub inputs: usize,
+    /// The shape the first layer receives: [inputs], or [height, width, channels].
+    pub input_shape: Vec<usize>,
     pub layers: Vec<LayerSummary>,
     pub parameters: u64,
     pub data: DataSummary,
@@ -209,7 +214,7 @@ impl Trainer {
     fn train_batch(&mut self, rows: &[usize]) -> Result<()> {
         let batch = self.data.train.select(rows, self.data.features);
         let input = self.input(&batch)?.leaky_traced();
-        let output = self.network.forward(input, Mode::Train)?;
+        let (output, statistics) = self.network.forward_with_statistics(input, Mode::Train)?;
         let correct = count_correct(&output.retaped::<NoneTape>(), &batch.labels, self.loss());
         let loss = batch_loss(self.loss(), output, &batch.labels)?;
         let value = loss.array();
@@ -222,6 +227,7 @@ impl Trainer {
         }
         let mut grads = loss.try_backward()?;
         self.optimizer.update(&mut self.network, &mut grads)?;
+        self.network.update_moving_statistics(&statistics);
         self.running.loss += value as f64 * rows.len() as f64;
         self.running.correct += correct;
         self.running.rows += rows.len();
@@ -342,11 +348,26 @@ pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {
                     ("dense", Some(name.to_string()))
                 }
                 LayerPlan::Dense { activation, .. } => ("dense", Some(activation_name(activation))),
+                LayerPlan::Conv2d { activation, .. } => {
+                    ("conv2d", Some(activation_name(activation)))
+                }
                 LayerPlan::Dropout { .. } => ("dropout", None),
+                LayerPlan::Pool2d {
+                    kind: PoolKind::Max,
+                    ..
+                } => ("max_pool2d", None),
+                LayerPlan::Pool2d {
+                    kind: PoolKind::Average,
+                    ..
+                } => ("avg_pool2d", None),
+                LayerPlan::Flatten { .. } => ("flatten", None),
+                LayerPlan::BatchNorm { .. } => ("batch_norm", None),
+                LayerPlan::LayerNorm { .. } => ("layer_norm", None),
             };
             LayerSummary {
                 kind,
                 units: plan.output_units(),
+                shape: plan.output_shape().dims(),
                 parameters: plan.parameters(),
                 activation,
                 output,
@@ -355,6 +376,7 @@ pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {
         .collect();
     NetworkSummary {
         inputs: valid.features,
+        input_shape: valid.input_shape.dims(),
         layers,
         parameters: valid.parameters(),
         data,

@@ -6,7 +6,9 @@
 
 use dfdx_playground::codegen::{keras, python_float, pytorch};
 use dfdx_playground::presets::{self, keras_iris};
-use dfdx_playground::spec::{Activation, CsvSpec, DataSet, LayerSpec, Loss, OptimizerSpec};
+use dfdx_playground::spec::{
+    Activation, CsvSpec, DataSet, LayerSpec, Loss, OptimizerSpec, Padding,
+};
 use dfdx_playground::{NetworkSpec, PlaygroundError};
 use std::fs;
 use std::io::ErrorKind;
@@ -96,7 +98,7 @@ fn presets_compile() {
         .into_iter()
         .map(|preset| (preset.id.replace('-', "_"), preset.spec))
         .collect();
-    assert_eq!(specs.len(), 7);
+    assert_eq!(specs.len(), 8);
     assert_scripts_compile("presets", &specs);
 }
 
@@ -128,6 +130,31 @@ fn variations() -> Vec<(String, NetworkSpec)> {
                     LayerSpec::Dropout { rate: 0.95 },
                 ]
             }),
+        ),
+        ("digits_conv", presets::digits_conv()),
+        (
+            "image_layers",
+            NetworkSpec {
+                layers: vec![
+                    LayerSpec::BatchNorm,
+                    LayerSpec::Conv2d {
+                        filters: 4,
+                        kernel_size: 2,
+                        stride: 2,
+                        padding: Padding::Same,
+                        activation: Activation::LeakyRelu,
+                    },
+                    LayerSpec::LayerNorm,
+                    LayerSpec::AvgPool2d {
+                        pool_size: 2,
+                        stride: Some(1),
+                    },
+                    dense(8, Activation::Gelu),
+                    LayerSpec::BatchNorm,
+                    LayerSpec::LayerNorm,
+                ],
+                ..presets::digits()
+            },
         ),
         (
             "max_hidden_layers",
@@ -655,16 +682,19 @@ fn weights_load_when_file_exists() {
         assert_contains(code, "from safetensors.numpy import load_file\n");
         assert_contains(code, "if os.path.exists(\"model.safetensors\"):\n");
         assert_contains(code, "weights = load_file(\"model.safetensors\")");
-        assert_contains(code, "weights[f\"dense_{i}/kernel\"]");
-        assert_contains(code, "weights[f\"dense_{i}/bias\"]");
+        assert_contains(code, "f\"{prefix}_{index}/{name}\"");
+        assert_contains(code, "\"dense\", [");
+        assert_contains(code, "\"conv2d\", [");
+        assert_contains(code, "\"batch_normalization\",");
     }
-    assert_contains(
-        &keras,
-        "layer.set_weights([weights[f\"dense_{i}/kernel\"], weights[f\"dense_{i}/bias\"]])",
-    );
+    assert_contains(&keras, "layer.set_weights([weights[key] for key in keys])");
     assert_contains(&pytorch, "with torch.no_grad():");
-    assert_contains(&pytorch, "linear.weight.copy_(kernel.T)");
-    assert_contains(&pytorch, "linear.bias.copy_(bias)");
+    assert_contains(&pytorch, "(\"kernel\", module.weight, lambda t: t.T)");
+    assert_contains(
+        &pytorch,
+        "(\"kernel\", module.weight, lambda t: t.permute(3, 2, 0, 1))",
+    );
+    assert_contains(&pytorch, "target.copy_(value)");
     // The weights must overwrite the Xavier initialization, not the other way round.
     let init = pytorch.find("model.apply(init_like_playground)").unwrap();
     let load = pytorch.find("if os.path.exists(").unwrap();
@@ -767,4 +797,62 @@ fn csv_upload_gets_placeholder() {
         "{code}"
     );
     assert!(code.contains("class index (0 to 2)"), "{code}");
+}
+
+#[test]
+fn image_layers_keep_channels_last() {
+    let spec = presets::digits_conv();
+    let keras = keras_code(&spec);
+    assert_contains(&keras, "keras.Input(shape=(64,)),");
+    assert_contains(&keras, "keras.layers.Reshape((8, 8, 1)),");
+    assert_contains(
+        &keras,
+        "keras.layers.Conv2D(\n            16,\n            kernel_size=3,\n            strides=1,\n            \
+         padding=\"same\",\n            activation=\"relu\",\n        ),",
+    );
+    assert_contains(&keras, "keras.layers.MaxPooling2D(pool_size=2, strides=2),");
+    assert_contains(&keras, "keras.layers.Flatten(),");
+
+    let pytorch = pytorch_code(&spec);
+    assert_contains(&pytorch, "class ChannelsFirst(nn.Module):");
+    assert_contains(&pytorch, "ChannelsFirst(8, 8, 1),");
+    // "same" padding of a 3x3 kernel adds one zero row and column on each side.
+    assert_contains(&pytorch, "nn.ZeroPad2d((1, 1, 1, 1)),");
+    assert_contains(&pytorch, "nn.Conv2d(1, 16, kernel_size=3, stride=1),");
+    assert_contains(&pytorch, "nn.MaxPool2d(kernel_size=2, stride=2),");
+    assert_contains(&pytorch, "FlattenChannelsLast(),");
+    assert_contains(&pytorch, "nn.Linear(128, 64),");
+    assert_contains(&pytorch, "isinstance(module, (nn.Linear, nn.Conv2d))");
+
+    // A Dense layer straight after an image gets an explicit Flatten, and TensorFlow's
+    // "same" padding of an even kernel pads after the image only.
+    let mut spec = presets::digits();
+    spec.layers = vec![
+        LayerSpec::Conv2d {
+            filters: 2,
+            kernel_size: 2,
+            stride: 1,
+            padding: Padding::Same,
+            activation: Activation::Tanh,
+        },
+        LayerSpec::BatchNorm,
+        LayerSpec::LayerNorm,
+        dense(8, Activation::Relu),
+    ];
+    let keras = keras_code(&spec);
+    assert_contains(&keras, "keras.layers.BatchNormalization(),");
+    assert_contains(
+        &keras,
+        "keras.layers.Flatten(),\n        keras.layers.Dense(8",
+    );
+    let pytorch = pytorch_code(&spec);
+    assert_contains(&pytorch, "nn.ZeroPad2d((0, 1, 0, 1)),");
+    assert_contains(&pytorch, "nn.BatchNorm2d(2, eps=0.001, momentum=0.01),");
+    assert_contains(&pytorch, "ChannelsLastLayerNorm(2),");
+    assert_contains(&pytorch, "FlattenChannelsLast(),\n    nn.Linear(128, 8),");
+
+    // Without image layers, digits stay flat rows as before.
+    let keras = keras_code(&presets::digits());
+    assert_lacks(&keras, "Reshape");
+    assert_lacks(&pytorch_code(&presets::digits()), "ChannelsFirst");
 }

@@ -102,7 +102,7 @@ fn malformed_files_are_rejected() {
     nan_data[4..8].copy_from_slice(&f32::NAN.to_le_bytes());
     let mut unknown_layer: Value =
         serde_json::from_str(header["__metadata__"][SPEC_KEY].as_str().unwrap()).unwrap();
-    unknown_layer["layers"][0] = json!({ "type": "conv2d", "filters": 8 });
+    unknown_layer["layers"][0] = json!({ "type": "conv3d", "filters": 8 });
 
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty", Vec::new(), "only 0 bytes"),
@@ -135,7 +135,7 @@ fn malformed_files_are_rejected() {
         (
             "unknown layer",
             with_header(&|h| h["__metadata__"][SPEC_KEY] = json!(unknown_layer.to_string())),
-            "unknown variant `conv2d`",
+            "unknown variant `conv3d`",
         ),
         (
             "wrong shape",

@@ -4,7 +4,8 @@
 
 use dfdx_playground::presets::{self, keras_iris};
 use dfdx_playground::spec::{
-    Activation, CsvSpec, DataSet, LayerPlan, LayerSpec, Loss, OptimizerSpec, ValidSpec,
+    Activation, CsvSpec, DataSet, FeatureShape, LayerPlan, LayerSpec, Loss, OptimizerSpec,
+    ValidSpec,
 };
 use dfdx_playground::{NetworkSpec, PlaygroundError, Trainer};
 
@@ -714,7 +715,7 @@ fn dropout_zero_keeps_width() {
         [
             dense_plan(4, 64, Activation::Relu),
             LayerPlan::Dropout {
-                units: 64,
+                shape: FeatureShape::Flat(64),
                 rate: 0.0,
             },
             dense_plan(64, 64, Activation::Relu),

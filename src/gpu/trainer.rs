@@ -13,7 +13,7 @@ use crate::gpu::kernels::{
 use crate::network::Network;
 use crate::rng::SplitMix64;
 use crate::spec::{
-    Activation, LayerPlan, Loss, NetworkSpec, OptimizerSpec, ValidSpec, LEAKY_RELU_SLOPE,
+    Activation, LayerPlan, LayerSpec, Loss, NetworkSpec, OptimizerSpec, ValidSpec, LEAKY_RELU_SLOPE,
 };
 use crate::train::{summarize, EpochMetrics, NetworkSummary};
 use bytemuck::Zeroable;
@@ -157,6 +157,16 @@ pub struct GpuTrainer {
     failure: Option<PlaygroundError>,
 }
 
+/// Names the first part of the network that the WebGPU path cannot train, so that the page
+/// trains it on the CPU instead and says why. The WebGPU kernels cover Dense and Dropout.
+// TODO: WGSL kernels for Conv2D, pooling and the normalization layers.
+pub fn unsupported_feature(valid: &ValidSpec) -> Option<String> {
+    valid.spec.layers.iter().find_map(|layer| match layer {
+        LayerSpec::Dense { .. } | LayerSpec::Dropout { .. } => None,
+        other => Some(format!("{} layers", other.display_name())),
+    })
+}
+
 impl GpuTrainer {
     /// Validates the spec, builds the same initial weights as the CPU path and uploads them
     /// with the data.
@@ -174,6 +184,11 @@ impl GpuTrainer {
         values: Option<&[Vec<f32>]>,
     ) -> Result<Self> {
         let valid = spec.validate()?;
+        if let Some(feature) = unsupported_feature(&valid) {
+            return Err(PlaygroundError::Gpu {
+                message: format!("the WebGPU path does not run {feature} yet"),
+            });
+        }
         let data = Dataset::load(&valid, text)?;
         let mut network = Network::build(&valid, &Cpu::default())?;
         if let Some(values) = values {
@@ -296,7 +311,8 @@ impl GpuTrainer {
                     input_grad = Some(dy);
                     layer
                 }
-                LayerPlan::Dropout { units, rate } => {
+                LayerPlan::Dropout { shape, rate } => {
+                    let units = shape.len();
                     let y = gpu.zeros("dropout output", rows * units);
                     let mask = gpu.zeros("dropout mask", rows * units);
                     let dy = gpu.zeros("dropout output grad", rows * units);
@@ -325,6 +341,16 @@ impl GpuTrainer {
                         forward,
                         backward,
                     }
+                }
+                LayerPlan::Conv2d { .. }
+                | LayerPlan::Pool2d { .. }
+                | LayerPlan::Flatten { .. }
+                | LayerPlan::BatchNorm { .. }
+                | LayerPlan::LayerNorm { .. } => {
+                    // `unsupported_feature` rejected these before anything was uploaded.
+                    return Err(PlaygroundError::Gpu {
+                        message: format!("the WebGPU path cannot build {plan:?}"),
+                    });
                 }
             };
             layers.push(layer);
