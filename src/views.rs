@@ -395,7 +395,8 @@ pub fn raw_rows(raw: &RawData, split: SplitName, ids: &[usize]) -> Result<Vec<Ve
         .collect()
 }
 
-/// Gradient and activation statistics of one dense layer.
+/// Gradient and activation statistics of one dense or convolution layer, whose units are
+/// its filters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LayerDiagnostics {
     /// Index in the network's layers.
@@ -404,13 +405,14 @@ pub struct LayerDiagnostics {
     /// The hidden activation's name; None for the output layer, whose function the loss sets.
     pub activation: Option<Activation>,
     pub output: bool,
-    /// Frobenius norm of the kernel W.
+    /// Frobenius norm of the kernel W (for a convolution, all its filters).
     pub weight_norm: f64,
     /// Frobenius norm of dL/dW on the diagnostic batch.
     pub gradient_norm: f64,
     /// Norm of dL/db on the diagnostic batch.
     pub bias_gradient_norm: f64,
-    /// ReLU layers: the share of units that output 0 for every row of the diagnostic batch.
+    /// ReLU layers: the share of units that output 0 for every row of the diagnostic batch
+    /// (and, for a convolution, at every position).
     pub dead_share: Option<f64>,
     /// Sigmoid and tanh layers: the share of outputs (rows x units) within
     /// [`SATURATION_MARGIN`] of an asymptote.
@@ -428,8 +430,9 @@ pub struct Diagnostics {
     pub layers: Vec<LayerDiagnostics>,
 }
 
-/// Evaluates the loss on the diagnostic batch in evaluation mode (no dropout), takes its
-/// gradients with respect to every dense layer's weights, and measures each layer's outputs.
+/// Evaluates the loss on the diagnostic batch in evaluation mode (no dropout, and
+/// BatchNormalization with its moving averages), takes its gradients with respect to every
+/// dense and convolution layer's weights, and measures those layers' outputs.
 /// A fixed batch makes epochs comparable and gives the same numbers for every backend.
 pub fn diagnostics(trainer: &Trainer) -> Result<Diagnostics> {
     let data = trainer.data();
@@ -455,14 +458,23 @@ pub fn diagnostics(trainer: &Trainer) -> Result<Diagnostics> {
     let last = network.layers.len() - 1;
     let mut layers = Vec::new();
     for (index, layer) in network.layers.iter().enumerate() {
-        let Layer::Dense {
-            weight,
-            bias,
-            activation,
-        } = layer
-        else {
-            continue;
+        let (weight, bias, activation) = match layer {
+            Layer::Dense {
+                weight,
+                bias,
+                activation,
+            } => (weight, bias, activation),
+            Layer::Conv2d {
+                kernel,
+                bias,
+                activation,
+                ..
+            } => (kernel, bias, activation),
+            _ => continue,
         };
+        // A convolution's outputs are channels-last, so the filter is the index modulo the
+        // filter count, as a dense unit is.
+        let units = bias.shape().0;
         let output = index == last;
         let weight_norm = norm(&weight.as_vec());
         let gradient_norm = norm(grads.get_or_alloc_mut(weight)?);
@@ -471,11 +483,11 @@ pub fn diagnostics(trainer: &Trainer) -> Result<Diagnostics> {
         let (dead_share, saturated_share) = if output {
             (None, None)
         } else {
-            unit_health(*activation, &values.values, values.units)
+            unit_health(*activation, &values.values, units)
         };
         layers.push(LayerDiagnostics {
             layer: index,
-            units: values.units,
+            units,
             activation: (!output).then_some(*activation),
             output,
             weight_norm,

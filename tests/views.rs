@@ -330,3 +330,35 @@ fn output_scores_follow_loss() {
         vec![0.3, -2.0]
     );
 }
+
+#[test]
+fn conv_network_gets_diagnostics_and_predictions() {
+    let trainer = trained(&presets::digits_conv(), Some(DIGITS), 0);
+    let report = diagnostics(&trainer).expect("diagnostics");
+    // Two convolutions and two dense layers; pooling and Flatten have no weights.
+    let layers: Vec<(usize, usize)> = report.layers.iter().map(|l| (l.layer, l.units)).collect();
+    assert_eq!(layers, vec![(0, 16), (2, 32), (5, 64), (6, 10)]);
+    for layer in &report.layers {
+        assert!(layer.gradient_norm > 0.0, "{layer:?}");
+        assert!(layer.weight_norm > 0.0, "{layer:?}");
+    }
+    assert!(report.layers[0].dead_share.is_some());
+    let result = predictions(&trainer).expect("predictions");
+    let total: usize = result.confusion.iter().flatten().sum();
+    assert_eq!(total, trainer.data().test.rows());
+    // The layer-by-layer pass through convolution and pooling matches the whole network's.
+    let rows = 5;
+    let x = trainer.data().test.features[..rows * 64].to_vec();
+    let input = trainer
+        .network()
+        .device()
+        .tensor_from_vec(x.clone(), (rows, 64));
+    let forward = trainer
+        .network()
+        .forward(input, Mode::Evaluate)
+        .expect("forward")
+        .as_vec();
+    let layered = layer_outputs(trainer.network(), &x, 64).expect("layer outputs");
+    assert_eq!(layered.len(), 7);
+    assert_eq!(layered.last().unwrap().values, forward);
+}

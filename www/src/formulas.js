@@ -21,6 +21,16 @@ const DERIVATIVE_TEX = {
   linear: () => '1',
 };
 
+/** Operator names of the layers whose equations are written as one function of their input. */
+const LAYER_TEX = {
+  conv2d: '\\operatorname{Conv2D}',
+  max_pool2d: '\\operatorname{MaxPool}',
+  avg_pool2d: '\\operatorname{AvgPool}',
+  flatten: '\\operatorname{Flatten}',
+  batch_norm: '\\operatorname{BatchNorm}',
+  layer_norm: '\\operatorname{LayerNorm}',
+};
+
 function number(value) {
   return Number(value.toPrecision(4)).toString().replace('e', '\\text{e}');
 }
@@ -50,7 +60,17 @@ export function formulaSections(spec, summary, t) {
       return;
     }
     if (layer.kind !== 'dense') {
-      forward.push({ text: t('formulas.unknownLayer', { layer: k, kind: layer.kind }) });
+      const shape = (layer.shape ?? [layer.units]).join(' \\times ');
+      const operator = LAYER_TEX[layer.kind];
+      if (operator) {
+        const act = ACTIVATION_TEX[layer.activation] ?? '';
+        const applied = layer.kind === 'conv2d'
+          ? `${act}(${operator}(${previous}; K_{${k}}) + b_{${k}})`
+          : `${operator}(${previous})`;
+        forward.push(`h_{${k}} = ${applied} \\in \\mathbb{R}^{${B} \\times ${shape}}`);
+      } else {
+        forward.push({ text: t('formulas.unknownLayer', { layer: k, kind: layer.kind }) });
+      }
       previous = `h_{${k}}`;
       width = layer.units;
       return;
@@ -97,6 +117,13 @@ export function formulaSections(spec, summary, t) {
   for (let i = dense.length - 1; i >= 0; i -= 1) {
     const { k, input, width: inputs, units } = dense[i];
     backward.push(`\\frac{\\partial L}{\\partial W_{${k}}} = ${input}^{\\top} \\delta_{${k}} \\in \\mathbb{R}^{${inputs} \\times ${units}}, \\quad \\frac{\\partial L}{\\partial b_{${k}}} = \\sum_{i=1}^{${B}} \\delta_{${k},i}`);
+    // Below a layer other than dense or dropout, the chain is not written out.
+    const start = i > 0 ? dense[i - 1].k : 0;
+    const other = layers.slice(start, k - 1).findLast((layer) => layer.kind !== 'dropout');
+    if (other) {
+      backward.push({ text: t('formulas.backwardStops', { layer: k, kind: other.kind }) });
+      break;
+    }
     if (i > 0) {
       const below = dense[i - 1];
       const derivative = (DERIVATIVE_TEX[below.activation] ?? (() => `\\varphi'(z_{${below.k}})`))(`z_{${below.k}}`);

@@ -76,6 +76,7 @@ export const VIEW_STRINGS = {
     'formulas.update': 'Update',
     'formulas.dropout': 'Dropout with rate {rate}: during training each value is zeroed with that probability and the others are scaled; at evaluation it passes values through.',
     'formulas.unknownLayer': 'Layer {layer} ({kind}) is not written out here.',
+    'formulas.backwardStops': 'Below layer {layer}, the gradient passes through a {kind} layer, whose backward pass is not written out here.',
     'formulas.failed': 'The formulas could not be typeset: {message}',
   },
   'zh-CN': {
@@ -152,6 +153,7 @@ export const VIEW_STRINGS = {
     'formulas.update': '参数更新',
     'formulas.dropout': '比率为 {rate} 的 dropout：训练时每个值以该概率置零，其余的值按比例放大；评估时原样通过。',
     'formulas.unknownLayer': '第 {layer} 层（{kind}）的公式未在此列出。',
+    'formulas.backwardStops': '在第 {layer} 层之下，梯度要经过 {kind} 层，其反向传播公式未在此列出。',
     'formulas.failed': '公式无法排版：{message}',
   },
 };

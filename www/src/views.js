@@ -76,6 +76,26 @@ const ACTIVATION_LABELS = {
   linear: 'linear',
 };
 
+/** Tensors each layer kind has in `parameterValues`, in its order. */
+const TENSORS = { dense: 2, conv2d: 2, batch_norm: 4, layer_norm: 2 };
+
+/**
+ * Finds every dense layer's kernel in `weights` (parameterValues' arrays): returns
+ * `[{ position, inputs, units, kernel }]` in layer order.
+ */
+function denseKernels(summary, weights) {
+  const kernels = [];
+  let tensor = 0;
+  summary.layers.forEach((layer, position) => {
+    if (layer.kind === 'dense') {
+      const kernel = weights[tensor];
+      kernels.push({ position, inputs: kernel.length / layer.units, units: layer.units, kernel });
+    }
+    tensor += TENSORS[layer.kind] ?? 0;
+  });
+  return kernels;
+}
+
 export class Views {
   /**
    * @param {(id: string) => HTMLElement} $  finds an element of the playground by id
@@ -266,14 +286,12 @@ export class Views {
       const r = node.getBoundingClientRect();
       return [(side === 'right' ? r.right : r.left) - box.left + graph.scrollLeft, r.top + r.height / 2 - box.top];
     };
-    // Dense layers' kernels in order; parameterValues alternates kernel and bias.
-    const kernels = weights.filter((_, index) => index % 2 === 0);
+    const kernels = denseKernels(this.summary, weights);
     for (let c = 0; c + 1 < columns.length; c += 1) {
-      const kernel = kernels[c];
-      if (!kernel) break;
+      if (!kernels[c]) break;
+      const { kernel, units } = kernels[c];
       const from = columns[c];
       const to = columns[c + 1];
-      const units = kernel.length / this.denseInputs(c);
       const toOutput = c + 1 === columns.length - 1;
       const weight = (i, j) => {
         if (!toOutput) return kernel[i * units + j];
@@ -301,27 +319,12 @@ export class Views {
     }
   }
 
-  /** Inputs of the `index`-th dense layer. */
-  denseInputs(index) {
-    const dense = this.summary.layers
-      .map((layer, position) => ({ layer, position }))
-      .filter(({ layer }) => layer.kind === 'dense');
-    if (index === 0) return this.summary.inputs;
-    return dense[index - 1].layer.units;
-  }
-
   /** Lists each dense kernel as a table (the numbers behind the lines), when toggled on. */
   renderWeightsTable() {
     const container = this.$('weights-table');
     if (container.hidden || !this.latest?.weights) return;
     container.replaceChildren();
-    const dense = this.summary.layers
-      .map((layer, position) => ({ layer, position }))
-      .filter(({ layer }) => layer.kind === 'dense');
-    dense.forEach(({ layer, position }, index) => {
-      const kernel = this.latest.weights[index * 2];
-      const inputs = this.denseInputs(index);
-      const units = layer.units;
+    for (const { position, inputs, units, kernel } of denseKernels(this.summary, this.latest.weights)) {
       const table = element('table', { className: 'numbers' });
       table.append(element('caption', { textContent: this.t('weights.caption', { layer: position + 1 }) }));
       const head = element('tr', {}, [element('th', { scope: 'col', textContent: '' })]);
@@ -337,7 +340,7 @@ export class Views {
       }
       table.append(body);
       container.append(table);
-    });
+    }
   }
 
   renderConfusion() {
