@@ -1,5 +1,5 @@
-// UI text of the views (decision boundary, confusion matrix, gradient diagnostics, formulas and
-// tables) in English and Simplified Chinese; i18n.js merges it into the other strings.
+// UI text of the views in English and Simplified Chinese: the decision boundary, confusion
+// matrix, gradient diagnostics, formulas and tables. i18n.js merges it into the other strings.
 
 export const VIEW_STRINGS = {
   en: {

@@ -1,14 +1,13 @@
-// The teaching views: for 2-D data a decision-boundary heatmap with the training and test
-// points and a thumbnail per hidden unit joined by weight lines (after TensorFlow Playground);
-// a confusion matrix whose cells list their rows; per-layer gradient diagnostics; and the
-// epoch metrics as a table. The Worker computes every number; this file only draws them.
+// The teaching views. For 2-D data, a decision-boundary heatmap with the training and test
+// points and a thumbnail per hidden unit, joined by weight lines as in TensorFlow Playground.
+// For every data set, a confusion matrix whose cells list their rows, per-layer gradient
+// diagnostics and the epoch metrics as a table. The Worker computes every number, and this
+// file only draws them.
 
 /** Class 0 / negative, the midpoint, and class 1 / positive, as TensorFlow Playground colors them. */
 const NEGATIVE = [245, 147, 34];
 const MIDDLE = [232, 234, 235];
 const POSITIVE = [8, 119, 189];
-/** Hidden units drawn per layer; the Worker sends no more than this. */
-export const MAX_SHOWN_UNITS = 16;
 const BOUNDARY_PIXELS = 300;
 /** Class colors for more than 2 classes. */
 const PALETTE = [
@@ -154,8 +153,10 @@ export class Views {
     if (message.points) this.points = message.points;
     this.latest = message;
     this.render();
-    // The epoch the views show, which the end-to-end tests wait for.
+    // The epoch the views show, which the end-to-end tests wait for, and the Worker's time
+    // to compute them in milliseconds.
     this.$('views').dataset.epoch = message.epoch;
+    this.$('views').dataset.computeMs = message.computeMs.toFixed(2);
   }
 
   render() {
@@ -356,10 +357,12 @@ export class Views {
       rows: confusion.rows.toLocaleString(this.lang()), epoch,
     });
     const names = confusion.classNames;
+
     // Keep the focused cell focused across updates.
     const focused = table.querySelector('button:focus')?.dataset;
     const head = element('tr', {}, [element('th', { scope: 'col', textContent: this.t('confusion.corner') })]);
     for (const name of names) head.append(element('th', { scope: 'col', textContent: name }));
+
     const body = element('tbody');
     confusion.counts.forEach((row, actual) => {
       const total = row.reduce((sum, count) => sum + count, 0) || 1;
@@ -421,6 +424,7 @@ export class Views {
       container.replaceChildren(element('p', { className: 'hint', textContent: this.t('cell.empty', { actual, predicted }) }));
       return;
     }
+
     const digits = this.spec.data.set === 'digits';
     const showFeatures = !digits && message.rows[0].features.length <= 13;
     const table = element('table', { className: 'numbers rows' });
@@ -441,6 +445,7 @@ export class Views {
       })),
       ...(showFeatures ? [element('th', { scope: 'col', textContent: this.t('cell.features') })] : []),
     ]);
+
     const body = element('tbody');
     for (const row of message.rows) {
       const cells = [element('th', { scope: 'row', textContent: String(row.id) })];
@@ -465,6 +470,7 @@ export class Views {
     this.$('diagnostics-caption').textContent = t('diagnostics.caption', {
       rows: diagnostics.rows, epoch, loss: diagnostics.loss.toFixed(4), margin: Number(diagnostics.saturation_margin.toPrecision(3)),
     });
+
     const columns = ['layer', 'units', 'activation', 'weightNorm', 'gradientNorm', 'biasGradientNorm', 'ratio', 'dead', 'saturated'];
     const head = element('tr', {}, columns.map((key) => element('th', { scope: 'col', textContent: t(`diagnostics.${key}`) })));
     const body = element('tbody');
@@ -521,7 +527,7 @@ export class Views {
   }
 }
 
-/** A table cell with a share and a bar under it. */
+/** Builds a table cell with a share and a bar under it. */
 function shareCell(text, value) {
   const cell = element('td', { textContent: text });
   if (value != null) {
@@ -544,8 +550,9 @@ function digitImage(pixels, label) {
 }
 
 /**
- * Renders the epoch metrics as a table in `container`. `series` holds the charts' arrays:
- * epochs and, for loss and accuracy, the training and test values (null without a test split).
+ * Renders the epoch metrics as a table in `container`. `loss` and `accuracy` are the charts,
+ * whose `train` and `test` arrays run parallel to `epochs` (test values are null without a
+ * test split).
  */
 export function renderMetricsTable(container, { epochs, loss, accuracy, hasTest }, t) {
   const columns = [

@@ -172,6 +172,7 @@ async function sendViews(force) {
     };
     viewsMs = performance.now() - start;
     viewsSentAt = performance.now();
+    payload.computeMs = viewsMs;
     const buffers = grid ? [grid.output.buffer, ...grid.layers.map((layer) => layer.values.buffer)] : [];
     self.postMessage({ type: 'views', ...payload }, buffers);
   } catch (error) {
