@@ -348,7 +348,8 @@ export class Views {
     const { confusion, epoch } = this.latest;
     const table = this.$('confusion');
     const caption = this.$('confusion-caption');
-    if (!confusion) {
+    // Data without class names (real-valued targets) has no confusion matrix.
+    if (!confusion || confusion.classNames.length === 0) {
       table.replaceChildren();
       caption.textContent = this.t('confusion.notClassification');
       return;
