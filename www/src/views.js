@@ -9,6 +9,8 @@ const NEGATIVE = [245, 147, 34];
 const MIDDLE = [232, 234, 235];
 const POSITIVE = [8, 119, 189];
 const BOUNDARY_PIXELS = 300;
+/** Rows and columns of a kernel that the weights table lists at most. */
+const MAX_TABLE_WEIGHTS = 32;
 /** Class colors for more than 2 classes. */
 const PALETTE = [
   [8, 119, 189], [245, 147, 34], [44, 160, 44], [214, 39, 40], [148, 103, 189],
@@ -326,15 +328,22 @@ export class Views {
     if (container.hidden || !this.latest?.weights) return;
     container.replaceChildren();
     for (const { position, inputs, units, kernel } of denseKernels(this.summary, this.latest.weights)) {
+      // A 1024 x 1024 kernel would be a million cells, so large kernels show their corner.
+      const rows = Math.min(inputs, MAX_TABLE_WEIGHTS);
+      const columns = Math.min(units, MAX_TABLE_WEIGHTS);
+      let caption = this.t('weights.caption', { layer: position + 1 });
+      if (rows < inputs || columns < units) {
+        caption += ` ${this.t('weights.cut', { rows, columns, inputs, units })}`;
+      }
       const table = element('table', { className: 'numbers' });
-      table.append(element('caption', { textContent: this.t('weights.caption', { layer: position + 1 }) }));
+      table.append(element('caption', { textContent: caption }));
       const head = element('tr', {}, [element('th', { scope: 'col', textContent: '' })]);
-      for (let j = 0; j < units; j += 1) head.append(element('th', { scope: 'col', textContent: String(j + 1) }));
+      for (let j = 0; j < columns; j += 1) head.append(element('th', { scope: 'col', textContent: String(j + 1) }));
       table.append(element('thead', {}, [head]));
       const body = element('tbody');
-      for (let i = 0; i < inputs; i += 1) {
+      for (let i = 0; i < rows; i += 1) {
         const row = element('tr', {}, [element('th', { scope: 'row', textContent: String(i + 1) })]);
-        for (let j = 0; j < units; j += 1) {
+        for (let j = 0; j < columns; j += 1) {
           row.append(element('td', { textContent: kernel[i * units + j].toFixed(3) }));
         }
         body.append(row);

@@ -12,6 +12,12 @@ import { chooseBackend, probeAdapter } from './backend.js';
 const SLICE_MS = 25;
 /** Points per side of the grid the decision-boundary view evaluates the network on. */
 const GRID_SIZE = 50;
+/**
+ * Multiply-adds one grid evaluation may take (points x parameters), about 3 ms at the wasm
+ * matmul's 40 GFLOP/s. Larger networks get a coarser grid, down to MIN_GRID_SIZE.
+ */
+const GRID_BUDGET = 1.25e8;
+const MIN_GRID_SIZE = 10;
 /** Hidden units per layer whose activations the grid view sends (views.js draws as many). */
 const MAX_GRID_UNITS = 16;
 /** Minimum milliseconds between two view updates while training. */
@@ -51,6 +57,8 @@ let viewsSentAt = -Infinity;
 let viewsMs = 0;
 /** Whether the current session's 2-D points went to the page already. */
 let pointsSent = false;
+/** Grid points per side for the current network (see GRID_BUDGET). */
+let gridSize = GRID_SIZE;
 /**
  * Set by the `simulate-gpu-failure` command, which the end-to-end tests send: the next WebGPU
  * epoch fails as a lost device would, so the switch to the CPU can be tested without one.
@@ -156,7 +164,7 @@ async function sendViews(force) {
     const source = await viewSession();
     // A `load` during the read-back replaced the session: its own views follow.
     if (current !== session) return;
-    const grid = source.gridView(GRID_SIZE, MAX_GRID_UNITS);
+    const grid = source.gridView(gridSize, MAX_GRID_UNITS);
     const payload = { epoch: current.epoch, grid, diagnostics: source.diagnostics() };
     if (grid) {
       payload.weights = source.parameterValues();
@@ -391,13 +399,16 @@ async function load(requestId, nextSpec, nextSetting = setting, values = null, u
   dropProbe();
   pointsSent = false;
   session = built.session;
+  const summary = session.summary();
+  gridSize = Math.max(MIN_GRID_SIZE,
+    Math.min(GRID_SIZE, Math.floor(Math.sqrt(GRID_BUDGET / Math.max(1, summary.parameters)))));
   backend = built.backend;
   setting = nextSetting;
   spec = session.spec();
   epochMs = 0;
   unsent = [];
   const csvShown = csv && { name: csv.name, summary: csv.summary };
-  post('loaded', { requestId, spec, summary: session.summary(), backend, csv: csvShown });
+  post('loaded', { requestId, spec, summary, backend, csv: csvShown });
   await sendViews(true);
 }
 

@@ -657,6 +657,14 @@ describe('views', () => {
     assert.ok(changed(unitsBefore[2], unitsAfter[2]), 'first hidden unit changed after training');
     assert.ok(!changed(unitsBefore[0], unitsAfter[0]), 'input x1 thumbnail stays');
 
+    // The weights table lists W1 (2 inputs x 8 units) and W2 (8 x 1).
+    await page.click(byTestId('weights-toggle'));
+    const kernels = page.locator(`${byTestId('weights-table')} table`);
+    assert.equal(await kernels.count(), 2);
+    assert.equal(await kernels.nth(0).locator('tbody tr').count(), 2);
+    assert.equal(await kernels.nth(0).locator('tbody tr').first().locator('td').count(), 8);
+    assert.equal(await kernels.nth(1).locator('tbody tr').count(), 8);
+
     // The confusion matrix counts the 250 test rows of the circle preset.
     const counts = await page.$$eval(`${byTestId('confusion')} button`, (buttons) =>
       buttons.map((button) => Number(button.textContent)));
