@@ -9,8 +9,8 @@
 
 use crate::error::Result;
 use crate::spec::{
-    train_rows, Activation, DataSet, FeatureShape, LayerPlan, Loss, NetworkSpec, OptimizerSpec,
-    PoolKind, ValidSpec, LEAKY_RELU_SLOPE,
+    train_rows, validation_rows, Activation, DataSet, FeatureShape, LayerPlan, Loss, NetworkSpec,
+    OptimizerSpec, PoolKind, Task, ValidSpec, LEAKY_RELU_SLOPE,
 };
 
 /// Column limit for the generated lines that the generator wraps (comments and calls), the
@@ -169,6 +169,28 @@ fn has_test_split(valid: &ValidSpec) -> bool {
     valid.spec.data.train_percent < 100.0
 }
 
+fn is_regression(valid: &ValidSpec) -> bool {
+    valid.task == Task::Regression
+}
+
+/// Validation rows carved from the end of the training rows; 0 without a validation split.
+fn validation_row_count(valid: &ValidSpec) -> usize {
+    let data = &valid.spec.data;
+    validation_rows(
+        train_rows(valid.samples, data.train_percent),
+        data.validation_percent,
+    )
+}
+
+/// The metric the scripts print: accuracy, or the mean absolute error for regression.
+fn metric_name(valid: &ValidSpec) -> &'static str {
+    if is_regression(valid) {
+        "mae"
+    } else {
+        "accuracy"
+    }
+}
+
 /// Rows of the whole data set and of its test split.
 fn row_counts(valid: &ValidSpec) -> (usize, usize) {
     let rows = valid.samples;
@@ -193,7 +215,7 @@ fn write_header(script: &mut Script, valid: &ValidSpec, framework: Framework) {
     script.field("Layers", &layer_pieces);
     let fields = [
         ("Data", describe_data(valid)),
-        ("Loss", describe_loss(spec.loss).to_string()),
+        ("Loss", describe_loss(valid).to_string()),
         ("Optimizer", describe_optimizer(&spec.optimizer)),
         (
             "Training",
@@ -234,10 +256,11 @@ fn write_header(script: &mut Script, valid: &ValidSpec, framework: Framework) {
 
 /// Describes each layer, with a comma after every layer but the last.
 fn describe_layers(valid: &ValidSpec) -> Vec<String> {
-    let output_activation = match valid.spec.loss {
-        Loss::CrossEntropy => "softmax",
-        Loss::BinaryCrossEntropy => "sigmoid",
-        Loss::MeanSquaredError => "linear",
+    let output_activation = match (valid.task, valid.spec.loss) {
+        (Task::Regression, _) => "linear",
+        (_, Loss::CrossEntropy) => "softmax",
+        (_, Loss::BinaryCrossEntropy) => "sigmoid",
+        (_, Loss::MeanSquaredError) => "linear",
     };
     let last = valid.layers.len() - 1;
     valid
@@ -328,6 +351,12 @@ fn describe_data(valid: &ValidSpec) -> String {
         DataSet::Digits => format!("UCI digits, {rows} rows, pixels divided by 16"),
         DataSet::Csv => format!("an uploaded CSV file, {rows} rows"),
         DataSet::Teacher => format!("teacher, {rows} rows generated from seed {}", valid.seed),
+        DataSet::Plane | DataSet::MultiGaussian => format!(
+            "{}, {rows} rows generated from seed {} with {}% noise",
+            data.set.name(),
+            valid.seed,
+            data.noise
+        ),
         set => format!(
             "{}, {rows} rows generated from seed {} with {}% label noise",
             set.name(),
@@ -335,27 +364,33 @@ fn describe_data(valid: &ValidSpec) -> String {
             data.noise
         ),
     };
-    let split = if has_test_split(valid) {
-        format!(
+    let validation = validation_row_count(valid);
+    let split = match (has_test_split(valid), validation) {
+        (false, 0) => "all for training".to_string(),
+        (true, 0) => format!(
             "{} for training and {test_rows} for testing",
             rows - test_rows
-        )
-    } else {
-        "all for training".to_string()
+        ),
+        (_, validation) => format!(
+            "{} for training, {validation} for validation and {test_rows} for testing",
+            rows - test_rows - validation
+        ),
     };
-    let scaling = if data.standardize {
-        "standardized"
-    } else {
-        "not standardized"
+    let scaling = match (data.standardize, valid.task) {
+        (true, Task::Classification) => "standardized",
+        (false, Task::Classification) => "not standardized",
+        (true, Task::Regression) => "features standardized, targets not scaled",
+        (false, Task::Regression) => "features and targets not scaled",
     };
     format!("{source}, {split}, {scaling}")
 }
 
-fn describe_loss(loss: Loss) -> &'static str {
-    match loss {
-        Loss::CrossEntropy => "cross-entropy with softmax",
-        Loss::BinaryCrossEntropy => "binary cross-entropy with one sigmoid output",
-        Loss::MeanSquaredError => "mean squared error against one-hot labels",
+fn describe_loss(valid: &ValidSpec) -> &'static str {
+    match (valid.task, valid.spec.loss) {
+        (Task::Regression, _) => "mean squared error against the real-valued target",
+        (_, Loss::CrossEntropy) => "cross-entropy with softmax",
+        (_, Loss::BinaryCrossEntropy) => "binary cross-entropy with one sigmoid output",
+        (_, Loss::MeanSquaredError) => "mean squared error against one-hot labels",
     }
 }
 
@@ -503,6 +538,19 @@ x_train, x_test, y_train, y_test = train_test_split(
     }
     script.blank();
 
+    let validation = validation_row_count(valid);
+    if validation > 0 {
+        script.comment(&format!(
+            "Hold out the last {validation} training rows ({}% of them) for validation, as \
+             the playground does. The scaler is fitted on the remaining training rows only.",
+            data.validation_percent
+        ));
+        script.line(&format!("VALIDATION_ROWS = {validation}"));
+        script.line("x_val, y_val = x_train[-VALIDATION_ROWS:], y_train[-VALIDATION_ROWS:]");
+        script.line("x_train, y_train = x_train[:-VALIDATION_ROWS], y_train[:-VALIDATION_ROWS]");
+        script.blank();
+    }
+
     if data.standardize {
         script.comment(
             "Standardize each feature with the mean and standard deviation of the training \
@@ -510,9 +558,19 @@ x_train, x_test, y_train, y_test = train_test_split(
         );
         script.line("scaler = StandardScaler().fit(x_train)");
         script.line("x_train = scaler.transform(x_train)");
+        if validation > 0 {
+            script.line("x_val = scaler.transform(x_val)");
+        }
         if has_test_split(valid) {
             script.line("x_test = scaler.transform(x_test)");
         }
+        script.blank();
+    }
+    if is_regression(valid) {
+        script.comment(
+            "The targets stay unscaled, as in the playground; only the features are \
+             standardized.",
+        );
         script.blank();
     }
 }
@@ -520,6 +578,11 @@ x_train, x_test, y_train, y_test = train_test_split(
 /// Writes the placeholder that loads a data set that the playground generates itself.
 fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, rows: usize) {
     let description = match set {
+        DataSet::Csv if valid.task == Task::Regression => {
+            "an uploaded CSV file, which stays in the browser; the label column holds the \
+             real-valued target"
+                .to_string()
+        }
         DataSet::Csv => "an uploaded CSV file, which stays in the browser; class i is the i-th \
                          of the label column's values in sorted order"
             .to_string(),
@@ -527,6 +590,11 @@ fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, 
             "the teacher set, whose rows of {} standard-normal features are each labelled \
              with one of {} classes by a fixed random linear teacher",
             valid.features, valid.classes
+        ),
+        DataSet::Plane | DataSet::MultiGaussian => format!(
+            "TensorFlow Playground's {} regression set with {}% noise",
+            set.name(),
+            valid.spec.data.noise
         ),
         _ => format!(
             "TensorFlow Playground's {} set with {}% label noise",
@@ -536,7 +604,7 @@ fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, 
     };
     let class_range = match valid.classes {
         2 => "0 or 1".to_string(),
-        classes => format!("0 to {}", classes - 1),
+        classes => format!("0 to {}", classes.saturating_sub(1)),
     };
     let origin = if set == DataSet::Csv {
         "the playground read these rows from"
@@ -552,16 +620,22 @@ fn write_data_placeholder(script: &mut Script, valid: &ValidSpec, set: DataSet, 
         "#   x.npy: float array of shape ({rows}, {}), one row of features per example",
         valid.features
     ));
-    script.line(&format!(
-        "#   y.npy: integer array of shape ({rows},), the class index ({class_range}) of \
-         each row"
-    ));
+    if is_regression(valid) {
+        script.line(&format!(
+            "#   y.npy: float array of shape ({rows},), the real-valued target of each row"
+        ));
+    } else {
+        script.line(&format!(
+            "#   y.npy: integer array of shape ({rows},), the class index ({class_range}) of \
+             each row"
+        ));
+    }
     script.line(r#"x = np.load("x.npy")"#);
     script.line(r#"y = np.load("y.npy")"#);
 }
 
 fn write_keras_labels(script: &mut Script, valid: &ValidSpec) {
-    if valid.spec.loss != Loss::MeanSquaredError {
+    if valid.spec.loss != Loss::MeanSquaredError || is_regression(valid) {
         return;
     }
     script.comment(&format!(
@@ -572,6 +646,12 @@ fn write_keras_labels(script: &mut Script, valid: &ValidSpec) {
         "y_train = keras.utils.to_categorical(y_train, num_classes={})",
         valid.classes
     ));
+    if validation_row_count(valid) > 0 {
+        script.line(&format!(
+            "y_val = keras.utils.to_categorical(y_val, num_classes={})",
+            valid.classes
+        ));
+    }
     if has_test_split(valid) {
         script.line(&format!(
             "y_test = keras.utils.to_categorical(y_test, num_classes={})",
@@ -606,14 +686,16 @@ fn write_keras_model(script: &mut Script, valid: &ValidSpec) {
         }
         match *plan {
             LayerPlan::Dense { units, .. } if index == last => {
-                let line = match valid.spec.loss {
-                    Loss::CrossEntropy => {
+                let line = match (valid.task, valid.spec.loss) {
+                    (Task::Regression, _) | (_, Loss::MeanSquaredError) => {
+                        format!("keras.layers.Dense({units}),")
+                    }
+                    (_, Loss::CrossEntropy) => {
                         format!("keras.layers.Dense({units}, activation=\"softmax\"),")
                     }
-                    Loss::BinaryCrossEntropy => {
+                    (_, Loss::BinaryCrossEntropy) => {
                         format!("keras.layers.Dense({units}, activation=\"sigmoid\"),")
                     }
-                    Loss::MeanSquaredError => format!("keras.layers.Dense({units}),"),
                 };
                 script.line(&format!("        {line}  # output layer"));
             }
@@ -828,35 +910,72 @@ fn write_keras_training(script: &mut Script, valid: &ValidSpec) {
         &[
             "optimizer=optimizer".to_string(),
             format!("loss=\"{loss}\""),
-            "metrics=[\"accuracy\"]".to_string(),
+            format!("metrics=[\"{}\"]", metric_name(valid)),
         ],
     );
     script.blank();
-    script.comment(
-        "Like the playground, fit reports the loss and accuracy averaged over each epoch's \
+    script.comment(&format!(
+        "Like the playground, fit reports the loss and {} averaged over each epoch's \
          batches while the weights change.",
-    );
-    script.line(&format!(
-        "model.fit(x_train, y_train, batch_size={}, epochs={}, shuffle=True)",
-        valid.batch_size, valid.epochs
+        describe_metric(valid)
     ));
+    let mut arguments = vec![
+        "x_train".to_string(),
+        "y_train".to_string(),
+        format!("batch_size={}", valid.batch_size),
+        format!("epochs={}", valid.epochs),
+        "shuffle=True".to_string(),
+    ];
+    if validation_row_count(valid) > 0 {
+        arguments.push("validation_data=(x_val, y_val)".to_string());
+    }
+    script.call("model.fit", &arguments);
     if has_test_split(valid) {
         script.blank();
-        script.line("test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)");
-        script.line(PRINT_TEST_METRICS);
+        let metric = metric_name(valid);
+        script.line(&format!(
+            "test_loss, test_{metric} = model.evaluate(x_test, y_test, verbose=0)"
+        ));
+        script.line(&print_test_metrics(valid));
     }
 }
 
-const PRINT_TEST_METRICS: &str =
-    r#"print(f"test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f}")"#;
+/// The metric in words: accuracy, or the mean absolute error for regression.
+fn describe_metric(valid: &ValidSpec) -> &'static str {
+    if is_regression(valid) {
+        "mean absolute error"
+    } else {
+        "accuracy"
+    }
+}
+
+fn print_test_metrics(valid: &ValidSpec) -> String {
+    let metric = metric_name(valid);
+    format!(r#"print(f"test loss {{test_loss:.4f}}, test {metric} {{test_{metric}:.4f}}")"#)
+}
 
 fn write_pytorch_tensors(script: &mut Script, valid: &ValidSpec) {
-    script.comment("PyTorch takes float32 features and int64 class indices.");
-    script.line("x_train = torch.tensor(x_train, dtype=torch.float32)");
-    script.line("y_train = torch.tensor(y_train, dtype=torch.long)");
+    let label_type = if is_regression(valid) {
+        script.comment("PyTorch takes float32 features and float32 targets.");
+        "float32"
+    } else {
+        script.comment("PyTorch takes float32 features and int64 class indices.");
+        "long"
+    };
+    let mut splits = vec!["train"];
+    if validation_row_count(valid) > 0 {
+        splits.push("val");
+    }
     if has_test_split(valid) {
-        script.line("x_test = torch.tensor(x_test, dtype=torch.float32)");
-        script.line("y_test = torch.tensor(y_test, dtype=torch.long)");
+        splits.push("test");
+    }
+    for split in splits {
+        script.line(&format!(
+            "x_{split} = torch.tensor(x_{split}, dtype=torch.float32)"
+        ));
+        script.line(&format!(
+            "y_{split} = torch.tensor(y_{split}, dtype=torch.{label_type})"
+        ));
     }
     script.blank();
 }
@@ -884,12 +1003,14 @@ fn write_pytorch_model(script: &mut Script, valid: &ValidSpec) {
         }
         match *plan {
             LayerPlan::Dense { inputs, units, .. } if index == last => {
-                let note = match valid.spec.loss {
-                    Loss::CrossEntropy => "output logits; CrossEntropyLoss applies the softmax",
-                    Loss::BinaryCrossEntropy => {
+                let note = match (valid.task, valid.spec.loss) {
+                    (Task::Regression, _) | (_, Loss::MeanSquaredError) => "linear output layer",
+                    (_, Loss::CrossEntropy) => {
+                        "output logits; CrossEntropyLoss applies the softmax"
+                    }
+                    (_, Loss::BinaryCrossEntropy) => {
                         "output logit; BCEWithLogitsLoss applies the sigmoid"
                     }
-                    Loss::MeanSquaredError => "linear output layer",
                 };
                 script.line(&format!("    nn.Linear({inputs}, {units}),  # {note}"));
             }
@@ -1100,6 +1221,12 @@ else:
 "#;
 
 fn write_pytorch_loss(script: &mut Script, valid: &ValidSpec) {
+    if is_regression(valid) {
+        script.block(PYTORCH_REGRESSION_LOSS);
+        script.blank();
+        script.blank();
+        return;
+    }
     match valid.spec.loss {
         Loss::CrossEntropy => script.block(
             r#"
@@ -1238,41 +1365,77 @@ fn write_pytorch_optimizer(script: &mut Script, optimizer: &OptimizerSpec) {
     script.blank();
 }
 
+const PYTORCH_REGRESSION_LOSS: &str = r#"
+loss_fn = nn.MSELoss()
+
+
+def loss_targets(targets):
+    """Return the targets as a column of shape (rows, 1), like the linear output."""
+    return targets.unsqueeze(1)
+
+
+def metric_sum(outputs, targets):
+    """Return the sum of the absolute errors, for the mean absolute error."""
+    return (outputs[:, 0] - targets).abs().sum().item()
+"#;
+
+const PYTORCH_CLASSIFICATION_METRIC: &str = r#"
+
+
+def metric_sum(outputs, labels):
+    """Return the number of rows whose predicted class is the label."""
+    return (predict_classes(outputs) == labels).sum().item()
+"#;
+
 fn write_pytorch_training(script: &mut Script, valid: &ValidSpec) {
-    if has_test_split(valid) {
-        script.block(PYTORCH_EVALUATE);
+    if !is_regression(valid) {
+        script.block(PYTORCH_CLASSIFICATION_METRIC);
+        script.blank();
         script.blank();
     }
-    script.block(PYTORCH_TRAIN);
+    let validation = validation_row_count(valid) > 0;
+    let metric = metric_name(valid);
+    if has_test_split(valid) || validation {
+        script.block(&PYTORCH_EVALUATE.replace("METRIC", metric));
+        script.blank();
+    }
+    let report = if validation {
+        "    val_loss, val_METRIC = evaluate(x_val, y_val)\n    print(\n        f\"epoch {epoch}/{EPOCHS}: loss {mean_loss:.4f}, METRIC {METRIC:.4f}, \"\n        f\"val_loss {val_loss:.4f}, val_METRIC {val_METRIC:.4f}\"\n    )\n"
+    } else {
+        "    print(f\"epoch {epoch}/{EPOCHS}: loss {mean_loss:.4f}, METRIC {METRIC:.4f}\")\n"
+    };
+    script.block(&(PYTORCH_TRAIN.to_string() + report).replace("METRIC", metric));
     if has_test_split(valid) {
         script.blank();
-        script.line("test_loss, test_accuracy = evaluate(x_test, y_test)");
-        script.line(PRINT_TEST_METRICS);
+        script.line(&format!(
+            "test_loss, test_{metric} = evaluate(x_test, y_test)"
+        ));
+        script.line(&print_test_metrics(valid));
     }
 }
 
 const PYTORCH_EVALUATE: &str = r#"
 def evaluate(features, labels):
-    """Return the mean loss and the accuracy on all rows, with dropout off."""
+    """Return the mean loss and METRIC on all rows, with dropout off."""
     model.eval()
     with torch.no_grad():
         outputs = model(features)
         loss = loss_fn(outputs, loss_targets(labels)).item()
-        accuracy = (predict_classes(outputs) == labels).float().mean().item()
+        metric = metric_sum(outputs, labels) / len(labels)
     model.train()
-    return loss, accuracy
+    return loss, metric
 
 "#;
 
 const PYTORCH_TRAIN: &str = r#"
-# Like Keras's fit and the playground, report the loss and accuracy averaged over each
+# Like Keras's fit and the playground, report the loss and METRIC averaged over each
 # epoch's batches while the weights change.
 shuffle_generator = torch.Generator().manual_seed(SEED)
 model.train()
 for epoch in range(1, EPOCHS + 1):
     order = torch.randperm(len(x_train), generator=shuffle_generator)
     loss_sum = 0.0
-    correct = 0
+    metric_total = 0.0
     for start in range(0, len(order), BATCH_SIZE):
         rows = order[start : start + BATCH_SIZE]
         outputs = model(x_train[rows])
@@ -1281,8 +1444,7 @@ for epoch in range(1, EPOCHS + 1):
         loss.backward()
         optimizer.step()
         loss_sum += loss.item() * len(rows)
-        correct += (predict_classes(outputs) == y_train[rows]).sum().item()
+        metric_total += metric_sum(outputs.detach(), y_train[rows])
     mean_loss = loss_sum / len(order)
-    accuracy = correct / len(order)
-    print(f"epoch {epoch}/{EPOCHS}: loss {mean_loss:.4f}, accuracy {accuracy:.4f}")
+    METRIC = metric_total / len(order)
 "#;

@@ -1,4 +1,9 @@
-//! Reads CSV files that people upload into rows of numeric features and a class label.
+//! Reads CSV files that people upload into rows of numeric features and a label: a class, or a
+//! real-valued target for regression.
+//!
+//! The task follows from the label column unless the caller sets it: a column whose cells are
+//! all numbers reads as a regression target when any of them is not a whole number or when it
+//! holds more than [`MAX_NUMERIC_CLASSES`] distinct values; any other column holds classes.
 //!
 //! The parser accepts what spreadsheets and pandas write: a comma, semicolon or tab delimiter
 //! (detected), an optional header row (detected), a UTF-8 byte order mark, CRLF or LF line
@@ -8,6 +13,7 @@
 //! header row.
 
 use crate::error::{PlaygroundError, Result};
+use crate::spec::Task;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -18,7 +24,7 @@ pub const MIN_CSV_ROWS: usize = 10;
 /// Most data rows accepted, so that evaluating the test split in one pass stays within memory.
 pub const MAX_CSV_ROWS: usize = 100_000;
 /// A numeric label column with more distinct whole numbers than this reads as a regression
-/// target rather than as class indices.
+/// target rather than as class indices, unless the caller asks for classification.
 pub const MAX_NUMERIC_CLASSES: usize = 20;
 /// Most classes a label column may hold; more usually means an id or a name column.
 pub const MAX_CSV_CLASSES: usize = 100;
@@ -31,9 +37,10 @@ const DETECTION_RECORDS: usize = 20;
 const MISSING_MARKERS: [&str; 7] = ["", "NA", "N/A", "NaN", "nan", "null", "?"];
 
 /// A parsed file: the features of each data row (row-major, the label column left out) and
-/// its class index.
+/// its class index or regression target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvTable {
+    pub task: Task,
     /// Names of every column of the file: the header's cells, or "column N" without a header.
     pub columns: Vec<String>,
     pub has_header: bool,
@@ -41,15 +48,20 @@ pub struct CsvTable {
     /// Index of the label column in `columns`, from 0.
     pub label_column: usize,
     pub features: Vec<f32>,
+    /// Class indices; empty for regression.
     pub labels: Vec<usize>,
+    /// Regression targets as the file holds them (not standardized); empty for classification.
+    pub targets: Vec<f32>,
     pub feature_names: Vec<String>,
-    /// Class names in class-index order: text labels sorted, or numeric labels in numeric order.
+    /// Class names in class-index order: text labels sorted, or numeric labels in numeric
+    /// order. Empty for regression.
     pub class_names: Vec<String>,
 }
 
 /// Summary of a parsed file, which the page shows and copies into the spec.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CsvSummary {
+    pub task: Task,
     pub columns: Vec<String>,
     pub has_header: bool,
     /// "comma", "semicolon" or "tab".
@@ -57,17 +69,30 @@ pub struct CsvSummary {
     pub label_column: usize,
     pub rows: usize,
     pub features: usize,
+    /// 0 for regression.
     pub classes: usize,
     pub class_names: Vec<String>,
+    /// Smallest and largest regression target; None for classification.
+    pub target_range: Option<[f64; 2]>,
 }
 
 impl CsvTable {
     pub fn rows(&self) -> usize {
-        self.labels.len()
+        self.labels.len().max(self.targets.len())
     }
 
     pub fn summary(&self) -> CsvSummary {
+        let target_range = (self.task == Task::Regression).then(|| {
+            let min = self.targets.iter().copied().fold(f32::INFINITY, f32::min);
+            let max = self
+                .targets
+                .iter()
+                .copied()
+                .fold(f32::NEG_INFINITY, f32::max);
+            [min as f64, max as f64]
+        });
         CsvSummary {
+            task: self.task,
             columns: self.columns.clone(),
             has_header: self.has_header,
             delimiter: match self.delimiter {
@@ -80,6 +105,7 @@ impl CsvTable {
             features: self.feature_names.len(),
             classes: self.class_names.len(),
             class_names: self.class_names.clone(),
+            target_range,
         }
     }
 }
@@ -99,8 +125,13 @@ impl Record {
 }
 
 /// Parses `text` with the label in column `label_column` (from 0), or in the last column when
-/// None.
+/// None, detecting the task from the label column.
 pub fn parse(text: &str, label_column: Option<usize>) -> Result<CsvTable> {
+    parse_as(text, label_column, None)
+}
+
+/// Parses `text` like [`parse`], as the `task` given, or detecting it when None.
+pub fn parse_as(text: &str, label_column: Option<usize>, task: Option<Task>) -> Result<CsvTable> {
     if text.len() > MAX_CSV_BYTES {
         return Err(PlaygroundError::CsvTooLarge {
             bytes: text.len() as u64,
@@ -190,7 +221,7 @@ pub fn parse(text: &str, label_column: Option<usize>) -> Result<CsvTable> {
                 });
             }
             if column == label_column {
-                label_cells.push(cell);
+                label_cells.push((record.row, cell));
                 continue;
             }
             match parse_number(cell, decimal_comma) {
@@ -221,97 +252,136 @@ pub fn parse(text: &str, label_column: Option<usize>) -> Result<CsvTable> {
         });
     }
 
-    let (labels, class_names) = classify(
-        &label_cells,
-        label_column + 1,
-        name_of(label_column),
+    let column = LabelColumn {
+        column: label_column + 1,
+        name: name_of(label_column),
         decimal_comma,
-    )?;
+    };
+    let task = task.unwrap_or_else(|| column.detect_task(&label_cells));
+    let (labels, targets, class_names) = match task {
+        Task::Classification => {
+            let cells: Vec<&str> = label_cells.iter().map(|&(_, cell)| cell).collect();
+            let (labels, class_names) = column.classify(&cells)?;
+            (labels, Vec::new(), class_names)
+        }
+        Task::Regression => (Vec::new(), column.targets(&label_cells)?, Vec::new()),
+    };
     let feature_names = (0..width)
         .filter(|&column| column != label_column)
         .map(|column| columns[column].clone())
         .collect();
     Ok(CsvTable {
+        task,
         columns,
         has_header,
         delimiter,
         label_column,
         features,
         labels,
+        targets,
         feature_names,
         class_names,
     })
 }
 
-/// Turns label cells into class indices. Text labels become classes in sorted order. Numbers
-/// become classes only when they are whole and few; otherwise the column is a regression
-/// target, which the playground does not train yet.
-fn classify(
-    cells: &[&str],
+/// The label column: its number from 1, its header name and how its numbers are written.
+struct LabelColumn {
     column: usize,
     name: Option<String>,
     decimal_comma: bool,
-) -> Result<(Vec<usize>, Vec<String>)> {
-    let numbers: Option<Vec<f64>> = cells
-        .iter()
-        .map(|cell| parse_number(cell, decimal_comma))
-        .collect();
-    let (keys, class_names): (Vec<String>, Vec<String>) = match numbers {
-        Some(numbers) => {
-            let non_integer = cells
-                .iter()
-                .zip(&numbers)
-                .find(|(_, value)| value.fract() != 0.0);
-            let distinct: BTreeSet<i64> = numbers.iter().map(|&value| value as i64).collect();
-            if non_integer.is_some() || distinct.len() > MAX_NUMERIC_CLASSES {
-                let example = non_integer.map_or_else(|| cells[0], |(cell, _)| *cell);
-                return Err(PlaygroundError::CsvRegressionLabel {
-                    column,
-                    name,
-                    example: example.to_string(),
-                    distinct: numbers
-                        .iter()
-                        .map(|value| value.to_bits())
-                        .collect::<BTreeSet<_>>()
-                        .len(),
-                    max_classes: MAX_NUMERIC_CLASSES,
-                });
-            }
-            let names = distinct.iter().map(i64::to_string).collect();
-            let keys = numbers
-                .iter()
-                .map(|&value| (value as i64).to_string())
-                .collect();
-            (keys, names)
-        }
-        None => {
-            let distinct: BTreeSet<&str> = cells.iter().copied().collect();
-            let keys = cells.iter().map(|cell| cell.to_string()).collect();
-            (keys, distinct.into_iter().map(String::from).collect())
-        }
-    };
+}
 
-    if class_names.len() < 2 {
-        return Err(PlaygroundError::CsvSingleClass {
-            column,
-            name,
-            class: class_names.first().cloned().unwrap_or_default(),
-        });
+impl LabelColumn {
+    /// Returns regression when every cell is a number and some cell is not whole or the
+    /// column holds more than [`MAX_NUMERIC_CLASSES`] distinct values; classification
+    /// otherwise.
+    fn detect_task(&self, cells: &[(usize, &str)]) -> Task {
+        let numbers: Option<Vec<f64>> = cells
+            .iter()
+            .map(|&(_, cell)| parse_number(cell, self.decimal_comma))
+            .collect();
+        let Some(numbers) = numbers else {
+            return Task::Classification;
+        };
+        let fractional = numbers.iter().any(|value| value.fract() != 0.0);
+        let distinct: BTreeSet<u64> = numbers.iter().map(|value| value.to_bits()).collect();
+        if fractional || distinct.len() > MAX_NUMERIC_CLASSES {
+            Task::Regression
+        } else {
+            Task::Classification
+        }
     }
-    if class_names.len() > MAX_CSV_CLASSES {
-        return Err(PlaygroundError::CsvTooManyClasses {
-            column,
-            name,
-            classes: class_names.len(),
-            max: MAX_CSV_CLASSES,
-        });
+
+    /// Reads each cell as a regression target, rejecting text and a column that holds one value.
+    fn targets(&self, cells: &[(usize, &str)]) -> Result<Vec<f32>> {
+        let mut targets = Vec::with_capacity(cells.len());
+        for &(row, cell) in cells {
+            let value = parse_number(cell, self.decimal_comma).ok_or_else(|| {
+                PlaygroundError::CsvTargetNotNumeric {
+                    row,
+                    column: self.column,
+                    name: self.name.clone(),
+                    value: cell.to_string(),
+                }
+            })?;
+            targets.push(value as f32);
+        }
+        if targets.windows(2).all(|pair| pair[0] == pair[1]) {
+            return Err(PlaygroundError::CsvConstantTarget {
+                column: self.column,
+                name: self.name.clone(),
+                value: cells.first().map_or("", |&(_, cell)| cell).to_string(),
+            });
+        }
+        Ok(targets)
     }
-    let labels = keys
-        .iter()
-        .map(|key| class_names.iter().position(|class| class == key))
-        .collect::<Option<Vec<usize>>>()
-        .expect("every label is one of the classes collected from the labels");
-    Ok((labels, class_names))
+
+    /// Turns label cells into class indices. Text labels become classes in sorted order, and a
+    /// column of numbers becomes classes in numeric order, one per distinct value.
+    fn classify(&self, cells: &[&str]) -> Result<(Vec<usize>, Vec<String>)> {
+        let numbers: Option<Vec<f64>> = cells
+            .iter()
+            .map(|cell| parse_number(cell, self.decimal_comma))
+            .collect();
+        let (keys, class_names): (Vec<String>, Vec<String>) = match numbers {
+            Some(numbers) => {
+                let mut distinct = numbers.clone();
+                distinct.sort_by(f64::total_cmp);
+                distinct.dedup();
+                // Display prints whole numbers without a fraction (2, not 2.0).
+                let names = distinct.iter().map(f64::to_string).collect();
+                let keys = numbers.iter().map(f64::to_string).collect();
+                (keys, names)
+            }
+            None => {
+                let distinct: BTreeSet<&str> = cells.iter().copied().collect();
+                let keys = cells.iter().map(|cell| cell.to_string()).collect();
+                (keys, distinct.into_iter().map(String::from).collect())
+            }
+        };
+
+        if class_names.len() < 2 {
+            return Err(PlaygroundError::CsvSingleClass {
+                column: self.column,
+                name: self.name.clone(),
+                class: class_names.first().cloned().unwrap_or_default(),
+            });
+        }
+        if class_names.len() > MAX_CSV_CLASSES {
+            return Err(PlaygroundError::CsvTooManyClasses {
+                column: self.column,
+                name: self.name.clone(),
+                classes: class_names.len(),
+                max: MAX_CSV_CLASSES,
+            });
+        }
+        let labels = keys
+            .iter()
+            .map(|key| class_names.iter().position(|class| class == key))
+            .collect::<Option<Vec<usize>>>()
+            .expect("every label is one of the classes collected from the labels");
+        Ok((labels, class_names))
+    }
 }
 
 /// Reads a cell as a finite number; with `decimal_comma`, a single comma stands for the point.

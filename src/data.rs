@@ -1,11 +1,14 @@
 //! Data sets: the shipped Iris rows, the shipped UCI files whose text the caller passes in,
 //! uploaded CSV files and TensorFlow Playground's 2-D sets generated from the seed, split into
-//! training and test rows and optionally standardized.
+//! training, validation and test rows and optionally standardized.
 
 use crate::csv;
 use crate::error::{PlaygroundError, Result};
 use crate::rng::SplitMix64;
-use crate::spec::{data_shape, train_rows, DataSet, ValidSpec, TEACHER_CLASSES, TEACHER_FEATURES};
+use crate::spec::{
+    data_shape, train_rows, validation_rows, DataSet, Task, ValidSpec, TEACHER_CLASSES,
+    TEACHER_FEATURES,
+};
 use serde::Serialize;
 use std::f64::consts::PI;
 
@@ -47,29 +50,37 @@ const BREAST_CANCER_MEASUREMENTS: [&str; 10] = [
 /// Pixel values of digits.csv run from 0 to 16; the playground divides them by this.
 const DIGITS_PIXEL_MAX: f32 = 16.0;
 
-/// Rows of features (row-major) with a class index each.
+/// Rows of features (row-major) with a class index each (classification) or a real-valued
+/// target each (regression). Exactly one of `labels` and `targets` holds a value per row; the
+/// other is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Split {
     pub features: Vec<f32>,
     pub labels: Vec<usize>,
+    pub targets: Vec<f32>,
 }
 
 impl Split {
     pub fn rows(&self) -> usize {
-        self.labels.len()
+        self.labels.len().max(self.targets.len())
     }
 
     /// Copies the rows at `indices`, in that order, into a new split.
     pub fn select(&self, indices: &[usize], width: usize) -> Split {
         let mut split = Split {
             features: Vec::with_capacity(indices.len() * width),
-            labels: Vec::with_capacity(indices.len()),
+            ..Split::default()
         };
         for &row in indices {
             split
                 .features
                 .extend_from_slice(&self.features[row * width..(row + 1) * width]);
-            split.labels.push(self.labels[row]);
+            if !self.labels.is_empty() {
+                split.labels.push(self.labels[row]);
+            }
+            if !self.targets.is_empty() {
+                split.targets.push(self.targets[row]);
+            }
         }
         split
     }
@@ -77,10 +88,14 @@ impl Split {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
+    pub task: Task,
     pub train: Split,
+    /// Empty when the spec's validation share is 0.
+    pub validation: Split,
     /// Empty when the spec trains on every row.
     pub test: Split,
     pub features: usize,
+    /// Empty for regression.
     pub class_names: Vec<String>,
     pub feature_names: Vec<String>,
 }
@@ -96,7 +111,9 @@ pub(crate) const STREAM_DROPOUT: u64 = 5;
 /// Summary of the data that the page shows beside the network.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataSummary {
+    pub task: Task,
     pub train_rows: usize,
+    pub validation_rows: usize,
     pub test_rows: usize,
     pub features: usize,
     pub class_names: Vec<String>,
@@ -155,7 +172,8 @@ impl Dataset {
             }
             DataSet::Csv => {
                 let shape = spec.csv.as_ref().expect("validation requires data.csv");
-                let table = csv::parse(text()?, Some(shape.label_column as usize))?;
+                let table =
+                    csv::parse_as(text()?, Some(shape.label_column as usize), Some(shape.task))?;
                 let found = (
                     table.rows(),
                     table.feature_names.len(),
@@ -178,8 +196,14 @@ impl Dataset {
                 let all = Split {
                     features: table.features,
                     labels: table.labels,
+                    targets: table.targets,
                 };
                 (all, found.1, table.class_names, table.feature_names)
+            }
+            set @ (DataSet::Plane | DataSet::MultiGaussian) => {
+                let mut rng = SplitMix64::stream(valid.seed, STREAM_DATA);
+                let all = generate_regression(set, valid.samples, spec.noise / 100.0, &mut rng);
+                (all, 2, Vec::new(), vec!["x1".to_string(), "x2".to_string()])
             }
             set => {
                 let mut rng = SplitMix64::stream(valid.seed, STREAM_DATA);
@@ -205,19 +229,42 @@ impl Dataset {
                 ),
             });
         }
+        if all.targets.len()
+            != if shape.task == Task::Regression {
+                rows
+            } else {
+                0
+            }
+        {
+            return Err(PlaygroundError::Data {
+                message: format!(
+                    "{} has {} regression targets for {rows} rows",
+                    spec.set.name(),
+                    all.targets.len()
+                ),
+            });
+        }
+        // Rows before `cut` train (the last `validation` of them validate), the rest test. With
+        // neither split the rows keep their order, as they did before splits existed.
         let mut order: Vec<usize> = (0..rows).collect();
-        let (train, test) = if spec.train_percent >= 100.0 {
-            (all, Split::default())
-        } else {
+        let cut = train_rows(rows, spec.train_percent);
+        let validation = validation_rows(cut, spec.validation_percent);
+        if cut < rows || validation > 0 {
             SplitMix64::stream(valid.seed, STREAM_SPLIT).shuffle(&mut order);
-            let cut = train_rows(rows, spec.train_percent);
+        }
+        let (train, validation, test) = if cut >= rows && validation == 0 {
+            (all, Split::default(), Split::default())
+        } else {
             (
-                all.select(&order[..cut], features),
+                all.select(&order[..cut - validation], features),
+                all.select(&order[cut - validation..cut], features),
                 all.select(&order[cut..], features),
             )
         };
         let mut dataset = Dataset {
+            task: shape.task,
             train,
+            validation,
             test,
             features,
             class_names,
@@ -230,7 +277,8 @@ impl Dataset {
     }
 
     /// Z-scores each feature with the training rows' mean and population standard deviation,
-    /// as scikit-learn's StandardScaler does, and applies the same transform to the test rows.
+    /// as scikit-learn's StandardScaler does, and applies the same transform to the validation
+    /// and test rows. Regression targets stay as they are.
     fn standardize(&mut self) {
         let width = self.features;
         let rows = self.train.rows() as f64;
@@ -240,7 +288,7 @@ impl Dataset {
             let variance = values().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / rows;
             // A constant column keeps its values centred but unscaled, as StandardScaler does.
             let scale = if variance > 0.0 { variance.sqrt() } else { 1.0 };
-            for split in [&mut self.train, &mut self.test] {
+            for split in [&mut self.train, &mut self.validation, &mut self.test] {
                 for x in split.features.iter_mut().skip(column).step_by(width) {
                     *x = ((*x as f64 - mean) / scale) as f32;
                 }
@@ -250,7 +298,9 @@ impl Dataset {
 
     pub fn summary(&self) -> DataSummary {
         DataSummary {
+            task: self.task,
             train_rows: self.train.rows(),
+            validation_rows: self.validation.rows(),
             test_rows: self.test.rows(),
             features: self.features,
             class_names: self.class_names.clone(),
@@ -421,6 +471,65 @@ pub fn generate_2d(set: DataSet, samples: usize, noise: f64, rng: &mut SplitMix6
     split
 }
 
+/// Centres and signs of the six bumps of the multi-Gaussian set, as TensorFlow Playground
+/// places them: two rows of three, alternating in sign.
+const MULTI_GAUSSIAN_BUMPS: [(f64, f64, f64); 6] = [
+    (-4.0, 2.5, 1.0),
+    (0.0, 2.5, -1.0),
+    (4.0, 2.5, 1.0),
+    (-4.0, -2.5, -1.0),
+    (0.0, -2.5, 1.0),
+    (4.0, -2.5, -1.0),
+];
+
+/// Generates one of TensorFlow Playground's regression sets: points drawn uniformly from
+/// [-6, 6]², each with a real-valued target in [-1, 1]. `noise` (a fraction from 0 to 0.5)
+/// shifts the point at which the target is read by up to 6 · noise along each axis, while the
+/// features keep the unshifted point.
+///
+/// - Plane: target (x + y) / 10, TensorFlow Playground's linear map of x + y from [-10, 10] to
+///   [-1, 1] (unclamped, so shifted points near the corners reach about ±1.2 · (1 + noise)).
+/// - Multi-Gaussian: each bump contributes sign · max(0, 1 - d / 2), d being the distance to its
+///   centre, and the target is the contribution of largest magnitude (0 far from every bump).
+pub fn generate_regression(
+    set: DataSet,
+    samples: usize,
+    noise: f64,
+    rng: &mut SplitMix64,
+) -> Split {
+    const RADIUS: f64 = 6.0;
+    let mut split = Split {
+        features: Vec::with_capacity(samples * 2),
+        labels: Vec::new(),
+        targets: Vec::with_capacity(samples),
+    };
+    for _ in 0..samples {
+        let x = rng.uniform(-RADIUS, RADIUS);
+        let y = rng.uniform(-RADIUS, RADIUS);
+        let shifted_x = x + rng.uniform(-RADIUS, RADIUS) * noise;
+        let shifted_y = y + rng.uniform(-RADIUS, RADIUS) * noise;
+        let target = match set {
+            DataSet::Plane => (shifted_x + shifted_y) / 10.0,
+            DataSet::MultiGaussian => {
+                let mut target = 0.0f64;
+                for (cx, cy, sign) in MULTI_GAUSSIAN_BUMPS {
+                    let distance = (shifted_x - cx).hypot(shifted_y - cy);
+                    let value = sign * (1.0 - distance / 2.0).clamp(0.0, 1.0);
+                    if value.abs() > target.abs() {
+                        target = value;
+                    }
+                }
+                target
+            }
+            _ => unreachable!("{set:?} is not a regression set"),
+        };
+        split.features.push(x as f32);
+        split.features.push(y as f32);
+        split.targets.push(target as f32);
+    }
+    split
+}
+
 /// Generates `samples` rows of standard-normal features, each labelled with the argmax of its
 /// product with a standard-normal teacher matrix (features × classes) drawn first from `rng`.
 pub fn generate_teacher(samples: usize, rng: &mut SplitMix64) -> Split {
@@ -430,6 +539,7 @@ pub fn generate_teacher(samples: usize, rng: &mut SplitMix64) -> Split {
     let mut split = Split {
         features: Vec::with_capacity(samples * TEACHER_FEATURES),
         labels: Vec::with_capacity(samples),
+        targets: Vec::new(),
     };
     for _ in 0..samples {
         let row: Vec<f64> = (0..TEACHER_FEATURES).map(|_| rng.normal()).collect();

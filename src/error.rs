@@ -28,13 +28,27 @@ pub enum PlaygroundError {
         data: String,
         classes: usize,
     },
+    /// A cross-entropy loss was picked for a regression data set, whose targets are real
+    /// values and not classes.
+    LossNeedsClasses {
+        loss: String,
+        data: String,
+    },
     /// The split leaves no rows on one side.
     EmptySplit {
         split: String,
         rows: usize,
         train_percent: f64,
     },
-    /// A Conv2D or pooling layer receives flat values instead of an image.
+    /// The validation share leaves the validation or the training rows empty.
+    EmptyValidationSplit {
+        split: String,
+        /// Training rows before the validation rows are taken from them.
+        training_rows: usize,
+        validation_percent: f64,
+    },
+    /// A Conv2D or pooling layer receives flat values instead of an image. `index` counts
+    /// hidden layers from 0; messages count from 1, as the editor does.
     LayerNeedsImage {
         index: usize,
         layer: String,
@@ -130,14 +144,18 @@ pub enum PlaygroundError {
         classes: usize,
         max: usize,
     },
-    /// The label column holds non-integer numbers or many distinct ones: a regression target,
-    /// which the playground does not train yet.
-    CsvRegressionLabel {
+    /// A regression target cell is not a number.
+    CsvTargetNotNumeric {
+        row: usize,
         column: usize,
         name: Option<String>,
-        example: String,
-        distinct: usize,
-        max_classes: usize,
+        value: String,
+    },
+    /// The regression target holds one value in every row, so there is nothing to learn.
+    CsvConstantTarget {
+        column: usize,
+        name: Option<String>,
+        value: String,
     },
     /// dfdx returned an error (an allocation failure, in practice).
     Engine {
@@ -187,6 +205,21 @@ impl fmt::Display for PlaygroundError {
                 "The {loss} loss needs 2 classes, but {data} has {classes}; \
                  pick cross-entropy or MSE."
             ),
+            Self::LossNeedsClasses { loss, data } => write!(
+                f,
+                "The {loss} loss needs class labels, but {data} is a regression data set with \
+                 a real-valued target; pick mean squared error."
+            ),
+            Self::EmptyValidationSplit {
+                split,
+                training_rows,
+                validation_percent,
+            } => write!(
+                f,
+                "A validation share of {validation_percent}% of {training_rows} training rows \
+                 leaves the {split} split empty; pick a share that leaves rows in both, or 0% \
+                 for no validation split."
+            ),
             Self::EmptySplit {
                 split,
                 rows,
@@ -202,9 +235,10 @@ impl fmt::Display for PlaygroundError {
                 features,
             } => write!(
                 f,
-                "Layer {index} ({layer}) needs an image (height x width x channels) but receives \
+                "Layer {} ({layer}) needs an image (height x width x channels) but receives \
                  {features} flat values; use it on the digits data set, before any Dense or \
-                 Flatten layer."
+                 Flatten layer.",
+                index + 1
             ),
             Self::WindowTooLarge {
                 index,
@@ -214,8 +248,9 @@ impl fmt::Display for PlaygroundError {
                 width,
             } => write!(
                 f,
-                "Layer {index} ({layer}) has a {size}x{size} window, larger than its \
-                 {height}x{width} input; use a smaller window, or \"same\" padding for Conv2D."
+                "Layer {} ({layer}) has a {size}x{size} window, larger than its \
+                 {height}x{width} input; use a smaller window, or \"same\" padding for Conv2D.",
+                index + 1
             ),
             Self::TooManyParameters { count, max } => write!(
                 f,
@@ -337,18 +372,26 @@ impl fmt::Display for PlaygroundError {
                  {max}; pick a label column with fewer classes.",
                 describe_column(*column, name)
             ),
-            Self::CsvRegressionLabel {
+            Self::CsvTargetNotNumeric {
+                row,
                 column,
                 name,
-                example,
-                distinct,
-                max_classes,
+                value,
             } => write!(
                 f,
-                "The label column ({}) holds numbers such as {example} ({distinct} distinct \
-                 values), which is a regression target, and the playground trains \
-                 classification only so far; pick a label column with class names or at \
-                 most {max_classes} distinct whole numbers.",
+                "Row {row}, {column} of the CSV file is \"{value}\", which is not a number; a \
+                 regression target must be a number, so fix the cell or train a \
+                 classification.",
+                column = describe_column(*column, name)
+            ),
+            Self::CsvConstantTarget {
+                column,
+                name,
+                value,
+            } => write!(
+                f,
+                "The target column ({}) holds {value} in every row, so there is nothing to \
+                 learn; pick a target column whose values vary.",
                 describe_column(*column, name)
             ),
             Self::Engine { message } => write!(f, "The tensor engine failed: {message}."),

@@ -24,6 +24,7 @@ pub fn keras_iris() -> NetworkSpec {
         data: DataSpec {
             set: DataSet::Iris,
             train_percent: 100.0,
+            validation_percent: 0.0,
             noise: 0.0,
             samples: 150,
             standardize: true,
@@ -58,6 +59,7 @@ pub fn spiral() -> NetworkSpec {
         data: DataSpec {
             set: DataSet::Spiral,
             train_percent: 50.0,
+            validation_percent: 0.0,
             noise: 0.0,
             samples: 500,
             standardize: false,
@@ -87,6 +89,7 @@ pub fn circle() -> NetworkSpec {
         data: DataSpec {
             set: DataSet::Circle,
             train_percent: 50.0,
+            validation_percent: 0.0,
             noise: 10.0,
             samples: 500,
             standardize: false,
@@ -111,6 +114,7 @@ pub fn digits() -> NetworkSpec {
         data: DataSpec {
             set: DataSet::Digits,
             train_percent: 80.0,
+            validation_percent: 0.0,
             noise: 0.0,
             samples: 500,
             standardize: false,
@@ -162,6 +166,7 @@ pub fn wine() -> NetworkSpec {
         data: DataSpec {
             set: DataSet::Wine,
             train_percent: 80.0,
+            validation_percent: 0.0,
             noise: 0.0,
             samples: 500,
             standardize: true,
@@ -183,6 +188,7 @@ pub fn breast_cancer() -> NetworkSpec {
         data: DataSpec {
             set: DataSet::BreastCancer,
             train_percent: 80.0,
+            validation_percent: 0.0,
             noise: 0.0,
             samples: 500,
             standardize: true,
@@ -192,6 +198,29 @@ pub fn breast_cancer() -> NetworkSpec {
         loss: Loss::BinaryCrossEntropy,
         optimizer: adam(0.001),
         batch_size: 32,
+        epochs: 30,
+        seed: 0,
+    }
+}
+
+/// TensorFlow Playground's plane regression: one real-valued target, (x + y) / 10, learned by
+/// a small tanh network with mean squared error and a linear output, holding out 20% for
+/// testing and 10% of the training rows for validation.
+pub fn plane() -> NetworkSpec {
+    NetworkSpec {
+        data: DataSpec {
+            set: DataSet::Plane,
+            train_percent: 80.0,
+            validation_percent: 10.0,
+            noise: 0.0,
+            samples: 500,
+            standardize: true,
+            csv: None,
+        },
+        layers: vec![dense(8, Activation::Tanh)],
+        loss: Loss::MeanSquaredError,
+        optimizer: adam(0.01),
+        batch_size: 10,
         epochs: 30,
         seed: 0,
     }
@@ -232,6 +261,10 @@ pub fn all() -> Vec<Preset> {
         Preset {
             id: "breast-cancer",
             spec: breast_cancer(),
+        },
+        Preset {
+            id: "plane",
+            spec: plane(),
         },
         Preset {
             id: "digits",

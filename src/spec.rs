@@ -61,6 +61,23 @@ pub enum DataSet {
     Digits,
     /// A CSV file the user uploaded; `DataSpec::csv` holds its shape.
     Csv,
+    /// TensorFlow Playground's regression sets, generated from the seed: points in
+    /// [-6, 6]² with one real-valued target each. Plane: (x + y) / 10.
+    Plane,
+    /// Six Gaussian bumps of height +1 or -1; the target is the bump of largest magnitude.
+    MultiGaussian,
+}
+
+/// What the output layer predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// One class index per row.
+    #[default]
+    Classification,
+    /// One real-valued target per row, predicted by a single linear output unit. Targets stay
+    /// unscaled (only the features are standardized), as Keras users usually train.
+    Regression,
 }
 
 impl DataSet {
@@ -76,6 +93,8 @@ impl DataSet {
             Self::BreastCancer => "breast_cancer",
             Self::Digits => "digits",
             Self::Csv => "csv",
+            Self::Plane => "plane",
+            Self::MultiGaussian => "multi_gaussian",
         }
     }
 
@@ -83,7 +102,13 @@ impl DataSet {
     pub fn is_generated(self) -> bool {
         matches!(
             self,
-            Self::Circle | Self::Xor | Self::Gaussian | Self::Spiral | Self::Teacher
+            Self::Circle
+                | Self::Xor
+                | Self::Gaussian
+                | Self::Spiral
+                | Self::Teacher
+                | Self::Plane
+                | Self::MultiGaussian
         )
     }
 
@@ -111,7 +136,14 @@ pub struct DataSpec {
     /// Share of rows used for training, in percent; 100 means no test split.
     #[serde(default = "default_train_percent")]
     pub train_percent: f64,
-    /// Label noise of the 2-D sets, in percent (0 to 50, as in TensorFlow Playground).
+    /// Share of the training rows held out for validation, in percent (as Keras's
+    /// `validation_split`); 0 means no validation split. The validation rows are the last of
+    /// the shuffled training rows, and standardization is fitted on the remaining ones. Left
+    /// out of the JSON when 0, so specs without a validation split read as before it existed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub validation_percent: f64,
+    /// Noise of the 2-D sets, in percent (0 to 50, as in TensorFlow Playground): it moves
+    /// points across the class boundary, or shifts the point a regression target is read at.
     #[serde(default)]
     pub noise: f64,
     /// Rows generated for the 2-D and teacher sets; the other sets have their own row count.
@@ -136,7 +168,12 @@ pub struct CsvSpec {
     /// Data rows, without the header.
     pub rows: i64,
     pub features: i64,
+    /// Classes of the label column; 0 for a regression target.
     pub classes: i64,
+    /// Classification or regression; specs written before regression existed are
+    /// classification.
+    #[serde(default)]
+    pub task: Task,
 }
 
 fn default_train_percent() -> f64 {
@@ -151,11 +188,17 @@ fn default_true() -> bool {
     true
 }
 
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
 pub const MIN_SAMPLES: i64 = 20;
 pub const MAX_SAMPLES: i64 = 10_000;
 pub const TEACHER_FEATURES: usize = 784;
 pub const TEACHER_CLASSES: usize = 10;
 pub const MIN_TRAIN_PERCENT: f64 = 10.0;
+/// Largest validation share of the training rows, so that training keeps at least half.
+pub const MAX_VALIDATION_PERCENT: f64 = 50.0;
 pub const MAX_NOISE: f64 = 50.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -387,7 +430,8 @@ pub enum Loss {
     CrossEntropy,
     /// One sigmoid output, then binary cross-entropy; needs exactly 2 classes.
     BinaryCrossEntropy,
-    /// Mean squared error between a linear output and the one-hot label.
+    /// Mean squared error between a linear output and the one-hot label, or the real-valued
+    /// target of a regression task.
     MeanSquaredError,
 }
 
@@ -400,11 +444,21 @@ impl Loss {
         }
     }
 
-    /// Width of the output layer for a data set with `classes` classes.
-    pub fn output_units(self, classes: usize) -> usize {
+    /// Width of the output layer for a data set with `classes` classes, or for a regression
+    /// target (one unit).
+    pub fn output_units(self, task: Task, classes: usize) -> usize {
+        match (task, self) {
+            (Task::Regression, _) | (_, Self::BinaryCrossEntropy) => 1,
+            (Task::Classification, Self::CrossEntropy | Self::MeanSquaredError) => classes,
+        }
+    }
+
+    /// Returns whether the loss compares the output with a target matrix of real values, and
+    /// so can train a regression task. The cross-entropy losses need class labels.
+    pub fn fits_regression(self) -> bool {
         match self {
-            Self::BinaryCrossEntropy => 1,
-            Self::CrossEntropy | Self::MeanSquaredError => classes,
+            Self::MeanSquaredError => true,
+            Self::CrossEntropy | Self::BinaryCrossEntropy => false,
         }
     }
 }
@@ -617,10 +671,12 @@ pub struct TensorPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidSpec {
     pub spec: NetworkSpec,
+    pub task: Task,
     pub features: usize,
     /// The shape the first layer receives: an image for networks with Conv2D or pooling
     /// layers on an image data set, flat otherwise.
     pub input_shape: FeatureShape,
+    /// Classes of a classification task; 0 for regression.
     pub classes: usize,
     /// Hidden layers followed by the output layer, whose activation is applied by the loss.
     pub layers: Vec<LayerPlan>,
@@ -642,7 +698,9 @@ impl ValidSpec {
 pub struct DataShape {
     pub rows: usize,
     pub features: usize,
+    /// 0 for a regression task.
     pub classes: usize,
+    pub task: Task,
     /// Height, width and channels when each row is an image, for Conv2D and pooling layers.
     pub image: Option<(usize, usize, usize)>,
 }
@@ -659,24 +717,28 @@ pub fn data_shape(data: &DataSpec, samples: usize) -> Result<DataShape> {
             rows: 150,
             features: 4,
             classes: 3,
+            task: Task::Classification,
             image: None,
         },
         DataSet::Wine => DataShape {
             rows: 178,
             features: 13,
             classes: 3,
+            task: Task::Classification,
             image: None,
         },
         DataSet::BreastCancer => DataShape {
             rows: 569,
             features: 30,
             classes: 2,
+            task: Task::Classification,
             image: None,
         },
         DataSet::Digits => DataShape {
             rows: 1797,
             features: 64,
             classes: 10,
+            task: Task::Classification,
             image: Some((8, 8, 1)),
         },
         DataSet::Csv => {
@@ -702,12 +764,16 @@ pub fn data_shape(data: &DataSpec, samples: usize) -> Result<DataShape> {
                     crate::csv::MAX_CSV_ROWS as i64,
                 )?,
                 features: check_int("data.csv.features", csv.features, 1, MAX_CSV_FEATURES)?,
-                classes: check_int(
-                    "data.csv.classes",
-                    csv.classes,
-                    2,
-                    crate::csv::MAX_CSV_CLASSES as i64,
-                )?,
+                classes: match csv.task {
+                    Task::Classification => check_int(
+                        "data.csv.classes",
+                        csv.classes,
+                        2,
+                        crate::csv::MAX_CSV_CLASSES as i64,
+                    )?,
+                    Task::Regression => check_int("data.csv.classes", csv.classes, 0, 0)?,
+                },
+                task: csv.task,
                 image: None,
             }
         }
@@ -715,12 +781,21 @@ pub fn data_shape(data: &DataSpec, samples: usize) -> Result<DataShape> {
             rows: samples,
             features: TEACHER_FEATURES,
             classes: TEACHER_CLASSES,
+            task: Task::Classification,
             image: None,
         },
         DataSet::Circle | DataSet::Xor | DataSet::Gaussian | DataSet::Spiral => DataShape {
             rows: samples,
             features: 2,
             classes: 2,
+            task: Task::Classification,
+            image: None,
+        },
+        DataSet::Plane | DataSet::MultiGaussian => DataShape {
+            rows: samples,
+            features: 2,
+            classes: 0,
+            task: Task::Regression,
             image: None,
         },
     })
@@ -792,6 +867,13 @@ impl NetworkSpec {
             100.0,
             false,
         )?;
+        check_float(
+            "data.validation_percent",
+            data.validation_percent,
+            0.0,
+            MAX_VALIDATION_PERCENT,
+            false,
+        )?;
         check_float("data.noise", data.noise, 0.0, MAX_NOISE, false)?;
         let train_rows = train_rows(shape.rows, data.train_percent);
         if train_rows == 0 || (data.train_percent < 100.0 && train_rows == shape.rows) {
@@ -799,6 +881,20 @@ impl NetworkSpec {
                 split: if train_rows == 0 { "training" } else { "test" }.to_string(),
                 rows: shape.rows,
                 train_percent: data.train_percent,
+            });
+        }
+        let validation_rows = validation_rows(train_rows, data.validation_percent);
+        if (data.validation_percent > 0.0 && validation_rows == 0) || validation_rows == train_rows
+        {
+            return Err(PlaygroundError::EmptyValidationSplit {
+                split: if validation_rows == 0 {
+                    "validation"
+                } else {
+                    "training"
+                }
+                .to_string(),
+                training_rows: train_rows,
+                validation_percent: data.validation_percent,
             });
         }
 
@@ -838,6 +934,16 @@ impl NetworkSpec {
         }
         let width = shape_now.len();
 
+        if shape.task == Task::Regression && !self.loss.fits_regression() {
+            return Err(PlaygroundError::LossNeedsClasses {
+                loss: match self.loss {
+                    Loss::BinaryCrossEntropy => "binary cross-entropy",
+                    _ => "cross-entropy",
+                }
+                .to_string(),
+                data: data.set.name().to_string(),
+            });
+        }
         if self.loss == Loss::BinaryCrossEntropy && shape.classes != 2 {
             return Err(PlaygroundError::LossNeedsTwoClasses {
                 loss: "binary cross-entropy".to_string(),
@@ -847,7 +953,7 @@ impl NetworkSpec {
         }
         plans.push(LayerPlan::Dense {
             inputs: width,
-            units: self.loss.output_units(shape.classes),
+            units: self.loss.output_units(shape.task, shape.classes),
             activation: Activation::Linear,
         });
 
@@ -858,6 +964,7 @@ impl NetworkSpec {
 
         let valid = ValidSpec {
             spec: self.clone(),
+            task: shape.task,
             features: shape.features,
             input_shape,
             classes: shape.classes,
@@ -989,9 +1096,15 @@ fn resolve_window(
     })
 }
 
-/// Rows that go to training: the share rounded to the nearest row.
+/// Rows that go to training, the validation rows included: the share rounded to the nearest
+/// row.
 pub fn train_rows(rows: usize, train_percent: f64) -> usize {
     ((rows as f64) * train_percent / 100.0).round() as usize
+}
+
+/// Rows of `train_rows` held out for validation: the share rounded to the nearest row.
+pub fn validation_rows(train_rows: usize, validation_percent: f64) -> usize {
+    ((train_rows as f64) * validation_percent / 100.0).round() as usize
 }
 
 fn check_memory(valid: &ValidSpec) -> Result<()> {

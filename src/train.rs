@@ -6,26 +6,76 @@ use crate::error::{PlaygroundError, Result};
 use crate::network::{Matrix, Mode, Network};
 use crate::optimizer::Optimizer;
 use crate::rng::SplitMix64;
-use crate::spec::{Activation, LayerPlan, Loss, NetworkSpec, PoolKind, ValidSpec};
+use crate::spec::{Activation, LayerPlan, Loss, NetworkSpec, PoolKind, Task, ValidSpec};
 use dfdx::losses::{
     binary_cross_entropy_with_logits_loss, cross_entropy_with_logits_loss, mse_loss,
 };
 use dfdx::prelude::*;
 use serde::Serialize;
 
-/// Metrics of one finished epoch. As in Keras's `fit`, the training loss and accuracy are
-/// averaged over the epoch's batches while the weights change; the test metrics are computed
-/// after the epoch.
+/// Metrics of one finished epoch. As in Keras's `fit`, the training loss and metric are
+/// averaged over the epoch's batches while the weights change; the validation and test metrics
+/// are computed after the epoch. Classification reports accuracy, regression the mean absolute
+/// error (MAE) of the raw targets; the other metric is None.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EpochMetrics {
     /// Counts from 1.
     pub epoch: usize,
     pub train_loss: f64,
-    pub train_accuracy: f64,
+    pub train_accuracy: Option<f64>,
+    pub train_mae: Option<f64>,
+    /// None when the spec has no validation split.
+    pub validation_loss: Option<f64>,
+    pub validation_accuracy: Option<f64>,
+    pub validation_mae: Option<f64>,
     /// None when the spec has no test split.
     pub test_loss: Option<f64>,
     pub test_accuracy: Option<f64>,
+    pub test_mae: Option<f64>,
     pub examples: usize,
+}
+
+/// Loss and metric of the current weights on one split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    pub loss: f64,
+    /// Accuracy for classification, mean absolute error for regression.
+    pub metric: f64,
+}
+
+impl EpochMetrics {
+    /// Assembles the metrics of `task` from the training sums and the evaluations of the
+    /// validation and test splits (None where the split is empty).
+    pub fn new(
+        task: Task,
+        epoch: usize,
+        train: Evaluation,
+        validation: Option<Evaluation>,
+        test: Option<Evaluation>,
+        examples: usize,
+    ) -> Self {
+        let classification = |e: Option<Evaluation>| match task {
+            Task::Classification => e.map(|e| e.metric),
+            Task::Regression => None,
+        };
+        let regression = |e: Option<Evaluation>| match task {
+            Task::Classification => None,
+            Task::Regression => e.map(|e| e.metric),
+        };
+        Self {
+            epoch,
+            train_loss: train.loss,
+            train_accuracy: classification(Some(train)),
+            train_mae: regression(Some(train)),
+            validation_loss: validation.map(|e| e.loss),
+            validation_accuracy: classification(validation),
+            validation_mae: regression(validation),
+            test_loss: test.map(|e| e.loss),
+            test_accuracy: classification(test),
+            test_mae: regression(test),
+            examples,
+        }
+    }
 }
 
 /// One layer as the editor shows it.
@@ -40,7 +90,7 @@ pub struct LayerSummary {
     pub shape: Vec<usize>,
     pub parameters: u64,
     /// "relu", …; for the output layer, the function the loss applies ("softmax", "sigmoid",
-    /// "linear").
+    /// "linear", which regression always uses).
     pub activation: Option<String>,
     pub output: bool,
 }
@@ -76,7 +126,8 @@ pub struct Trainer {
 #[derive(Debug, Clone, Default)]
 struct Running {
     loss: f64,
-    correct: usize,
+    /// Correct rows (classification) or absolute errors (regression).
+    metric: f64,
     rows: usize,
 }
 
@@ -215,8 +266,8 @@ impl Trainer {
         let batch = self.data.train.select(rows, self.data.features);
         let input = self.input(&batch)?.leaky_traced();
         let (output, statistics) = self.network.forward_with_statistics(input, Mode::Train)?;
-        let correct = count_correct(&output.retaped::<NoneTape>(), &batch.labels, self.loss());
-        let loss = batch_loss(self.loss(), output, &batch.labels)?;
+        let metric = metric_sum(&output.retaped::<NoneTape>(), &batch, self.loss());
+        let loss = split_loss(self.loss(), output, &batch)?;
         let value = loss.array();
         if !value.is_finite() {
             return Err(PlaygroundError::Diverged {
@@ -229,7 +280,7 @@ impl Trainer {
         self.optimizer.update(&mut self.network, &mut grads)?;
         self.network.update_moving_statistics(&statistics);
         self.running.loss += value as f64 * rows.len() as f64;
-        self.running.correct += correct;
+        self.running.metric += metric;
         self.running.rows += rows.len();
         Ok(())
     }
@@ -238,40 +289,48 @@ impl Trainer {
         let running = std::mem::take(&mut self.running);
         self.cursor = 0;
         self.epoch += 1;
-        let (test_loss, test_accuracy) = if self.data.test.rows() > 0 {
-            let (loss, accuracy) = self.evaluate(&self.data.test)?;
-            (Some(loss), Some(accuracy))
-        } else {
-            (None, None)
+        let evaluate = |split: &Split| -> Result<Option<Evaluation>> {
+            if split.rows() == 0 {
+                return Ok(None);
+            }
+            let (loss, metric) = self.evaluate(split)?;
+            Ok(Some(Evaluation { loss, metric }))
         };
-        let metrics = EpochMetrics {
-            epoch: self.epoch,
-            train_loss: running.loss / running.rows as f64,
-            train_accuracy: running.correct as f64 / running.rows as f64,
-            test_loss,
-            test_accuracy,
-            examples: running.rows,
+        let validation = evaluate(&self.data.validation)?;
+        let test = evaluate(&self.data.test)?;
+        let train = Evaluation {
+            loss: running.loss / running.rows as f64,
+            metric: running.metric / running.rows as f64,
         };
+        let metrics = EpochMetrics::new(
+            self.valid.task,
+            self.epoch,
+            train,
+            validation,
+            test,
+            running.rows,
+        );
         self.history.push(metrics.clone());
         Ok(metrics)
     }
 
-    /// Loss and accuracy of the current weights on `split`, without dropout.
+    /// Loss and metric (accuracy, or for regression the mean absolute error) of the current
+    /// weights on `split`, without dropout.
     pub fn evaluate(&self, split: &Split) -> Result<(f64, f64)> {
         if split.rows() == 0 {
             return Ok((f64::NAN, f64::NAN));
         }
         let mut loss_sum = 0.0;
-        let mut correct = 0;
+        let mut metric = 0.0;
         for rows in self.chunks(split) {
             let chunk = split.select(&rows, self.data.features);
             let output = self.network.forward(self.input(&chunk)?, Mode::Evaluate)?;
-            correct += count_correct(&output, &chunk.labels, self.loss());
-            let loss = batch_loss(self.loss(), output, &chunk.labels)?.array() as f64;
+            metric += metric_sum(&output, &chunk, self.loss());
+            let loss = split_loss(self.loss(), output, &chunk)?.array() as f64;
             loss_sum += loss * rows.len() as f64;
         }
         let total = split.rows() as f64;
-        Ok((loss_sum / total, correct as f64 / total))
+        Ok((loss_sum / total, metric / total))
     }
 
     /// Output-layer values for `split` (logits for the cross-entropy losses), row-major.
@@ -323,11 +382,50 @@ pub fn batch_loss<T: Tape<f32, Cpu>>(
         Loss::CrossEntropy | Loss::MeanSquaredError => one_hot(labels, width),
     };
     let target: Matrix = device.try_tensor_from_vec(target, (rows, width))?;
-    Ok(match loss {
+    Ok(loss_against(loss, output, target))
+}
+
+/// Computes the mean `loss` of a batch against one real-valued target per row, which every
+/// output column is compared with (a regression network has one column).
+pub fn regression_loss<T: Tape<f32, Cpu>>(
+    loss: Loss,
+    output: Matrix<T>,
+    targets: &[f32],
+) -> Result<Tensor<Rank0, f32, Cpu, T>> {
+    let (rows, width) = *output.shape();
+    let target: Vec<f32> = targets
+        .iter()
+        .flat_map(|&value| std::iter::repeat_n(value, width))
+        .collect();
+    let target: Matrix = output.device().try_tensor_from_vec(target, (rows, width))?;
+    Ok(loss_against(loss, output, target))
+}
+
+/// Computes the mean `loss` of a batch against the class labels or the regression targets of
+/// `split`, whichever it holds.
+fn split_loss<T: Tape<f32, Cpu>>(
+    loss: Loss,
+    output: Matrix<T>,
+    split: &Split,
+) -> Result<Tensor<Rank0, f32, Cpu, T>> {
+    if split.targets.is_empty() {
+        batch_loss(loss, output, &split.labels)
+    } else {
+        regression_loss(loss, output, &split.targets)
+    }
+}
+
+/// Computes the mean `loss` of `output` against a target matrix of the same shape.
+fn loss_against<T: Tape<f32, Cpu>>(
+    loss: Loss,
+    output: Matrix<T>,
+    target: Matrix,
+) -> Tensor<Rank0, f32, Cpu, T> {
+    match loss {
         Loss::CrossEntropy => cross_entropy_with_logits_loss(output, target),
         Loss::BinaryCrossEntropy => binary_cross_entropy_with_logits_loss(output, target),
         Loss::MeanSquaredError => mse_loss(output, target),
-    })
+    }
 }
 
 pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {
@@ -340,10 +438,11 @@ pub fn summarize(valid: &ValidSpec, data: DataSummary) -> NetworkSummary {
             let output = index == last;
             let (kind, activation) = match *plan {
                 LayerPlan::Dense { .. } if output => {
-                    let name = match valid.spec.loss {
-                        Loss::CrossEntropy => "softmax",
-                        Loss::BinaryCrossEntropy => "sigmoid",
-                        Loss::MeanSquaredError => "linear",
+                    let name = match (valid.task, valid.spec.loss) {
+                        (Task::Regression, _) => "linear",
+                        (_, Loss::CrossEntropy) => "softmax",
+                        (_, Loss::BinaryCrossEntropy) => "sigmoid",
+                        (_, Loss::MeanSquaredError) => "linear",
                     };
                     ("dense", Some(name.to_string()))
                 }
@@ -396,6 +495,21 @@ fn one_hot(labels: &[usize], classes: usize) -> Vec<f32> {
         target[row * classes + label] = 1.0;
     }
     target
+}
+
+/// Sum over the rows of `split` of the metric: 1 per correctly classified row, or for
+/// regression the absolute error of the first output column.
+fn metric_sum(output: &Matrix, split: &Split, loss: Loss) -> f64 {
+    if split.targets.is_empty() {
+        return count_correct(output, &split.labels, loss) as f64;
+    }
+    let (_, width) = *output.shape();
+    output
+        .as_vec()
+        .chunks(width)
+        .zip(&split.targets)
+        .map(|(row, &target)| (row[0] as f64 - target as f64).abs())
+        .sum()
 }
 
 /// Rows whose predicted class equals the label: the largest output, or for the single

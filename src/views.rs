@@ -5,8 +5,8 @@
 use crate::data::{Dataset, Split};
 use crate::error::{PlaygroundError, Result};
 use crate::network::{Layer, Matrix, Mode, Network};
-use crate::spec::{Activation, Loss, NetworkSpec};
-use crate::train::{batch_loss, Trainer};
+use crate::spec::{Activation, Loss, NetworkSpec, Task};
+use crate::train::{batch_loss, regression_loss, Trainer};
 use dfdx::prelude::*;
 use serde::Serialize;
 
@@ -24,6 +24,7 @@ pub const SATURATION_MARGIN: f32 = 0.01;
 #[derive(Debug, Clone)]
 pub struct RawData {
     pub train: Split,
+    pub validation: Split,
     pub test: Split,
     pub features: usize,
     /// Per feature: the training rows' mean and the divisor, as `Dataset::load` standardizes
@@ -45,6 +46,7 @@ impl RawData {
             .then(|| fit_scaler(&data.train, data.features));
         Ok(Self {
             train: data.train,
+            validation: data.validation,
             test: data.test,
             features: data.features,
             scaler,
@@ -72,9 +74,9 @@ impl RawData {
         }
     }
 
-    /// Smallest and largest raw value of `feature` over every row, training and test.
+    /// Smallest and largest raw value of `feature` over every row of every split.
     fn bounds(&self, feature: usize) -> (f32, f32) {
-        let values = [&self.train, &self.test]
+        let values = [&self.train, &self.validation, &self.test]
             .into_iter()
             .flat_map(|split| split.features.iter().skip(feature).step_by(self.features));
         values.fold((f32::INFINITY, f32::NEG_INFINITY), |(low, high), &x| {
@@ -293,22 +295,30 @@ pub fn grid_view(
     })
 }
 
-/// Raw 2-D points with their labels, for drawing over the grid.
+/// Raw 2-D points with their classes (classification) or targets (regression), for drawing
+/// over the grid. The validation rows are not drawn.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Points {
-    /// x1, x2 of each training row, then of each test row.
+    /// x1, x2 of each training row.
     pub train: Vec<f32>,
+    /// Empty for regression.
     pub train_labels: Vec<usize>,
+    /// Empty for classification.
+    pub train_targets: Vec<f32>,
+    /// x1, x2 of each test row.
     pub test: Vec<f32>,
     pub test_labels: Vec<usize>,
+    pub test_targets: Vec<f32>,
 }
 
 pub fn points(raw: &RawData) -> Points {
     Points {
         train: raw.train.features.clone(),
         train_labels: raw.train.labels.clone(),
+        train_targets: raw.train.targets.clone(),
         test: raw.test.features.clone(),
         test_labels: raw.test.labels.clone(),
+        test_targets: raw.test.targets.clone(),
     }
 }
 
@@ -336,7 +346,8 @@ pub struct Predictions {
 }
 
 /// Predicts every row of the test split, or of the training split when there is no test
-/// split, in evaluation mode.
+/// split, in evaluation mode. A regression task has no classes, so it gets no rows and an
+/// empty confusion matrix.
 pub fn predictions(trainer: &Trainer) -> Result<Predictions> {
     let data = trainer.data();
     let (name, split) = if data.test.rows() > 0 {
@@ -345,6 +356,15 @@ pub fn predictions(trainer: &Trainer) -> Result<Predictions> {
         (SplitName::Train, &data.train)
     };
     let loss = trainer.spec().loss;
+    if data.task == Task::Regression {
+        return Ok(Predictions {
+            split: name,
+            class_names: Vec::new(),
+            score_kind: score_kind(loss),
+            confusion: Vec::new(),
+            rows: Vec::new(),
+        });
+    }
     let classes = data.class_names.len();
     let values = trainer.predict(split)?;
     let width = values.len() / split.rows().max(1);
@@ -451,7 +471,10 @@ pub fn diagnostics(trainer: &Trainer) -> Result<Diagnostics> {
         .device()
         .try_tensor_from_vec(batch.features.clone(), (rows, data.features))?;
     let output = network.forward(input.leaky_traced(), Mode::Evaluate)?;
-    let loss = batch_loss(trainer.spec().loss, output, &batch.labels)?;
+    let loss = match data.task {
+        Task::Classification => batch_loss(trainer.spec().loss, output, &batch.labels)?,
+        Task::Regression => regression_loss(trainer.spec().loss, output, &batch.targets)?,
+    };
     let loss_value = loss.array() as f64;
     let mut grads = loss.try_backward()?;
 

@@ -3,7 +3,7 @@
 
 use crate::error::PlaygroundError;
 use crate::gpu::{Gpu, GpuTrainer};
-use crate::spec::NetworkSpec;
+use crate::spec::{NetworkSpec, Task};
 use crate::train::{summarize, Trainer};
 use crate::views::{self, RawData, SplitName};
 use crate::{codegen, csv, data::Dataset, model_file, presets};
@@ -67,6 +67,14 @@ pub fn describe_spec(spec: JsValue, text: Option<String>) -> Result<JsValue, Pla
     to_js(&summarize(&valid, data.summary())).map_err(engine_error)
 }
 
+/// Returns the Keras name of the first layer type in the spec that the WebGPU path cannot
+/// train ("Conv2D", …), or undefined when WebGPU can train the whole network.
+#[wasm_bindgen(js_name = gpuUnsupportedLayer)]
+pub fn gpu_unsupported_layer(spec: JsValue) -> Result<Option<String>, PlaygroundError> {
+    let valid = parse_spec(spec)?.validate()?;
+    Ok(crate::gpu::trainer::unsupported_layer(&valid).map(String::from))
+}
+
 /// Returns the name of the file under data/ whose text the spec's data set needs, or
 /// undefined when the set needs none or is an uploaded CSV file.
 #[wasm_bindgen(js_name = dataFileName)]
@@ -75,11 +83,28 @@ pub fn data_file_name(spec: JsValue) -> Result<Option<String>, PlaygroundError> 
 }
 
 /// Parses an uploaded CSV file with the label in column `label_column` (from 0; the last
-/// column when undefined) and returns its columns, shape and class names, or throws with the
-/// row and column of the first problem.
+/// column when undefined). `task` is "classification" or "regression", or undefined to detect
+/// the task from the label column. Returns the task, columns, shape and class names or target
+/// range, or throws with the row and column of the first problem.
 #[wasm_bindgen(js_name = describeCsv)]
-pub fn describe_csv(text: &str, label_column: Option<u32>) -> Result<JsValue, PlaygroundError> {
-    let table = csv::parse(text, label_column.map(|column| column as usize))?;
+pub fn describe_csv(
+    text: &str,
+    label_column: Option<u32>,
+    task: Option<String>,
+) -> Result<JsValue, PlaygroundError> {
+    let task = match task.as_deref() {
+        None => None,
+        Some("classification") => Some(Task::Classification),
+        Some("regression") => Some(Task::Regression),
+        Some(other) => {
+            return Err(PlaygroundError::InvalidSpec {
+                message: format!(
+                    "the task {other:?} is unknown; use \"classification\" or \"regression\""
+                ),
+            })
+        }
+    };
+    let table = csv::parse_as(text, label_column.map(|column| column as usize), task)?;
     to_js(&table.summary()).map_err(engine_error)
 }
 

@@ -7,7 +7,7 @@
 use dfdx_playground::codegen::{keras, python_float, pytorch};
 use dfdx_playground::presets::{self, keras_iris};
 use dfdx_playground::spec::{
-    Activation, CsvSpec, DataSet, LayerSpec, Loss, OptimizerSpec, Padding,
+    Activation, CsvSpec, DataSet, LayerSpec, Loss, OptimizerSpec, Padding, Task,
 };
 use dfdx_playground::{NetworkSpec, PlaygroundError};
 use std::fs;
@@ -98,7 +98,7 @@ fn presets_compile() {
         .into_iter()
         .map(|preset| (preset.id.replace('-', "_"), preset.spec))
         .collect();
-    assert_eq!(specs.len(), 8);
+    assert_eq!(specs.len(), 9);
     assert_scripts_compile("presets", &specs);
 }
 
@@ -276,9 +276,34 @@ fn variations() -> Vec<(String, NetworkSpec)> {
                 rows: 40,
                 features: 4,
                 classes: 3,
+                task: Task::Classification,
             });
         }),
     ));
+    specs.push((
+        "csv_regression".to_string(),
+        keras_with(|spec| {
+            spec.data.set = DataSet::Csv;
+            spec.data.train_percent = 80.0;
+            spec.data.validation_percent = 20.0;
+            spec.loss = Loss::MeanSquaredError;
+            spec.data.csv = Some(CsvSpec {
+                label_column: 0,
+                rows: 40,
+                features: 4,
+                classes: 0,
+                task: Task::Regression,
+            });
+        }),
+    ));
+    specs.push((
+        "mse_validation".to_string(),
+        keras_with(|spec| {
+            spec.loss = Loss::MeanSquaredError;
+            spec.data.validation_percent = 10.0;
+        }),
+    ));
+    specs.push(("plane".to_string(), presets::plane()));
     specs.push((
         "binary_cross_entropy".to_string(),
         keras_with(|spec| {
@@ -797,6 +822,60 @@ fn csv_upload_gets_placeholder() {
         "{code}"
     );
     assert!(code.contains("class index (0 to 2)"), "{code}");
+}
+
+#[test]
+fn regression_code() {
+    let spec = presets::plane();
+    let keras = keras_code(&spec);
+    assert_contains(&keras, "keras.layers.Dense(1),  # output layer");
+    assert_contains(&keras, "loss=\"mse\",");
+    assert_contains(&keras, "metrics=[\"mae\"]");
+    assert_contains(&keras, "validation_data=(x_val, y_val)");
+    assert_contains(
+        &keras,
+        "test_loss, test_mae = model.evaluate(x_test, y_test, verbose=0)",
+    );
+    assert_contains(
+        &keras,
+        "float array of shape (500,), the real-valued target",
+    );
+    assert_contains(&keras, "The targets stay unscaled");
+    assert_contains(&keras, "360 for training, 40");
+    assert_contains(&keras, "for validation and 100 for testing");
+    assert_lacks(&keras, "to_categorical");
+    assert_lacks(&keras, "accuracy");
+
+    let pytorch = pytorch_code(&spec);
+    assert_contains(&pytorch, "loss_fn = nn.MSELoss()");
+    assert_contains(
+        &pytorch,
+        "y_train = torch.tensor(y_train, dtype=torch.float32)",
+    );
+    assert_contains(&pytorch, "y_val = torch.tensor(y_val, dtype=torch.float32)");
+    assert_contains(&pytorch, "val_loss, val_mae = evaluate(x_val, y_val)");
+    assert_contains(&pytorch, "nn.Linear(8, 1),  # linear output layer");
+    assert_lacks(&pytorch, "predict_classes");
+    assert_lacks(&pytorch, "accuracy");
+}
+
+#[test]
+fn validation_split_code() {
+    let spec = keras_with(|spec| spec.data.validation_percent = 10.0);
+    let keras = keras_code(&spec);
+    assert_contains(&keras, "VALIDATION_ROWS = 15");
+    assert_contains(&keras, "x_val = scaler.transform(x_val)");
+    // The scaler is fitted after the validation rows leave the training rows.
+    let carve = keras
+        .find("x_train, y_train = x_train[:-VALIDATION_ROWS]")
+        .unwrap();
+    let fit = keras.find("StandardScaler().fit(x_train)").unwrap();
+    assert!(
+        carve < fit,
+        "the scaler is fitted before the validation rows are carved"
+    );
+    let pytorch = pytorch_code(&spec);
+    assert_contains(&pytorch, "val_loss, val_accuracy = evaluate(x_val, y_val)");
 }
 
 #[test]

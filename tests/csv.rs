@@ -3,7 +3,8 @@
 //! and the fix.
 #![cfg(not(target_arch = "wasm32"))]
 
-use dfdx_playground::csv::{parse, CsvTable, MAX_CSV_BYTES};
+use dfdx_playground::csv::{parse, parse_as, CsvTable, MAX_CSV_BYTES};
+use dfdx_playground::spec::Task;
 use dfdx_playground::PlaygroundError;
 
 /// Builds a file of `rows` data rows `x,y,label` with labels cycling through `labels`, joined
@@ -171,10 +172,6 @@ fn with_line(text: &str, row: usize, line: &str) -> String {
 #[test]
 fn bad_files_name_row_column_and_fix() {
     let good = file("a,b,label", 12, &["x", "y"], ",", "\n");
-    let many_numbers: String = "a,target\n".to_string()
-        + &(0..30)
-            .map(|i| format!("{i},{}\n", i * 3))
-            .collect::<String>();
     let cases = [
         BadCase {
             name: "empty cell",
@@ -281,36 +278,25 @@ fn bad_files_name_row_column_and_fix() {
                       (10 MiB); upload a smaller file.",
         },
         BadCase {
-            name: "many distinct whole numbers",
-            text: many_numbers,
+            name: "constant regression target",
+            text: "a,target\n".to_string()
+                + &(0..12).map(|i| format!("{i},2.5\n")).collect::<String>(),
             label: None,
-            error: PlaygroundError::CsvRegressionLabel {
+            error: PlaygroundError::CsvConstantTarget {
                 column: 2,
                 name: Some("target".into()),
-                example: "0".into(),
-                distinct: 30,
-                max_classes: 20,
+                value: "2.5".into(),
             },
-            message: "The label column (column 2 (\"target\")) holds numbers such as 0 (30 \
-                      distinct values), which is a regression target, and the playground \
-                      trains classification only so far; pick a label column with class names \
-                      or at most 20 distinct whole numbers.",
+            message: "The target column (column 2 (\"target\")) holds 2.5 in every row, so \
+                      there is nothing to learn; pick a target column whose values vary.",
         },
         BadCase {
-            name: "fractional label",
-            text: with_line(&file("a,b,c", 12, &["1", "0"], ",", "\n"), 7, "5,2.5,0.5"),
+            name: "regression with nine rows",
+            text: "a,target\n".to_string()
+                + &(0..9).map(|i| format!("{i},{i}.5\n")).collect::<String>(),
             label: None,
-            error: PlaygroundError::CsvRegressionLabel {
-                column: 3,
-                name: Some("c".into()),
-                example: "0.5".into(),
-                distinct: 3,
-                max_classes: 20,
-            },
-            message: "The label column (column 3 (\"c\")) holds numbers such as 0.5 (3 \
-                      distinct values), which is a regression target, and the playground \
-                      trains classification only so far; pick a label column with class names \
-                      or at most 20 distinct whole numbers.",
+            error: PlaygroundError::CsvTooFewRows { rows: 9, min: 10 },
+            message: "The CSV file has 9 data rows, fewer than the 10 needed to train; add rows.",
         },
         BadCase {
             name: "unclosed quote",
@@ -366,4 +352,132 @@ fn bad_files_name_row_column_and_fix() {
         assert_eq!(error, case.error, "case {name}: error");
         assert_eq!(error.to_string(), case.message, "case {name}: message");
     }
+}
+
+/// Builds `rows` rows `x,target` with the target `target(row)`, after a header.
+fn regression_file(rows: usize, target: impl Fn(usize) -> String) -> String {
+    let mut text = "x,target\n".to_string();
+    for row in 0..rows {
+        text.push_str(&format!("{row},{}\n", target(row)));
+    }
+    text
+}
+
+struct TaskCase {
+    name: &'static str,
+    text: String,
+    task: Option<Task>,
+    expected: Task,
+    classes: usize,
+}
+
+#[test]
+fn label_column_sets_task() {
+    let cases = [
+        TaskCase {
+            name: "fractional numbers",
+            text: regression_file(12, |row| format!("{}.25", row % 3)),
+            task: None,
+            expected: Task::Regression,
+            classes: 0,
+        },
+        TaskCase {
+            name: "21 distinct whole numbers",
+            text: regression_file(21, |row| (row * 3).to_string()),
+            task: None,
+            expected: Task::Regression,
+            classes: 0,
+        },
+        TaskCase {
+            name: "20 distinct whole numbers",
+            text: regression_file(20, |row| (row * 3).to_string()),
+            task: None,
+            expected: Task::Classification,
+            classes: 20,
+        },
+        TaskCase {
+            name: "text labels",
+            text: regression_file(12, |row| ["a", "b"][row % 2].to_string()),
+            task: None,
+            expected: Task::Classification,
+            classes: 2,
+        },
+        TaskCase {
+            name: "whole numbers forced to regression",
+            text: regression_file(12, |row| (row % 3).to_string()),
+            task: Some(Task::Regression),
+            expected: Task::Regression,
+            classes: 0,
+        },
+        TaskCase {
+            name: "many numbers forced to classification",
+            text: regression_file(30, |row| format!("{}.5", row % 25)),
+            task: Some(Task::Classification),
+            expected: Task::Classification,
+            classes: 25,
+        },
+    ];
+    for case in cases {
+        let name = case.name;
+        let table = match parse_as(&case.text, None, case.task) {
+            Ok(table) => table,
+            Err(error) => panic!("case {name}: expected a table, got {error}"),
+        };
+        assert_eq!(table.task, case.expected, "case {name}: task");
+        assert_eq!(
+            table.class_names.len(),
+            case.classes,
+            "case {name}: classes"
+        );
+        let summary = table.summary();
+        assert_eq!(summary.task, case.expected, "case {name}: summary task");
+        match case.expected {
+            Task::Regression => {
+                assert_eq!(table.targets.len(), table.rows(), "case {name}: targets");
+                assert!(table.labels.is_empty(), "case {name}: labels");
+                assert!(summary.target_range.is_some(), "case {name}: range");
+            }
+            Task::Classification => {
+                assert_eq!(table.labels.len(), table.rows(), "case {name}: labels");
+                assert!(table.targets.is_empty(), "case {name}: targets");
+                assert!(summary.target_range.is_none(), "case {name}: range");
+            }
+        }
+    }
+}
+
+#[test]
+fn regression_targets_land_in_place() {
+    // Decimal commas in a semicolon file, and the target in the first column.
+    let text = "price;x\n1,5;2\n-3,25;4\n".to_string() + &"0,5;0\n".repeat(8);
+    let table = parse_as(&text, Some(0), None).expect("a regression table");
+    assert_eq!(table.task, Task::Regression);
+    assert_eq!(&table.targets[..3], &[1.5, -3.25, 0.5]);
+    assert_eq!(&table.features[..3], &[2.0, 4.0, 0.0]);
+    assert_eq!(table.summary().target_range, Some([-3.25, 1.5]));
+}
+
+#[test]
+fn regression_rejects_text_target() {
+    let text = regression_file(12, |row| format!("{row}.5")).replace("4,4.5", "4,n/a");
+    let error = parse_as(&text, None, Some(Task::Regression)).unwrap_err();
+    assert_eq!(
+        error,
+        PlaygroundError::CsvTargetNotNumeric {
+            row: 6,
+            column: 2,
+            name: Some("target".into()),
+            value: "n/a".into(),
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "Row 6, column 2 (\"target\") of the CSV file is \"n/a\", which is not a number; a \
+         regression target must be a number, so fix the cell or train a classification."
+    );
+
+    // Detection reads the same column as text, so as classes.
+    let table = parse_as(&text, None, None).expect("a classification table");
+    assert_eq!(table.task, Task::Classification);
+    assert_eq!(table.class_names.len(), 12);
 }

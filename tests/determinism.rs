@@ -16,7 +16,7 @@ fn train(spec: &NetworkSpec) -> Trainer {
 
 /// Collects the bit pattern of every number in a history, so that -0.0 and 0.0 or two NaNs
 /// compare as they are stored.
-fn history_bits(history: &[EpochMetrics]) -> Vec<[u64; 6]> {
+fn history_bits(history: &[EpochMetrics]) -> Vec<[u64; 11]> {
     let optional = |value: Option<f64>| value.map_or(u64::MAX, f64::to_bits);
     history
         .iter()
@@ -24,9 +24,14 @@ fn history_bits(history: &[EpochMetrics]) -> Vec<[u64; 6]> {
             [
                 metrics.epoch as u64,
                 metrics.train_loss.to_bits(),
-                metrics.train_accuracy.to_bits(),
+                optional(metrics.train_accuracy),
+                optional(metrics.train_mae),
+                optional(metrics.validation_loss),
+                optional(metrics.validation_accuracy),
+                optional(metrics.validation_mae),
                 optional(metrics.test_loss),
                 optional(metrics.test_accuracy),
+                optional(metrics.test_mae),
                 metrics.examples as u64,
             ]
         })

@@ -12,8 +12,8 @@ use dfdx::prelude::*;
 use dfdx::tensor_ops::{AdamConfig, Momentum, RMSpropConfig, SgdConfig};
 use dfdx_playground::gpu::context::{block_on, groups};
 use dfdx_playground::gpu::kernels::{
-    self, activation_kind, loss_kind, ActivationParams, DropoutParams, GatherParams, LossParams,
-    MatmulParams, OptimizerParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
+    self, activation_kind, loss_kind, target_kind, ActivationParams, DropoutParams, GatherParams,
+    LossParams, MatmulParams, OptimizerParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
 };
 use dfdx_playground::gpu::twins::{self, scalar_f64};
 use dfdx_playground::gpu::{Gpu, Kernel};
@@ -421,22 +421,34 @@ fn loss_logits(rng: &mut SplitMix64, rows: usize, cols: usize) -> Vec<f32> {
     logits
 }
 
-/// Runs the loss kernel. Returns the outputs grad and row_stats.
+/// Runs the loss kernel against class labels, or with `targets` = [`target_kind::VALUES`]
+/// against real targets in [-3, 3]. Returns the outputs grad and row_stats.
 fn loss_cases(
     rng: &mut SplitMix64,
     kind: u32,
     rows: usize,
     cols: usize,
     extra_groups: u32,
+    targets: u32,
 ) -> [Output; 2] {
     let params = LossParams {
         rows: rows as u32,
         cols: cols as u32,
         kind,
-        ..Default::default()
+        targets,
     };
     let logits = padded(&loss_logits(rng, rows, cols));
-    let labels = padded_u32(&random_labels(rng, kind, rows, cols));
+    let labels = if targets == target_kind::VALUES {
+        let values = random_values(rng, rows, -3.0, 3.0);
+        padded_u32(
+            &values
+                .iter()
+                .map(|value| value.to_bits())
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        padded_u32(&random_labels(rng, kind, rows, cols))
+    };
     let grad_buffer = gpu().buffer_from("grad", &padded(&vec![SENTINEL; rows * cols]));
     let stats_buffer = gpu().buffer_from("row_stats", &padded(&vec![SENTINEL; 2 * rows]));
     dispatch(
@@ -456,14 +468,14 @@ fn loss_cases(
 
     [
         Output {
-            name: format!("loss grad kind={kind} rows={rows} cols={cols}"),
+            name: format!("loss grad kind={kind} targets={targets} rows={rows} cols={cols}"),
             gpu: read(&grad_buffer, rows * cols + PADDING),
             twin: grad_twin,
             len: rows * cols,
             magnitude: None,
         },
         Output {
-            name: format!("loss row_stats kind={kind} rows={rows} cols={cols}"),
+            name: format!("loss row_stats kind={kind} targets={targets} rows={rows} cols={cols}"),
             gpu: read(&stats_buffer, 2 * rows + PADDING),
             twin: stats_twin,
             len: 2 * rows,
@@ -723,12 +735,36 @@ fn loss_matches_twin() {
         };
         for rows in SIZES {
             for &cols in widths {
-                let outputs = loss_cases(&mut rng, kind, rows, cols, 0);
+                let outputs = loss_cases(&mut rng, kind, rows, cols, 0, target_kind::CLASSES);
                 max_difference = max_difference.max(check_all(&outputs, ELEMENTWISE_TOLERANCE));
             }
         }
     }
     eprintln!("loss: max difference {max_difference:e}");
+}
+
+#[test]
+fn regression_loss_matches_twin() {
+    // Mean squared error against real targets, with the absolute error of column 0 as the
+    // row statistic; a regression network has one column, but every column is compared.
+    let mut rng = SplitMix64::new(14);
+    let mut max_difference = 0.0f32;
+    for rows in SIZES {
+        for cols in [1, 3] {
+            for extra in [0, 2] {
+                let outputs = loss_cases(
+                    &mut rng,
+                    loss_kind::MEAN_SQUARED_ERROR,
+                    rows,
+                    cols,
+                    extra,
+                    target_kind::VALUES,
+                );
+                max_difference = max_difference.max(check_all(&outputs, ELEMENTWISE_TOLERANCE));
+            }
+        }
+    }
+    eprintln!("regression loss: max difference {max_difference:e}");
 }
 
 #[test]
@@ -814,7 +850,7 @@ fn overdispatch_leaves_padding_untouched() {
             3
         };
         check_all(
-            &loss_cases(&mut rng, kind, 7, cols, extra),
+            &loss_cases(&mut rng, kind, 7, cols, extra, target_kind::CLASSES),
             ELEMENTWISE_TOLERANCE,
         );
     }

@@ -534,12 +534,12 @@ fn image_layers_reject_bad_shapes() {
                 layers: vec![conv(4, 3, 1, Padding::Valid, Activation::Relu)],
                 ..presets::keras_iris()
             },
-            "Layer 0 (Conv2D) needs an image (height x width x channels) but receives 4 \
+            "Layer 1 (Conv2D) needs an image (height x width x channels) but receives 4 \
              flat values",
         ),
         (
             digits_with(vec![conv(4, 9, 1, Padding::Valid, Activation::Relu)]),
-            "Layer 0 (Conv2D) has a 9x9 window, larger than its 8x8 input",
+            "Layer 1 (Conv2D) has a 9x9 window, larger than its 8x8 input",
         ),
         (
             digits_with(vec![
@@ -547,11 +547,11 @@ fn image_layers_reject_bad_shapes() {
                 max_pool(2, None),
                 max_pool(2, None),
             ]),
-            "Layer 2 (MaxPooling2D) has a 2x2 window, larger than its 1x1 input",
+            "Layer 3 (MaxPooling2D) has a 2x2 window, larger than its 1x1 input",
         ),
         (
             digits_with(vec![LayerSpec::Flatten, avg_pool(2, None)]),
-            "Layer 1 (AveragePooling2D) needs an image (height x width x channels) but \
+            "Layer 2 (AveragePooling2D) needs an image (height x width x channels) but \
              receives 64 flat values",
         ),
         (
@@ -562,7 +562,7 @@ fn image_layers_reject_bad_shapes() {
                 },
                 conv(4, 3, 1, Padding::Same, Activation::Relu),
             ]),
-            "Layer 1 (Conv2D) needs an image (height x width x channels) but receives 8 flat \
+            "Layer 2 (Conv2D) needs an image (height x width x channels) but receives 8 flat \
              values",
         ),
     ];

@@ -4,7 +4,7 @@
 
 use dfdx_playground::presets::{self, keras_iris};
 use dfdx_playground::spec::{
-    Activation, CsvSpec, DataSet, FeatureShape, LayerPlan, LayerSpec, Loss, OptimizerSpec,
+    Activation, CsvSpec, DataSet, FeatureShape, LayerPlan, LayerSpec, Loss, OptimizerSpec, Task,
     ValidSpec,
 };
 use dfdx_playground::{NetworkSpec, PlaygroundError, Trainer};
@@ -934,6 +934,7 @@ fn csv_shape_comes_from_spec() {
         rows: 40,
         features: 7,
         classes: 5,
+        task: Task::Classification,
     };
     let valid = validate_ok("csv", &csv_spec(Some(shape.clone())));
     assert_eq!((valid.features, valid.classes, valid.samples), (7, 5, 40));
@@ -986,6 +987,7 @@ fn csv_spec_without_text_says_upload() {
         rows: 12,
         features: 2,
         classes: 2,
+        task: Task::Classification,
     }));
     let error = Trainer::new(&spec).err().unwrap();
     assert_eq!(
@@ -1001,4 +1003,172 @@ fn csv_spec_without_text_says_upload() {
         ),
         "{error}"
     );
+}
+
+#[test]
+fn regression_sets_have_one_linear_output() {
+    for set in [DataSet::Plane, DataSet::MultiGaussian] {
+        let spec = two_d_with(set, |spec| spec.loss = Loss::MeanSquaredError);
+        let valid = validate_ok(set.name(), &spec);
+        assert_eq!(valid.task, Task::Regression, "{set:?}: task");
+        assert_eq!(valid.classes, 0, "{set:?}: classes");
+        assert_eq!(
+            valid.layers.last(),
+            Some(&dense_plan(8, 1, Activation::Linear)),
+            "{set:?}: output layer"
+        );
+        let summary = Trainer::new(&spec).unwrap().summary();
+        let output = summary.layers.last().unwrap();
+        assert_eq!(output.activation.as_deref(), Some("linear"), "{set:?}");
+        assert!(summary.data.class_names.is_empty(), "{set:?}: class names");
+    }
+}
+
+#[test]
+fn regression_rejects_cross_entropy() {
+    for (loss, name) in [
+        (Loss::CrossEntropy, "cross-entropy"),
+        (Loss::BinaryCrossEntropy, "binary cross-entropy"),
+    ] {
+        let spec = two_d_with(DataSet::Plane, |spec| spec.loss = loss);
+        let error = validate_err(name, &spec);
+        assert_eq!(
+            error,
+            PlaygroundError::LossNeedsClasses {
+                loss: name.to_string(),
+                data: "plane".to_string(),
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "The {name} loss needs class labels, but plane is a regression data set with \
+                 a real-valued target; pick mean squared error."
+            )
+        );
+    }
+}
+
+#[test]
+fn csv_task_defaults_to_classification() {
+    // A spec stored before the task field existed still reads, as classification.
+    let json = r#"{"label_column":2,"rows":12,"features":2,"classes":3}"#;
+    let shape: CsvSpec = serde_json::from_str(json).unwrap();
+    assert_eq!(shape.task, Task::Classification);
+
+    let regression = CsvSpec {
+        label_column: 0,
+        rows: 40,
+        features: 3,
+        classes: 0,
+        task: Task::Regression,
+    };
+    let mut spec = csv_spec(Some(regression.clone()));
+    validate_err("csv regression with cross-entropy", &spec);
+    spec.loss = Loss::MeanSquaredError;
+    let valid = validate_ok("csv regression", &spec);
+    assert_eq!((valid.task, valid.classes), (Task::Regression, 0));
+    let output = valid.layers.last().unwrap();
+    assert_eq!(output.output_units(), 1);
+
+    // A regression shape with classes is inconsistent.
+    let mut with_classes = csv_spec(Some(CsvSpec {
+        classes: 3,
+        ..regression
+    }));
+    with_classes.loss = Loss::MeanSquaredError;
+    let message = validate_err("regression with classes", &with_classes).to_string();
+    assert!(message.starts_with("data.csv.classes is 3"), "{message}");
+}
+
+#[test]
+fn validation_split_sizes() {
+    // Iris, 80% training: 120 rows, of which 25% (30) validate; 30 rows test.
+    let spec = keras_with(|spec| {
+        spec.data.train_percent = 80.0;
+        spec.data.validation_percent = 25.0;
+    });
+    let trainer = Trainer::new(&spec).unwrap();
+    let summary = trainer.summary().data;
+    assert_eq!(
+        (
+            summary.train_rows,
+            summary.validation_rows,
+            summary.test_rows
+        ),
+        (90, 30, 30)
+    );
+
+    // Without a test split the validation rows come from all 150.
+    let spec = keras_with(|spec| spec.data.validation_percent = 10.0);
+    let summary = Trainer::new(&spec).unwrap().summary().data;
+    assert_eq!(
+        (
+            summary.train_rows,
+            summary.validation_rows,
+            summary.test_rows
+        ),
+        (135, 15, 0)
+    );
+
+    // A JSON spec without the field has no validation split.
+    let json = keras_iris()
+        .to_json()
+        .replace(",\"validation_percent\":0.0", "");
+    assert!(!json.contains("validation_percent"), "{json}");
+    let spec = NetworkSpec::from_json(&json).unwrap();
+    assert_eq!(spec.data.validation_percent, 0.0);
+}
+
+#[test]
+fn validation_split_rejects_empty_sides() {
+    // 20 rows at 10% training leave 2 training rows; 10% of 2 rounds to 0 validation rows.
+    let mut spec = two_d_spec(DataSet::Xor);
+    spec.data.samples = 20;
+    spec.data.train_percent = 10.0;
+    spec.data.validation_percent = 10.0;
+    let error = validate_err("validation rounds to 0", &spec);
+    assert_eq!(
+        error,
+        PlaygroundError::EmptyValidationSplit {
+            split: "validation".to_string(),
+            training_rows: 2,
+            validation_percent: 10.0,
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "A validation share of 10% of 2 training rows leaves the validation split empty; pick \
+         a share that leaves rows in both, or 0% for no validation split."
+    );
+
+    // A 10-row CSV file at 10% training has 1 training row; 50% of it rounds to 1, leaving
+    // no training rows.
+    let mut spec = csv_spec(Some(CsvSpec {
+        label_column: 2,
+        rows: 10,
+        features: 2,
+        classes: 2,
+        task: Task::Classification,
+    }));
+    spec.data.train_percent = 10.0;
+    spec.data.validation_percent = 50.0;
+    let error = validate_err("validation takes every training row", &spec);
+    assert_eq!(
+        error,
+        PlaygroundError::EmptyValidationSplit {
+            split: "training".to_string(),
+            training_rows: 1,
+            validation_percent: 50.0,
+        }
+    );
+
+    let mut spec = keras_with(|spec| spec.data.validation_percent = 50.5);
+    let message = validate_err("validation above 50", &spec).to_string();
+    assert_eq!(
+        message,
+        "data.validation_percent is 50.5, which is out of range; use a value from 0 to 50."
+    );
+    spec.data.validation_percent = -1.0;
+    validate_err("negative validation", &spec);
 }

@@ -34,7 +34,7 @@ fn keras_iris_reaches_keras_accuracy() {
             last.train_accuracy > first.train_accuracy,
             "seed {seed}: {history:?}"
         );
-        accuracies.push(last.train_accuracy);
+        accuracies.push(last.train_accuracy.unwrap());
     }
     let average = mean(accuracies.iter().copied());
     println!(

@@ -362,3 +362,41 @@ fn conv_network_gets_diagnostics_and_predictions() {
     assert_eq!(layered.len(), 7);
     assert_eq!(layered.last().unwrap().values, forward);
 }
+
+#[test]
+fn plane_regression_views() {
+    let trainer = trained(&presets::plane(), None, 30);
+    let raw = RawData::load(trainer.spec(), None).expect("raw data loads");
+    assert_eq!(
+        raw.standardize(&raw.validation.features),
+        trainer.data().validation.features
+    );
+    assert!(!raw.validation.targets.is_empty());
+
+    // The heatmap of a regression network is its predicted value, (x1 + x2) / 10 after training.
+    let size = 21;
+    let grid = grid_view(&trainer, &raw, size, 16).expect("grid view");
+    assert_eq!(grid.score_kind, "output");
+    assert_eq!(grid.output_width, 1);
+    let step =
+        |range: [f32; 2], i: usize| range[0] + (range[1] - range[0]) * i as f32 / (size - 1) as f32;
+    let mut error = 0.0;
+    for row in 0..size {
+        for column in 0..size {
+            let x1 = step(grid.x_range, column);
+            let x2 = step(grid.y_range, size - 1 - row);
+            error +=
+                (grid.output[row * size + column] - (x1 + x2) / 10.0).abs() / (size * size) as f32;
+        }
+    }
+    assert!(error < 0.1, "mean absolute error over the grid {error}");
+
+    let report = diagnostics(&trainer).expect("diagnostics");
+    assert!(report.loss.is_finite() && report.loss < 0.05, "{report:?}");
+    let result = predictions(&trainer).expect("predictions");
+    assert!(result.confusion.is_empty());
+    assert!(result.rows.is_empty());
+    let shown = dfdx_playground::views::points(&raw);
+    assert!(shown.train_labels.is_empty());
+    assert_eq!(shown.train_targets.len(), trainer.data().train.rows());
+}

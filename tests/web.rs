@@ -160,8 +160,18 @@ async fn gpu_losses(spec: &Value) -> Vec<f64> {
 #[wasm_bindgen_test]
 async fn webgpu_matches_cpu_for_20_epochs() {
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
-    for name in ["keras-iris", "spiral-5-epochs"] {
-        let mut spec = fixture[name]["spec"].clone();
+    let mut plane = serde_json::to_value(dfdx_playground::presets::plane()).unwrap();
+    plane["epochs"] = 20.into();
+    let specs = [
+        ("keras-iris", fixture["keras-iris"]["spec"].clone()),
+        (
+            "spiral-5-epochs",
+            fixture["spiral-5-epochs"]["spec"].clone(),
+        ),
+        // Regression with validation and test splits.
+        ("plane", plane),
+    ];
+    for (name, mut spec) in specs {
         spec["epochs"] = 20.into();
         let cpu = train_losses(&spec);
         let gpu = gpu_losses(&spec).await;
@@ -194,7 +204,7 @@ fn upload_text() -> String {
 #[wasm_bindgen_test]
 fn uploaded_csv_trains_in_browser() {
     let text = upload_text();
-    let summary = from_js(describe_csv(&text, None).unwrap());
+    let summary = from_js(describe_csv(&text, None, None).unwrap());
     assert_eq!(summary["delimiter"], "semicolon");
     assert_eq!(
         summary["columns"],
@@ -221,9 +231,32 @@ fn uploaded_csv_trains_in_browser() {
 }
 
 #[wasm_bindgen_test]
+fn csv_task_is_detected_or_set() {
+    // Fractional prices are a regression target; the same column can be read as classes.
+    let text = "size,price\n".to_string()
+        + &(0..12)
+            .map(|i| format!("{i},{}.5\n", i % 4))
+            .collect::<String>();
+    let detected = from_js(describe_csv(&text, None, None).unwrap());
+    assert_eq!(detected["task"], "regression");
+    assert_eq!(detected["classes"], 0);
+    assert_eq!(detected["target_range"], serde_json::json!([0.5, 3.5]));
+    let classes = from_js(describe_csv(&text, None, Some("classification".into())).unwrap());
+    assert_eq!(classes["task"], "classification");
+    assert_eq!(classes["classes"], 4);
+    let error = describe_csv(&text, None, Some("ranking".into())).unwrap_err();
+    let message: String = JsValue::from(error)
+        .dyn_into::<js_sys::Error>()
+        .unwrap()
+        .message()
+        .into();
+    assert!(message.contains("\"ranking\" is unknown"), "{message}");
+}
+
+#[wasm_bindgen_test]
 fn bad_csv_throws_row_and_column() {
     let text = upload_text().replace("1,5;1;narrow", "1,5;one;narrow");
-    let error: js_sys::Error = JsValue::from(describe_csv(&text, None).unwrap_err())
+    let error: js_sys::Error = JsValue::from(describe_csv(&text, None, None).unwrap_err())
         .dyn_into()
         .unwrap();
     let message: String = error.message().into();

@@ -89,14 +89,23 @@ pub struct DropoutParams {
 }
 
 /// Uniform of `loss.wgsl`. `kind`: 0 softmax cross-entropy, 1 binary cross-entropy with logits
-/// (`cols` = 1), 2 mean squared error against the one-hot label.
+/// (`cols` = 1), 2 mean squared error against the one-hot label or the real-valued target.
+/// `targets`: one of [`target_kind`].
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct LossParams {
     pub rows: u32,
     pub cols: u32,
     pub kind: u32,
-    pub _pad: u32,
+    pub targets: u32,
+}
+
+/// Values of [`LossParams::targets`]: what the loss kernel's labels buffer holds.
+pub mod target_kind {
+    /// One class index per row.
+    pub const CLASSES: u32 = 0;
+    /// The f32 bits of one real-valued regression target per row (`f32::to_bits`).
+    pub const VALUES: u32 = 1;
 }
 
 /// Uniform of `reduce.wgsl`: the number of rows whose statistics are added.

@@ -3,19 +3,20 @@
 //! initial weights, the data split and the shuffle order come from the same seeded code as the
 //! CPU path, so without dropout both paths compute the same epochs.
 
-use crate::data::{Dataset, STREAM_DROPOUT, STREAM_SHUFFLE};
+use crate::data::{Dataset, Split, STREAM_DROPOUT, STREAM_SHUFFLE};
 use crate::error::{PlaygroundError, Result};
 use crate::gpu::context::{groups, Gpu, Kernel};
 use crate::gpu::kernels::{
-    self, activation_kind, loss_kind, ActivationParams, DropoutParams, GatherParams, LossParams,
-    MatmulParams, OptimizerParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
+    self, activation_kind, loss_kind, target_kind, ActivationParams, DropoutParams, GatherParams,
+    LossParams, MatmulParams, OptimizerParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
 };
 use crate::network::Network;
 use crate::rng::SplitMix64;
 use crate::spec::{
-    Activation, LayerPlan, LayerSpec, Loss, NetworkSpec, OptimizerSpec, ValidSpec, LEAKY_RELU_SLOPE,
+    Activation, LayerPlan, LayerSpec, Loss, NetworkSpec, OptimizerSpec, Task, ValidSpec,
+    LEAKY_RELU_SLOPE,
 };
-use crate::train::{summarize, EpochMetrics, NetworkSummary};
+use crate::train::{summarize, EpochMetrics, Evaluation, NetworkSummary};
 use bytemuck::Zeroable;
 use dfdx::prelude::Cpu;
 use std::future::Future;
@@ -139,13 +140,18 @@ pub struct GpuTrainer {
     kernels: Kernels,
     layers: Vec<GpuLayer>,
     gather_train: Dispatch,
+    gather_validation: Dispatch,
     gather_test: Dispatch,
     order: wgpu::Buffer,
     loss: Dispatch,
     reduce_train: Dispatch,
+    reduce_validation: Dispatch,
     reduce_test: Dispatch,
-    /// Sums of row losses and of correct rows over the epoch's training batches.
+    /// Sums of row losses and of the metric (correct rows, or absolute errors for regression)
+    /// over the epoch's training batches.
     train_totals: wgpu::Buffer,
+    /// The same sums over the validation split, evaluated after the epoch.
+    validation_totals: wgpu::Buffer,
     /// The same sums over the test split, evaluated after the epoch.
     test_totals: wgpu::Buffer,
     shuffle: SplitMix64,
@@ -157,13 +163,14 @@ pub struct GpuTrainer {
     failure: Option<PlaygroundError>,
 }
 
-/// Names the first part of the network that the WebGPU path cannot train, so that the page
-/// trains it on the CPU instead and says why. The WebGPU kernels cover Dense and Dropout.
+/// Names the first layer type (as Keras names it) that the WebGPU path cannot train, so that
+/// the page trains the network on the CPU instead and says why. The WebGPU kernels cover Dense
+/// and Dropout.
 // TODO: WGSL kernels for Conv2D, pooling and the normalization layers.
-pub fn unsupported_feature(valid: &ValidSpec) -> Option<String> {
+pub fn unsupported_layer(valid: &ValidSpec) -> Option<&'static str> {
     valid.spec.layers.iter().find_map(|layer| match layer {
         LayerSpec::Dense { .. } | LayerSpec::Dropout { .. } => None,
-        other => Some(format!("{} layers", other.display_name())),
+        other => Some(other.display_name()),
     })
 }
 
@@ -184,11 +191,12 @@ impl GpuTrainer {
         values: Option<&[Vec<f32>]>,
     ) -> Result<Self> {
         let valid = spec.validate()?;
-        if let Some(feature) = unsupported_feature(&valid) {
+        if let Some(layer) = unsupported_layer(&valid) {
             return Err(PlaygroundError::Gpu {
-                message: format!("the WebGPU path does not run {feature} yet"),
+                message: format!("the WebGPU path does not run {layer} layers yet"),
             });
         }
+        check_supported(&valid)?;
         let data = Dataset::load(&valid, text)?;
         let mut network = Network::build(&valid, &Cpu::default())?;
         if let Some(values) = values {
@@ -201,11 +209,15 @@ impl GpuTrainer {
         let rows = valid.batch_size;
         let features = data.features;
         let train_x = gpu.buffer_from("train features", &data.train.features);
-        let train_labels = gpu.buffer_from("train labels", &to_u32(&data.train.labels));
+        let train_labels = gpu.buffer_from("train labels", &label_words(&data.train));
+        let validation_x = gpu.buffer_from("validation features", &data.validation.features);
+        let validation_labels =
+            gpu.buffer_from("validation labels", &label_words(&data.validation));
         let test_x = gpu.buffer_from("test features", &data.test.features);
-        let test_labels = gpu.buffer_from("test labels", &to_u32(&data.test.labels));
-        let identity: Vec<u32> = (0..data.test.rows() as u32).collect();
-        let test_order = gpu.buffer_from("test order", &identity);
+        let test_labels = gpu.buffer_from("test labels", &label_words(&data.test));
+        // Validation and test rows are evaluated in their stored order.
+        let identity: Vec<u32> = (0..data.test.rows().max(data.validation.rows()) as u32).collect();
+        let identity_order = gpu.buffer_from("identity order", &identity);
         let order = gpu.zeros("order", data.train.rows());
         let batch_x = gpu.zeros("batch features", rows * features);
         let batch_labels = gpu.zeros("batch labels", rows);
@@ -217,11 +229,29 @@ impl GpuTrainer {
             &gather,
             &[&train_x, &train_labels, &order, &batch_x, &batch_labels],
         );
+        let gather_validation = Dispatch::new(
+            &gpu,
+            &kernels.gather,
+            &gather,
+            &[
+                &validation_x,
+                &validation_labels,
+                &identity_order,
+                &batch_x,
+                &batch_labels,
+            ],
+        );
         let gather_test = Dispatch::new(
             &gpu,
             &kernels.gather,
             &gather,
-            &[&test_x, &test_labels, &test_order, &batch_x, &batch_labels],
+            &[
+                &test_x,
+                &test_labels,
+                &identity_order,
+                &batch_x,
+                &batch_labels,
+            ],
         );
 
         // Layer outputs and their gradients; the batch input has no gradient.
@@ -347,7 +377,7 @@ impl GpuTrainer {
                 | LayerPlan::Flatten { .. }
                 | LayerPlan::BatchNorm { .. }
                 | LayerPlan::LayerNorm { .. } => {
-                    // `unsupported_feature` rejected these before anything was uploaded.
+                    // `unsupported_layer` rejected these before anything was uploaded.
                     return Err(PlaygroundError::Gpu {
                         message: format!("the WebGPU path cannot build {plan:?}"),
                     });
@@ -360,6 +390,7 @@ impl GpuTrainer {
         let logits_grad = input_grad.expect("the output layer has a gradient buffer");
         let row_stats = gpu.zeros("row stats", 2 * rows);
         let train_totals = gpu.zeros("training totals", 2);
+        let validation_totals = gpu.zeros("validation totals", 2);
         let test_totals = gpu.zeros("test totals", 2);
         let loss = Dispatch::new(
             &gpu,
@@ -370,6 +401,12 @@ impl GpuTrainer {
         let reduce = ReduceParams::zeroed();
         let reduce_train =
             Dispatch::new(&gpu, &kernels.reduce, &reduce, &[&row_stats, &train_totals]);
+        let reduce_validation = Dispatch::new(
+            &gpu,
+            &kernels.reduce,
+            &reduce,
+            &[&row_stats, &validation_totals],
+        );
         let reduce_test =
             Dispatch::new(&gpu, &kernels.reduce, &reduce, &[&row_stats, &test_totals]);
 
@@ -382,12 +419,15 @@ impl GpuTrainer {
             kernels,
             layers,
             gather_train,
+            gather_validation,
             gather_test,
             order,
             loss,
             reduce_train,
+            reduce_validation,
             reduce_test,
             train_totals,
+            validation_totals,
             test_totals,
             dropout_seed,
             epoch: 0,
@@ -422,7 +462,8 @@ impl GpuTrainer {
         summarize(&self.valid, self.data.summary())
     }
 
-    /// Submits the next epoch (every batch, then the test evaluation) and returns a future of
+    /// Submits the next epoch (every batch, then the validation and test evaluations) and
+    /// returns a future of
     /// its metrics, or None after the last epoch. The future borrows nothing from the trainer,
     /// so the web layer can await it without holding a borrow; it then passes the result to
     /// [`GpuTrainer::record`].
@@ -442,6 +483,7 @@ impl GpuTrainer {
 
         let mut encoder = self.encoder();
         encoder.clear_buffer(&self.train_totals, 0, None);
+        encoder.clear_buffer(&self.validation_totals, 0, None);
         encoder.clear_buffer(&self.test_totals, 0, None);
         self.gpu.queue.submit([encoder.finish()]);
 
@@ -459,45 +501,52 @@ impl GpuTrainer {
             self.gpu.queue.submit([encoder.finish()]);
         }
 
+        let validation_rows = self.data.validation.rows();
+        self.encode_evaluation(
+            &self.gather_validation,
+            &self.reduce_validation,
+            validation_rows,
+        );
         let test_rows = self.data.test.rows();
-        for offset in (0..test_rows).step_by(batch_size) {
-            let rows = batch_size.min(test_rows - offset);
-            let mut encoder = self.encoder();
-            self.encode_gather(&mut encoder, &self.gather_test, rows, offset);
-            self.encode_forward(&mut encoder, rows, false);
-            self.encode_loss(&mut encoder, rows, &self.reduce_test);
-            self.gpu.queue.submit([encoder.finish()]);
-        }
+        self.encode_evaluation(&self.gather_test, &self.reduce_test, test_rows);
 
         self.epoch += 1;
         let epoch = self.epoch;
+        let task = self.valid.task;
         let gpu = self.gpu.clone();
         let train_totals = self.train_totals.clone();
+        let validation_totals = self.validation_totals.clone();
         let test_totals = self.test_totals.clone();
         let learning_rate = self.valid.spec.optimizer.learning_rate();
         Ok(Some(async move {
-            let train = gpu.read_f32(&train_totals, 2).await?;
-            let test = if test_rows > 0 {
-                Some(gpu.read_f32(&test_totals, 2).await?)
-            } else {
-                None
+            let read = |totals: wgpu::Buffer, rows: usize| {
+                let gpu = gpu.clone();
+                async move {
+                    if rows == 0 {
+                        return Ok(None);
+                    }
+                    let sums = gpu.read_f32(&totals, 2).await?;
+                    Ok::<_, PlaygroundError>(Some(Evaluation {
+                        loss: sums[0] as f64 / rows as f64,
+                        metric: sums[1] as f64 / rows as f64,
+                    }))
+                }
             };
-            let train_loss = train[0] as f64 / train_rows as f64;
-            if !train_loss.is_finite() {
+            let train = read(train_totals, train_rows)
+                .await?
+                .expect("validation leaves training rows");
+            let validation = read(validation_totals, validation_rows).await?;
+            let test = read(test_totals, test_rows).await?;
+            if !train.loss.is_finite() {
                 return Err(PlaygroundError::Diverged {
                     epoch,
-                    loss: train[0],
+                    loss: train.loss as f32,
                     learning_rate,
                 });
             }
-            Ok(EpochMetrics {
-                epoch,
-                train_loss,
-                train_accuracy: train[1] as f64 / train_rows as f64,
-                test_loss: test.as_ref().map(|sums| sums[0] as f64 / test_rows as f64),
-                test_accuracy: test.as_ref().map(|sums| sums[1] as f64 / test_rows as f64),
-                examples: train_rows,
-            })
+            Ok(EpochMetrics::new(
+                task, epoch, train, validation, test, train_rows,
+            ))
         }))
     }
 
@@ -521,6 +570,20 @@ impl GpuTrainer {
         ParameterReader {
             gpu: self.gpu.clone(),
             tensors,
+        }
+    }
+
+    /// Submits the forward pass and loss of `rows` stored rows, batch by batch, adding their
+    /// sums to the totals that `reduce` writes.
+    fn encode_evaluation(&self, gather: &Dispatch, reduce: &Dispatch, rows: usize) {
+        let batch_size = self.valid.batch_size;
+        for offset in (0..rows).step_by(batch_size) {
+            let batch = batch_size.min(rows - offset);
+            let mut encoder = self.encoder();
+            self.encode_gather(&mut encoder, gather, batch, offset);
+            self.encode_forward(&mut encoder, batch, false);
+            self.encode_loss(&mut encoder, batch, reduce);
+            self.gpu.queue.submit([encoder.finish()]);
         }
     }
 
@@ -634,11 +697,15 @@ impl GpuTrainer {
             Loss::BinaryCrossEntropy => loss_kind::BINARY_CROSS_ENTROPY,
             Loss::MeanSquaredError => loss_kind::MEAN_SQUARED_ERROR,
         };
+        let targets = match self.valid.task {
+            Task::Classification => target_kind::CLASSES,
+            Task::Regression => target_kind::VALUES,
+        };
         let params = LossParams {
             rows: rows as u32,
             cols: outputs as u32,
             kind,
-            ..Zeroable::zeroed()
+            targets,
         };
         self.loss.run(
             &self.gpu,
@@ -779,6 +846,36 @@ impl ParameterReader {
 
 fn to_u32(labels: &[usize]) -> Vec<u32> {
     labels.iter().map(|&label| label as u32).collect()
+}
+
+/// The loss kernel's labels of `split`: class indices, or the f32 bits of regression targets.
+fn label_words(split: &Split) -> Vec<u32> {
+    if split.targets.is_empty() {
+        to_u32(&split.labels)
+    } else {
+        split.targets.iter().map(|value| value.to_bits()).collect()
+    }
+}
+
+/// Rejects, as a WebGPU error that sends the page to the CPU path, what the loss kernel does not
+/// compute: regression with a loss other than the mean squared error.
+fn check_supported(valid: &ValidSpec) -> Result<()> {
+    let supported = match (valid.task, valid.spec.loss) {
+        (Task::Classification, _) => true,
+        (Task::Regression, Loss::MeanSquaredError) => true,
+        (Task::Regression, Loss::CrossEntropy | Loss::BinaryCrossEntropy) => false,
+    };
+    if supported {
+        Ok(())
+    } else {
+        Err(PlaygroundError::Gpu {
+            message: format!(
+                "the WebGPU path trains regression with mean squared error only, not {}; \
+                 training runs on the CPU",
+                valid.spec.loss.name()
+            ),
+        })
+    }
 }
 
 fn matmul_groups(m: usize, n: usize) -> [u32; 3] {

@@ -288,7 +288,11 @@ pub fn dropout_backward(params: &DropoutParams, dy: &[f32], mask: &[f32], dx: &m
 /// row_stats[2r] = the loss of row r (see [`scalar::row_loss`]) and row_stats[2r + 1] = 1.0
 /// when row r's prediction equals its label, else 0.0. The batch loss is the mean over rows of
 /// the row losses. Predictions are the argmax (first index on ties), or for binary
-/// cross-entropy, 1 when the logit is above 0.
+/// cross-entropy, 1 when the logit is above 0. With `targets` = [`target_kind::VALUES`] and the
+/// mean squared error, `labels` holds the f32 bits of real targets, and row_stats[2r + 1] is
+/// the absolute error of column 0.
+///
+/// [`target_kind::VALUES`]: crate::gpu::kernels::target_kind::VALUES
 pub fn loss(
     params: &LossParams,
     logits: &[f32],
@@ -296,10 +300,26 @@ pub fn loss(
     grad: &mut [f32],
     row_stats: &mut [f32],
 ) {
-    use crate::gpu::kernels::loss_kind;
+    use crate::gpu::kernels::{loss_kind, target_kind};
 
     let (rows, cols) = (params.rows as usize, params.cols as usize);
     if cols == 0 {
+        return;
+    }
+    if params.targets == target_kind::VALUES && params.kind == loss_kind::MEAN_SQUARED_ERROR {
+        let count = params.rows as f32 * params.cols as f32;
+        for row in 0..rows {
+            let base = row * cols;
+            let target = f32::from_bits(labels[row]);
+            let mut sum = 0.0f32;
+            for col in 0..cols {
+                let difference = logits[base + col] - target;
+                sum += difference * difference;
+                grad[base + col] = 2.0 * difference / count;
+            }
+            row_stats[2 * row] = sum / cols as f32;
+            row_stats[2 * row + 1] = (logits[base] - target).abs();
+        }
         return;
     }
     let rows_f32 = params.rows as f32;

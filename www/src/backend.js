@@ -26,14 +26,19 @@ export async function probeAdapter() {
 }
 
 /**
- * Picks the backend for a setting ("auto", "gpu" or "cpu") and an adapter probe. Auto takes the
- * GPU only for a hardware adapter, because software WebGPU is slower than single-threaded wasm:
+ * Picks the backend for a setting ("auto", "gpu" or "cpu"), an adapter probe and the first
+ * layer type of the network that WebGPU cannot train (undefined when it can train them all).
+ * Auto takes the GPU only for a hardware adapter, because software WebGPU is slower than
+ * single-threaded wasm:
  * 7 to 60 times slower on Chromium's SwiftShader in docs/benchmarks.md. "gpu" takes any adapter,
  * software included.
  */
-export function chooseBackend(setting, adapter) {
+export function chooseBackend(setting, adapter, unsupportedLayer) {
   if (setting === 'cpu') return { kind: 'cpu', reason: 'chosen', adapter };
   if (!adapter) return { kind: 'cpu', reason: 'no-adapter', adapter };
+  // The WebGPU kernels cover Dense and Dropout only; other networks train on the CPU whatever
+  // the setting, with the layer named in the reason.
+  if (unsupportedLayer) return { kind: 'cpu', reason: 'gpu-unsupported', adapter, layer: unsupportedLayer };
   if (setting === 'gpu') return { kind: 'gpu', reason: 'chosen', adapter, allowFallback: true };
   if (adapter.fallback) return { kind: 'cpu', reason: 'fallback-adapter', adapter };
   return { kind: 'gpu', reason: 'hardware-adapter', adapter, allowFallback: false };

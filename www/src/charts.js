@@ -1,7 +1,8 @@
-// Per-epoch line charts of a training and a test series, drawn with uPlot.
+// Per-epoch line charts of a training, a validation and a test series, drawn with uPlot.
 import uPlot from '../vendor/uPlot.esm.js';
 
-const COLORS = { train: '#1f6feb', test: '#e36209' };
+const COLORS = { train: '#1f6feb', validation: '#8250df', test: '#e36209' };
+const SERIES = ['train', 'validation', 'test'];
 const HEIGHT = 220;
 
 export class EpochChart {
@@ -13,14 +14,19 @@ export class EpochChart {
     this.container = container;
     this.yRange = yRange;
     this.epochs = [];
-    this.train = [];
-    this.test = [];
-    this.labels = { train: 'training', test: 'test' };
+    this.values = { train: [], validation: [], test: [] };
+    this.labels = { train: 'training', validation: 'validation', test: 'test' };
     this.plannedEpochs = 10;
-    this.hasTest = true;
+    /** Series drawn besides training, as `clear` sets them. */
+    this.shown = { validation: false, test: true };
     this.plot = null;
     this.build();
     new ResizeObserver(() => this.resize()).observe(container);
+  }
+
+  /** Returns the names of the series drawn, in legend order. */
+  series() {
+    return SERIES.filter((name) => name === 'train' || this.shown[name]);
   }
 
   build() {
@@ -31,18 +37,18 @@ export class EpochChart {
       : { range: (u, min, max) => (min == null ? [0, 1] : uPlot.rangeNum(min, max, 0.1, true)) };
     const series = [
       { label: 'epoch' },
-      { label: this.labels.train, stroke: COLORS.train, width: 2, points: { show: false } },
+      ...this.series().map((name) => (
+        { label: this.labels[name], stroke: COLORS[name], width: 2, points: { show: false } }
+      )),
     ];
-    if (this.hasTest) {
-      series.push({ label: this.labels.test, stroke: COLORS.test, width: 2, points: { show: false } });
-    }
     this.plot = new uPlot(
       {
         width: this.width(),
         height: HEIGHT,
         // The x axis spans the planned epochs from the start, as Keras's progress bar does.
         scales: { x: { time: false, range: () => [1, Math.max(2, this.plannedEpochs)] }, y },
-        // A static legend: values under the cursor would only repeat the readouts.
+        // A static legend names the series; values under the cursor would only repeat the
+        // readouts.
         legend: { live: false },
         // Whole epochs only on the x axis.
         axes: [{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] }, {}],
@@ -54,7 +60,7 @@ export class EpochChart {
   }
 
   data() {
-    return this.hasTest ? [this.epochs, this.train, this.test] : [this.epochs, this.train];
+    return [this.epochs, ...this.series().map((name) => this.values[name])];
   }
 
   width() {
@@ -65,17 +71,21 @@ export class EpochChart {
     this.plot?.setSize({ width: this.width(), height: HEIGHT });
   }
 
-  /** Renames the series, for a change of UI language. */
-  setLabels(train, test) {
-    this.labels = { train, test };
+  /** Renames the series (`{ train, validation, test }`), for a change of UI language. */
+  setLabels(labels) {
+    this.labels = labels;
     this.build();
   }
 
-  /** Adds one epoch; `test` is null when there is no test split. `draw` shows it. */
-  push(epoch, train, test) {
+  /**
+   * Adds one epoch; `validation` and `test` are null for a split the run does not have. `draw`
+   * shows it.
+   */
+  push(epoch, train, validation, test) {
     this.epochs.push(epoch);
-    this.train.push(train);
-    this.test.push(test);
+    this.values.train.push(train);
+    this.values.validation.push(validation);
+    this.values.test.push(test);
   }
 
   /** Redraws with every epoch pushed so far. */
@@ -83,18 +93,26 @@ export class EpochChart {
     this.plot.setData(this.data());
   }
 
-  /** Empties the chart for a run of `epochs` epochs, with or without a test series. */
-  clear({ epochs, hasTest }) {
+  /**
+   * Empties the chart for a run of `epochs` epochs, with the validation and test series it has.
+   * `yRange`, when the run names it, replaces the fixed y range (undefined: automatic).
+   */
+  clear({ epochs, hasValidation, hasTest, ...rest }) {
+    if ('yRange' in rest) this.yRange = rest.yRange;
     this.epochs.length = 0;
-    this.train.length = 0;
-    this.test.length = 0;
+    for (const name of SERIES) this.values[name].length = 0;
     this.plannedEpochs = epochs;
-    this.hasTest = hasTest;
+    this.shown = { validation: hasValidation, test: hasTest };
     this.build();
   }
 
   /** Number of epochs drawn, read by the end-to-end tests through the page. */
   get points() {
     return this.epochs.length;
+  }
+
+  /** Labels of the series drawn, in legend order, read by the end-to-end tests. */
+  get seriesLabels() {
+    return this.series().map((name) => this.labels[name]);
   }
 }

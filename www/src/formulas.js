@@ -94,7 +94,14 @@ export function formulaSections(spec, summary, t) {
   const classes = out ? out.units : 0;
   const z = out ? `z_{${out.k}}` : 'z';
   const loss = [];
-  switch (spec.loss) {
+  const regression = summary.data?.task === 'regression';
+  switch (regression && spec.loss === 'mean_squared_error' ? 'regression' : spec.loss) {
+    case 'regression':
+      // One linear output compared with the real-valued target y.
+      forward.push(`\\hat{y} = ${z} \\in \\mathbb{R}^{${B} \\times 1}`);
+      loss.push(`L = \\frac{1}{${B}} \\sum_{i=1}^{${B}} (\\hat{y}_i - y_i)^2`);
+      loss.push(`\\delta_{${out?.k}} = \\frac{\\partial L}{\\partial ${z}} = \\frac{2}{${B}} (\\hat{y} - y)`);
+      break;
     case 'cross_entropy':
       forward.push(`\\hat{y} = \\operatorname{softmax}(${z}) \\in \\mathbb{R}^{${B} \\times ${classes}}`);
       loss.push(`L = -\\frac{1}{${B}} \\sum_{i=1}^{${B}} \\log \\hat{y}_{i, y_i}`);

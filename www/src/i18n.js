@@ -18,6 +18,7 @@ const STRINGS = {
     'preset.wine': 'Wine MLP',
     'preset.breast-cancer': 'Breast cancer MLP',
     'preset.digits': 'Digits MLP',
+    'preset.plane': 'Plane regression (TensorFlow Playground)',
     language: 'Language',
     play: 'Play',
     pause: 'Pause',
@@ -27,9 +28,14 @@ const STRINGS = {
     'reset.title': 'Start again from the initial weights',
     epoch: 'Epoch',
     trainLoss: 'Training loss',
+    validationLoss: 'Validation loss',
     testLoss: 'Test loss',
-    trainAccuracy: 'Training accuracy',
-    testAccuracy: 'Test accuracy',
+    'trainMetric.accuracy': 'Training accuracy',
+    'validationMetric.accuracy': 'Validation accuracy',
+    'testMetric.accuracy': 'Test accuracy',
+    'trainMetric.mae': 'Training MAE',
+    'validationMetric.mae': 'Validation MAE',
+    'testMetric.mae': 'Test MAE',
     speed: 'Examples/s',
     backend: 'Backend',
     'backend.cpu': 'CPU (wasm)',
@@ -74,6 +80,14 @@ const STRINGS = {
     'set.wine': 'Wine (178 × 13, 3 classes)',
     'set.breast_cancer': 'Breast cancer (569 × 30, 2 classes)',
     'set.digits': 'Digits (1,797 × 64 pixels, 10 classes)',
+    'set.plane': 'Plane (regression)',
+    'set.multi_gaussian': 'Multi-Gaussian (regression)',
+    'setInfo.plane':
+      'Regression: each point in [-6, 6]² has the target (x + y) / 10, a tilted plane. Noise shifts the point the target is read at. Targets are not standardized.',
+    'setInfo.multi_gaussian':
+      'Regression: six Gaussian bumps of height +1 or -1; each point\'s target is the bump of largest magnitude there, 0 far from all of them. Noise shifts the point the target is read at. Targets are not standardized.',
+    'dataName.plane': 'the plane set',
+    'dataName.multi_gaussian': 'the multi-Gaussian set',
     'set.csv': 'Uploaded CSV: {name}',
     'dataName.wine': 'the wine set',
     'dataName.breast_cancer': 'the breast cancer set',
@@ -82,15 +96,20 @@ const STRINGS = {
     uploadCsv: 'Upload CSV',
     'uploadCsv.title': 'Train on a CSV file of your own: numeric feature columns and a label column',
     'uploadCsv.hint':
-      'Classification only: the label column holds class names or a few whole numbers. Regression (predicting a number) is not supported yet. The file stays in this browser.',
+      'A label column of numbers with fractions or more than 20 distinct values is a regression target (unscaled); any other holds classes. Change the task below if needed. The file stays in this browser.',
     labelColumn: 'Label column',
+    task: 'Task',
+    'task.classification': 'Classification',
+    'task.regression': 'Regression',
     csvSummary: '{name}: {rows} rows, {columns} columns, {delimiter}, {header}; label: {label}.',
+    csvTarget: 'Target from {min} to {max}.',
     'delimiter.comma': 'comma-separated',
     'delimiter.semicolon': 'semicolon-separated',
     'delimiter.tab': 'tab-separated',
     'header.yes': 'header row',
     'header.no': 'no header row',
     dataShape: '{features} features, {classes} classes: {names}',
+    dataShapeRegression: '{features} features, one real-valued target (regression)',
     csvFileTooLarge: '{name} has {size} bytes, more than the {max} bytes a CSV file may have; upload a smaller file.',
     csvLink:
       'The link names an uploaded CSV file ({name}={value}), which a link cannot carry, so Iris is shown; upload the file again with Upload CSV.',
@@ -121,21 +140,40 @@ const STRINGS = {
       'The label column ({where}) holds only the class "{class}"; pick a label column with at least 2 classes.',
     'error.csv_too_many_classes':
       'The label column ({where}) holds {classes} classes, more than the limit of {max}; pick a label column with fewer classes.',
-    'error.csv_regression_label':
-      'The label column ({where}) holds numbers such as {example} ({distinct} distinct values), which is a regression target, and the playground trains classification only so far; pick a label column with class names or at most {max_classes} distinct whole numbers.',
+    'error.csv_target_not_numeric':
+      'Row {row}, {where} of the CSV file is "{value}", which is not a number; a regression target must be a number, so fix the cell or train a classification.',
+    'error.csv_constant_target':
+      'The target column ({where}) holds {value} in every row, so there is nothing to learn; pick a target column whose values vary.',
     'dataName.teacher': 'the synthetic set',
     trainPercent: 'Training share (%)',
+    validationPercent: 'Validation share of training rows (%)',
     noise: 'Noise (%)',
     samples: 'Rows',
     standardize: 'Standardize features (z-score, fitted on training rows)',
     dataRows: '{train} training rows, {test} test rows',
+    dataRowsValidation: '{train} training rows, {validation} validation rows, {test} test rows',
     network: 'Network',
     inputLayer: 'Input',
     outputLayer: 'Output',
     features: '{count} features',
+    imageInput: '{height}×{width}×{channels} image',
     addLayer: 'Add layer',
     'layer.dense': 'Dense',
     'layer.dropout': 'Dropout',
+    'layer.conv2d': 'Conv2D',
+    'layer.max_pool2d': 'MaxPooling2D',
+    'layer.avg_pool2d': 'AveragePooling2D',
+    'layer.flatten': 'Flatten',
+    'layer.batch_norm': 'BatchNormalization',
+    'layer.layer_norm': 'LayerNormalization',
+    layerType: 'Layer type',
+    filters: 'Filters',
+    kernelSize: 'Kernel size',
+    stride: 'Stride',
+    padding: 'Padding',
+    'padding.valid': 'valid (no padding)',
+    'padding.same': 'same (zero padding)',
+    poolSize: 'Pool size',
     units: 'Units',
     activation: 'Activation',
     rate: 'Rate',
@@ -166,8 +204,10 @@ const STRINGS = {
     epochs: 'Epochs',
     seed: 'Seed',
     lossChart: 'Loss per epoch',
-    accuracyChart: 'Accuracy per epoch',
+    'metricChart.accuracy': 'Accuracy per epoch',
+    'metricChart.mae': 'Mean absolute error per epoch',
     'series.train': 'training',
+    'series.validation': 'validation',
     'series.test': 'test',
     done: 'Finished {epochs} epochs.',
     loading: 'Loading the engine…',
@@ -189,8 +229,22 @@ const STRINGS = {
       '{loss} needs 2 classes, but {data} has {classes}; pick cross-entropy or MSE.',
     'error.empty_split':
       'A training share of {train_percent}% of {rows} rows leaves the {split} split empty; pick a share that leaves rows on both sides, or 100% for no test split.',
+    'error.empty_validation_split':
+      'A validation share of {validation_percent}% of {training_rows} training rows leaves the {split} split empty; pick a share that leaves rows in both, or 0% for no validation split.',
+    'error.loss_needs_classes':
+      '{loss} needs class labels, but {data} is a regression data set with a real-valued target; pick MSE.',
     'error.too_many_parameters':
       'The network has {count} parameters, more than the limit of {max}; use fewer or narrower layers.',
+    'error.layer_needs_image':
+      'Layer {layer} ({kind}) needs an image (height x width x channels) but receives {features} flat values; use it on the digits data set, before any Dense or Flatten layer.',
+    'error.window_too_large':
+      'Layer {layer} ({kind}) has a {size}x{size} window, larger than its {height}x{width} input; use a smaller window, or "same" padding for Conv2D.',
+    'reason.gpu-unsupported': 'Training runs on the CPU: the WebGPU path does not run {layer} layers yet.',
+    'field.filters': 'Layer {layer} filters',
+    'field.kernel_size': 'Layer {layer} kernel size',
+    'field.stride': 'Layer {layer} stride',
+    'field.pool_size': 'Layer {layer} pool size',
+    'preset.digits-conv': 'Digits conv net',
     'error.too_much_activation_memory':
       'A batch of {batch_size} needs about {mib} MiB of activations, more than the limit of {max_mib} MiB; use a smaller batch or narrower layers.',
     'error.diverged':
@@ -202,6 +256,7 @@ const STRINGS = {
     layerCount: 'Number of hidden layers',
     'field.rate': 'Layer {layer} dropout rate',
     'split.training': 'training',
+    'split.validation': 'validation',
     'split.test': 'test',
   },
   'zh-CN': {
@@ -216,6 +271,7 @@ const STRINGS = {
     'preset.wine': '葡萄酒 MLP',
     'preset.breast-cancer': '乳腺癌 MLP',
     'preset.digits': '手写数字 MLP',
+    'preset.plane': '平面回归（TensorFlow Playground）',
     language: '语言',
     play: '开始',
     pause: '暂停',
@@ -225,9 +281,14 @@ const STRINGS = {
     'reset.title': '从初始权重重新开始',
     epoch: 'Epoch',
     trainLoss: '训练损失',
+    validationLoss: '验证损失',
     testLoss: '测试损失',
-    trainAccuracy: '训练准确率',
-    testAccuracy: '测试准确率',
+    'trainMetric.accuracy': '训练准确率',
+    'validationMetric.accuracy': '验证准确率',
+    'testMetric.accuracy': '测试准确率',
+    'trainMetric.mae': '训练 MAE',
+    'validationMetric.mae': '验证 MAE',
+    'testMetric.mae': '测试 MAE',
     speed: '样本/秒',
     backend: '后端',
     'backend.cpu': 'CPU（wasm）',
@@ -271,6 +332,14 @@ const STRINGS = {
     'set.wine': '葡萄酒 Wine（178 × 13，3 类）',
     'set.breast_cancer': '乳腺癌 Breast cancer（569 × 30，2 类）',
     'set.digits': '手写数字 Digits（1,797 × 64 像素，10 类）',
+    'set.plane': '平面（回归）',
+    'set.multi_gaussian': '多高斯（回归）',
+    'setInfo.plane':
+      '回归：[-6, 6]² 中每个点的目标值为 (x + y) / 10，即一个倾斜的平面。噪声会移动读取目标值的位置。目标值不做标准化。',
+    'setInfo.multi_gaussian':
+      '回归：六个高度为 +1 或 -1 的高斯凸包；每个点的目标值取该处绝对值最大的凸包，远离所有凸包处为 0。噪声会移动读取目标值的位置。目标值不做标准化。',
+    'dataName.plane': '平面数据',
+    'dataName.multi_gaussian': '多高斯数据',
     'set.csv': '上传的 CSV：{name}',
     'dataName.wine': '葡萄酒数据',
     'dataName.breast_cancer': '乳腺癌数据',
@@ -278,15 +347,20 @@ const STRINGS = {
     'dataName.csv': '上传的 CSV 文件',
     uploadCsv: '上传 CSV',
     'uploadCsv.title': '用你自己的 CSV 文件训练：若干数值特征列和一个标签列',
-    'uploadCsv.hint': '仅支持分类：标签列应为类别名或少量整数。暂不支持回归（预测数值）。文件只留在本浏览器中。',
+    'uploadCsv.hint': '标签列若全是数字，且含小数或有超过 20 个不同的值，就按回归目标处理（不做缩放）；否则按类别处理。如有需要，可在下方更改任务。文件只留在本浏览器中。',
     labelColumn: '标签列',
+    task: '任务',
+    'task.classification': '分类',
+    'task.regression': '回归',
     csvSummary: '{name}：{rows} 行，{columns} 列，{delimiter}，{header}；标签：{label}。',
+    csvTarget: '目标值范围 {min} 到 {max}。',
     'delimiter.comma': '逗号分隔',
     'delimiter.semicolon': '分号分隔',
     'delimiter.tab': '制表符分隔',
     'header.yes': '有表头行',
     'header.no': '无表头行',
     dataShape: '{features} 个特征，{classes} 个类别：{names}',
+    dataShapeRegression: '{features} 个特征，一个实数目标值（回归）',
     csvFileTooLarge: '{name} 有 {size} 字节，超过 CSV 文件上限 {max} 字节；请上传更小的文件。',
     csvLink: '链接指向上传的 CSV 文件（{name}={value}），而链接无法携带文件，因此显示鸢尾花数据；请用“上传 CSV”重新上传文件。',
     'field.label_column': '标签列',
@@ -310,21 +384,40 @@ const STRINGS = {
     'error.csv_too_many_rows': 'CSV 文件有 {rows} 行数据，超过上限 {max} 行；请上传部分数据行。',
     'error.csv_single_class': '标签列（{where}）只有一个类别“{class}”；请选择至少有 2 个类别的标签列。',
     'error.csv_too_many_classes': '标签列（{where}）有 {classes} 个类别，超过上限 {max}；请选择类别更少的标签列。',
-    'error.csv_regression_label':
-      '标签列（{where}）是数值，例如 {example}（共 {distinct} 个不同的值），这是回归目标，而本游乐场目前只支持分类；请选择由类别名或不超过 {max_classes} 个不同整数组成的标签列。',
+    'error.csv_target_not_numeric':
+      'CSV 文件第 {row} 行、{where}的值为“{value}”，不是数字；回归目标必须是数字，请修改该单元格，或改为训练分类。',
+    'error.csv_constant_target':
+      '目标列（{where}）每一行都是 {value}，没有可学习的内容；请选择取值有变化的目标列。',
     'dataName.teacher': '合成数据',
     trainPercent: '训练集比例（%）',
+    validationPercent: '验证集占训练行的比例（%）',
     noise: '噪声（%）',
     samples: '行数',
     standardize: '标准化特征（z-score，只用训练集拟合）',
     dataRows: '训练集 {train} 行，测试集 {test} 行',
+    dataRowsValidation: '训练集 {train} 行，验证集 {validation} 行，测试集 {test} 行',
     network: '网络',
     inputLayer: '输入层',
     outputLayer: '输出层',
     features: '{count} 个特征',
+    imageInput: '{height}×{width}×{channels} 图像',
     addLayer: '添加层',
     'layer.dense': 'Dense',
     'layer.dropout': 'Dropout',
+    'layer.conv2d': 'Conv2D 卷积',
+    'layer.max_pool2d': 'MaxPooling2D 最大池化',
+    'layer.avg_pool2d': 'AveragePooling2D 平均池化',
+    'layer.flatten': 'Flatten 展平',
+    'layer.batch_norm': 'BatchNormalization 批归一化',
+    'layer.layer_norm': 'LayerNormalization 层归一化',
+    layerType: '层类型',
+    filters: '卷积核数',
+    kernelSize: '卷积核大小',
+    stride: '步幅',
+    padding: '填充',
+    'padding.valid': 'valid（不填充）',
+    'padding.same': 'same（补零）',
+    poolSize: '池化窗口',
     units: '神经元数',
     activation: '激活函数',
     rate: '比率',
@@ -355,8 +448,10 @@ const STRINGS = {
     epochs: 'Epoch 数',
     seed: '随机种子',
     lossChart: '每个 epoch 的损失',
-    accuracyChart: '每个 epoch 的准确率',
+    'metricChart.accuracy': '每个 epoch 的准确率',
+    'metricChart.mae': '每个 epoch 的平均绝对误差（MAE）',
     'series.train': '训练',
+    'series.validation': '验证',
     'series.test': '测试',
     done: '已完成 {epochs} 个 epoch。',
     loading: '正在加载训练引擎…',
@@ -377,8 +472,22 @@ const STRINGS = {
       '{loss}需要 2 个类别，但{data}有 {classes} 个类别；请选择交叉熵或 MSE。',
     'error.empty_split':
       '{rows} 行数据按 {train_percent}% 划分训练集后，{split}集为空；请选择两边都有数据的比例，或选 100% 表示不划分测试集。',
+    'error.empty_validation_split':
+      '从 {training_rows} 行训练数据中按 {validation_percent}% 划出验证集后，{split}集为空；请选择两边都有数据的比例，或选 0% 表示不划分验证集。',
+    'error.loss_needs_classes':
+      '{loss}需要类别标签，但{data}是目标为实数的回归数据集；请选择 MSE。',
     'error.too_many_parameters':
       '网络有 {count} 个参数，超过上限 {max}；请减少层数或神经元数。',
+    'error.layer_needs_image':
+      '第 {layer} 层（{kind}）需要图像输入（高 × 宽 × 通道），却收到 {features} 个扁平数值；请在手写数字数据集上使用它，并放在所有 Dense 或 Flatten 层之前。',
+    'error.window_too_large':
+      '第 {layer} 层（{kind}）的窗口为 {size}×{size}，大于它的 {height}×{width} 输入；请使用更小的窗口，或为 Conv2D 选择 same 填充。',
+    'reason.gpu-unsupported': '在 CPU 上训练：WebGPU 路径尚不支持 {layer} 层。',
+    'field.filters': '第 {layer} 层的卷积核数',
+    'field.kernel_size': '第 {layer} 层的卷积核大小',
+    'field.stride': '第 {layer} 层的步幅',
+    'field.pool_size': '第 {layer} 层的池化窗口',
+    'preset.digits-conv': '手写数字卷积网络',
     'error.too_much_activation_memory':
       'Batch 大小为 {batch_size} 时激活值约需 {mib} MiB，超过上限 {max_mib} MiB；请减小 batch 或神经元数。',
     'error.diverged':
@@ -390,6 +499,7 @@ const STRINGS = {
     layerCount: '隐藏层数',
     'field.rate': '第 {layer} 层的 dropout 比率',
     'split.training': '训练',
+    'split.validation': '验证',
     'split.test': '测试',
   },
 };
@@ -415,6 +525,7 @@ const FIELD_KEYS = {
   epochs: 'epochs',
   seed: 'seed',
   'data.train_percent': 'trainPercent',
+  'data.validation_percent': 'validationPercent',
   'data.noise': 'noise',
   'data.samples': 'samples',
   'optimizer.learning_rate': 'learningRate',
@@ -429,7 +540,7 @@ const FIELD_KEYS = {
 
 /** Names a spec field for people: `layers[0].units` becomes "layer 1 units". */
 export function describeField(lang, field) {
-  const layer = /^layers\[(\d+)\]\.(units|rate)$/.exec(field);
+  const layer = /^layers\[(\d+)\]\.(units|rate|filters|kernel_size|stride|pool_size)$/.exec(field);
   if (layer) return translate(lang, `field.${layer[2]}`, { layer: Number(layer[1]) + 1 });
   return FIELD_KEYS[field] ? translate(lang, FIELD_KEYS[field]) : field;
 }
@@ -447,6 +558,11 @@ export function formatError(lang, error) {
   // The engine names the loss and data set in English; the page uses its own labels for them.
   if (details.code === 'loss_needs_two_classes') {
     values.loss = translate(lang, 'loss.binary_cross_entropy');
+    values.data = translate(lang, `dataName.${details.data}`);
+  }
+  if (details.code === 'loss_needs_classes') {
+    const loss = details.loss === 'binary cross-entropy' ? 'binary_cross_entropy' : 'cross_entropy';
+    values.loss = translate(lang, `loss.${loss}`);
     values.data = translate(lang, `dataName.${details.data}`);
   }
   for (const name of ['count', 'max', 'rows', 'bytes']) {
@@ -474,6 +590,11 @@ export function formatError(lang, error) {
   if (details.code === 'data_text_missing') {
     values.data = translate(lang, `dataName.${details.data}`);
     if (details.data === 'csv') return translate(lang, 'error.data_text_missing.csv');
+  }
+  // Layer errors count layers from 1, as the editor does, and name the layer type apart.
+  if (details.code === 'layer_needs_image' || details.code === 'window_too_large') {
+    values.layer = details.index + 1;
+    values.kind = details.layer;
   }
   const key = details.min_exclusive ? 'out_of_range_exclusive' : details.code;
   return translate(lang, `error.${key}`, values);

@@ -9,15 +9,46 @@ import { Views, renderMetricsTable } from './views.js';
 import { renderFormulas } from './formulas.js';
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
+/** The hidden layer types of the spec, in the order the editor lists them. */
+const LAYER_TYPES = [
+  'dense', 'dropout', 'conv2d', 'max_pool2d', 'avg_pool2d', 'flatten', 'batch_norm', 'layer_norm',
+];
+
+/**
+ * Returns a new hidden layer of `type` with Keras-like defaults; a Dense layer takes `units`
+ * (the width of the layer it replaces, capped at the editor's 1024).
+ */
+function newLayer(type, units) {
+  switch (type) {
+    case 'dense':
+      return { type, units: Math.min(units, 1024), activation: 'relu' };
+    case 'dropout':
+      return { type, rate: 0.2 };
+    case 'conv2d':
+      return { type, filters: 8, kernel_size: 3, stride: 1, padding: 'same', activation: 'relu' };
+    case 'max_pool2d':
+    case 'avg_pool2d':
+      return { type, pool_size: 2 };
+    default:
+      return { type };
+  }
+}
 const ACTIVATION_LABELS = {
   relu: 'ReLU', sigmoid: 'sigmoid', tanh: 'tanh', leaky_relu: 'LeakyReLU', gelu: 'GELU',
   linear: 'linear', softmax: 'softmax',
 };
 const DATA_SETS = [
   'iris', 'wine', 'breast_cancer', 'digits', 'circle', 'xor', 'gaussian', 'spiral', 'teacher',
+  'plane', 'multi_gaussian',
 ];
 /** Sets generated from the seed, which take a row count (and, for the 2-D ones, noise). */
-const GENERATED_SETS = ['circle', 'xor', 'gaussian', 'spiral', 'teacher'];
+const GENERATED_SETS = [
+  'circle', 'xor', 'gaussian', 'spiral', 'teacher', 'plane', 'multi_gaussian',
+];
+/** Built-in sets with a real-valued target; an uploaded file's task comes from its summary. */
+const REGRESSION_SETS = ['plane', 'multi_gaussian'];
+/** Losses that need class labels; a regression set switches them to MSE. */
+const CLASS_LOSSES = ['cross_entropy', 'binary_cross_entropy'];
 /**
  * Sets whose features are measurements in their own units, so they are standardized when
  * picked. The 2-D sets feed raw coordinates as TensorFlow Playground does, the teacher set is
@@ -88,6 +119,7 @@ export function createPlayground(root, options = {}) {
   const t = (key, values) => translate(state.lang, key, values);
 
   const lossChart = new EpochChart($('loss-chart'));
+  // Accuracy lies in [0, 1]; a regression run's mean absolute error gets an automatic range.
   const accuracyChart = new EpochChart($('accuracy-chart'), { yRange: [0, 1] });
 
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -157,9 +189,15 @@ export function createPlayground(root, options = {}) {
       renderButtons();
     },
     metrics({ epochs }) {
+      const metric = isRegression() ? 'mae' : 'accuracy';
       for (const { metrics } of epochs) {
-        lossChart.push(metrics.epoch, metrics.train_loss, metrics.test_loss);
-        accuracyChart.push(metrics.epoch, metrics.train_accuracy, metrics.test_accuracy);
+        lossChart.push(metrics.epoch, metrics.train_loss, metrics.validation_loss, metrics.test_loss);
+        accuracyChart.push(
+          metrics.epoch,
+          metrics[`train_${metric}`],
+          metrics[`validation_${metric}`],
+          metrics[`test_${metric}`],
+        );
       }
       state.latest = epochs[epochs.length - 1];
       state.epoch = state.latest.metrics.epoch;
@@ -215,10 +253,13 @@ export function createPlayground(root, options = {}) {
     $('loss-chart').dataset.points = lossChart.points;
     $('accuracy-chart').dataset.points = accuracyChart.points;
     $('epoch').textContent = metrics.epoch;
+    const metric = isRegression() ? 'mae' : 'accuracy';
     $('train-loss').textContent = formatNumber(metrics.train_loss);
+    $('validation-loss').textContent = formatNumber(metrics.validation_loss);
     $('test-loss').textContent = formatNumber(metrics.test_loss);
-    $('train-accuracy').textContent = formatNumber(metrics.train_accuracy);
-    $('test-accuracy').textContent = formatNumber(metrics.test_accuracy);
+    $('train-metric').textContent = formatNumber(metrics[`train_${metric}`]);
+    $('validation-metric').textContent = formatNumber(metrics[`validation_${metric}`]);
+    $('test-metric').textContent = formatNumber(metrics[`test_${metric}`]);
     $('speed').textContent =
       examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
     // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
@@ -230,9 +271,10 @@ export function createPlayground(root, options = {}) {
 
   /** Gives each chart a text alternative with its latest values, for screen readers. */
   function renderChartLabels() {
+    const metric = isRegression() ? 'mae' : 'accuracy';
     const charts = [
       [$('loss-chart'), lossChart, 'lossChart'],
-      [$('accuracy-chart'), accuracyChart, 'accuracyChart'],
+      [$('accuracy-chart'), accuracyChart, `metricChart.${metric}`],
     ];
     for (const [container, chart, key] of charts) {
       const last = chart.points - 1;
@@ -241,8 +283,11 @@ export function createPlayground(root, options = {}) {
         container.setAttribute('aria-label', t('chart.empty', { name }));
         continue;
       }
-      const values = [`${t('series.train')} ${formatNumber(chart.train[last])}`];
-      if (chart.hasTest) values.push(`${t('series.test')} ${formatNumber(chart.test[last])}`);
+      const values = [`${t('series.train')} ${formatNumber(chart.values.train[last])}`];
+      for (const series of ['validation', 'test']) {
+        if (!chart.shown[series]) continue;
+        values.push(`${t(`series.${series}`)} ${formatNumber(chart.values[series][last])}`);
+      }
       container.setAttribute('aria-label', t('chart.label', {
         name, points: chart.points, values: values.join(', '),
       }));
@@ -258,14 +303,19 @@ export function createPlayground(root, options = {}) {
     renderMetricsTable(table, {
       epochs: lossChart.epochs,
       loss: lossChart,
-      accuracy: accuracyChart,
-      hasTest: lossChart.hasTest,
+      metric: accuracyChart,
+      metricName: isRegression() ? 'mae' : 'accuracy',
     }, t);
   }
 
   function renderFormulasPanel() {
     if (!state.spec || $('formulas').closest('[data-panel]').hidden) return;
     renderFormulas($('formulas'), state.spec, state.summary, t);
+  }
+
+  /** Returns whether the accepted network predicts a real-valued target. */
+  function isRegression() {
+    return state.summary?.data.task === 'regression';
   }
 
   function formatNumber(value) {
@@ -356,14 +406,20 @@ export function createPlayground(root, options = {}) {
     state.finished = false;
     state.epoch = 0;
     state.latest = null;
-    const run = { epochs: spec.epochs, hasTest: summary.data.test_rows > 0 };
+    const run = {
+      epochs: spec.epochs,
+      hasValidation: summary.data.validation_rows > 0,
+      hasTest: summary.data.test_rows > 0,
+    };
     lossChart.clear(run);
-    accuracyChart.clear(run);
+    accuracyChart.clear({ ...run, yRange: isRegression() ? undefined : [0, 1] });
     $('loss-chart').dataset.points = 0;
     $('accuracy-chart').dataset.points = 0;
-    for (const id of ['train-loss', 'test-loss', 'train-accuracy', 'test-accuracy', 'speed']) {
-      $(id).textContent = '–';
-    }
+    const readouts = [
+      'train-loss', 'validation-loss', 'test-loss',
+      'train-metric', 'validation-metric', 'test-metric', 'speed',
+    ];
+    for (const id of readouts) $(id).textContent = '–';
     $('epoch').textContent = '0';
     views.reset(spec, summary);
     renderChartLabels();
@@ -442,12 +498,28 @@ export function createPlayground(root, options = {}) {
       element.title = t(element.dataset.i18nTitle);
     }
     fillSelect($('language'), Object.keys(LANGUAGES), (lang) => LANGUAGES[lang], state.lang);
-    lossChart.setLabels(t('series.train'), t('series.test'));
-    accuracyChart.setLabels(t('series.train'), t('series.test'));
+    const labels = {
+      train: t('series.train'), validation: t('series.validation'), test: t('series.test'),
+    };
+    lossChart.setLabels(labels);
+    accuracyChart.setLabels(labels);
+    renderMetricLabels();
     renderChartLabels();
     renderMetrics();
     views.setLanguage();
     renderFormulasPanel();
+  }
+
+  /** Names the metric readouts and chart: accuracy, or the mean absolute error for regression. */
+  function renderMetricLabels() {
+    const metric = isRegression() ? 'mae' : 'accuracy';
+    $('train-metric-label').textContent = t(`trainMetric.${metric}`);
+    $('validation-metric-label').textContent = t(`validationMetric.${metric}`);
+    $('test-metric-label').textContent = t(`testMetric.${metric}`);
+    $('metric-chart-caption').textContent = t(`metricChart.${metric}`);
+    $('accuracy-chart').dataset.metric = metric;
+    $('accuracy-chart').dataset.series = accuracyChart.seriesLabels.join(',');
+    $('loss-chart').dataset.series = lossChart.seriesLabels.join(',');
   }
 
   function render() {
@@ -458,18 +530,31 @@ export function createPlayground(root, options = {}) {
     // The uploaded file is offered once there is one; the Worker keeps its text.
     const sets = state.csv ? [...DATA_SETS, 'csv'] : DATA_SETS;
     fillSelect($('data-set'), sets, (set) => t(`set.${set}`, { name: state.csv?.name }), spec.data.set);
+    // Only the regression sets get a description, because the other sets' names describe them.
+    $('data-description').textContent = REGRESSION_SETS.includes(spec.data.set)
+      ? t(`setInfo.${spec.data.set}`)
+      : '';
+    $('data-description').hidden = !REGRESSION_SETS.includes(spec.data.set);
     const generated = GENERATED_SETS.includes(spec.data.set);
     for (const element of root.querySelectorAll('.generated')) element.hidden = !generated;
     // Noise applies to the 2-D sets only.
     $('noise').closest('label').hidden = !generated || spec.data.set === 'teacher';
     $('train-percent').value = spec.data.train_percent;
+    $('validation-percent').value = spec.data.validation_percent ?? 0;
     $('noise').value = spec.data.noise;
     $('samples').value = spec.data.samples;
     $('standardize').checked = spec.data.standardize;
-    $('data-rows').textContent = t('dataRows', {
-      train: summary.data.train_rows, test: summary.data.test_rows,
-    });
+    const rows = {
+      train: summary.data.train_rows,
+      validation: summary.data.validation_rows,
+      test: summary.data.test_rows,
+    };
+    $('data-rows').textContent = t(rows.validation > 0 ? 'dataRowsValidation' : 'dataRows', rows);
+    for (const element of root.querySelectorAll('.validation-only')) {
+      element.hidden = rows.validation === 0;
+    }
     renderDataShape();
+    renderMetricLabels();
 
     renderLayers();
 
@@ -485,16 +570,21 @@ export function createPlayground(root, options = {}) {
     renderButtons();
   }
 
-  /** Shows the features and classes, and for an uploaded file its columns and label column. */
+  /**
+   * Shows the features and classes (or the regression target), and for an uploaded file its
+   * columns, label column and task.
+   */
   function renderDataShape() {
     const { data } = state.summary;
     const names = data.class_names.slice(0, SHOWN_CLASSES).join(', ');
     const more = data.class_names.length > SHOWN_CLASSES ? ', …' : '';
-    $('data-shape').textContent = t('dataShape', {
-      features: data.features.toLocaleString(state.lang),
-      classes: data.class_names.length,
-      names: names + more,
-    });
+    $('data-shape').textContent = isRegression()
+      ? t('dataShapeRegression', { features: data.features.toLocaleString(state.lang) })
+      : t('dataShape', {
+        features: data.features.toLocaleString(state.lang),
+        classes: data.class_names.length,
+        names: names + more,
+      });
 
     const csvShown = state.spec.data.set === 'csv' && state.csv != null;
     for (const element of root.querySelectorAll('.csv-only')) element.hidden = !csvShown;
@@ -506,6 +596,7 @@ export function createPlayground(root, options = {}) {
       (index) => `${Number(index) + 1}: ${summary.columns[index]}`,
       String(summary.label_column),
     );
+    fillSelect($('task'), ['classification', 'regression'], (task) => t(`task.${task}`), summary.task);
     $('csv-summary').textContent = t('csvSummary', {
       name,
       rows: summary.rows.toLocaleString(state.lang),
@@ -514,6 +605,10 @@ export function createPlayground(root, options = {}) {
       header: t(summary.has_header ? 'header.yes' : 'header.no'),
       label: summary.columns[summary.label_column],
     });
+    if (summary.target_range) {
+      const [min, max] = summary.target_range.map((value) => value.toLocaleString(state.lang));
+      $('csv-summary').textContent += ` ${t('csvTarget', { min, max })}`;
+    }
   }
 
   /** Asks the Worker for the current network's code in the chosen framework. */
@@ -543,7 +638,9 @@ export function createPlayground(root, options = {}) {
       reason = t(`reason.chosen.${backend.kind}`, { adapter });
       if (backend.kind === 'gpu' && backend.adapter?.fallback) reason += ` ${t('reason.software')}`;
     } else {
-      reason = t(`reason.${backend.reason}`, { adapter, error: backend.error ?? '' });
+      reason = t(`reason.${backend.reason}`, {
+        adapter, error: backend.error ?? '', layer: backend.layer ?? '',
+      });
     }
     $('backend-reason').textContent = state.backendNotice || reason;
   }
@@ -560,8 +657,95 @@ export function createPlayground(root, options = {}) {
     $('reset').disabled = !loaded;
   }
 
-  function shapeText(units) {
-    return `(None, ${units})`;
+  /** Formats a shape without its batch dimension as Keras's summary prints it. */
+  function shapeText(dims) {
+    return `(None, ${dims.join(', ')})`;
+  }
+
+  function inputText(summary) {
+    const [height, width, channels] = summary.input_shape;
+    return summary.input_shape.length === 3
+      ? t('imageInput', { height, width, channels })
+      : t('features', { count: summary.inputs });
+  }
+
+  /** Returns the inputs that edit hidden layer `i`'s settings, by layer type. */
+  function layerSettings(layer, i) {
+    const layerLabel = (key) => `${t(key)} (${i + 1})`;
+    const integer = (name, labelKey, min, max) => numberInput(layer[name], {
+      min, max, step: 1, testid: `layer-${i}-${name.replace('_', '-')}`, label: layerLabel(labelKey),
+      onChange: (input) => {
+        const value = readInteger(input, `layers[${i}].${name}`);
+        if (value != null) edit((s) => { s.layers[i][name] = value; });
+      },
+    });
+    // Conv2D and pooling rows have several numbers, so each gets a visible caption.
+    const captioned = (labelKey, control) => {
+      const label = document.createElement('label');
+      label.className = 'captioned';
+      const caption = document.createElement('span');
+      caption.textContent = t(labelKey);
+      label.append(caption, control);
+      return label;
+    };
+    const activation = () => {
+      const select = document.createElement('select');
+      select.dataset.testid = `layer-${i}-activation`;
+      select.setAttribute('aria-label', layerLabel('activation'));
+      fillSelect(select, ACTIVATIONS, (a) => ACTIVATION_LABELS[a], layer.activation);
+      select.addEventListener('change', () => edit((s) => {
+        s.layers[i].activation = select.value;
+      }));
+      return select;
+    };
+    switch (layer.type) {
+      case 'dense':
+        return [integer('units', 'units', 1, 1024), activation()];
+      case 'dropout':
+        return [numberInput(layer.rate, {
+          min: 0, max: 0.95, step: 0.05, testid: `layer-${i}-rate`, label: layerLabel('rate'),
+          onChange: (input) => {
+            const value = readNumber(input, `layers[${i}].rate`);
+            if (value != null) edit((s) => { s.layers[i].rate = value; });
+          },
+        })];
+      case 'conv2d': {
+        const padding = document.createElement('select');
+        padding.dataset.testid = `layer-${i}-padding`;
+        padding.setAttribute('aria-label', layerLabel('padding'));
+        fillSelect(padding, ['valid', 'same'], (p) => t(`padding.${p}`), layer.padding ?? 'valid');
+        padding.addEventListener('change', () => edit((s) => {
+          s.layers[i].padding = padding.value;
+        }));
+        return [
+          captioned('filters', integer('filters', 'filters', 1, 1024)),
+          captioned('kernelSize', integer('kernel_size', 'kernelSize', 1, 16)),
+          captioned('stride', integer('stride', 'stride', 1, 16)),
+          captioned('padding', padding),
+          captioned('activation', activation()),
+        ];
+      }
+      case 'max_pool2d':
+      case 'avg_pool2d': {
+        const size = integer('pool_size', 'poolSize', 1, 16);
+        // An empty stride means the pool size, as in Keras.
+        const stride = numberInput(layer.stride ?? '', {
+          min: 1, max: 16, step: 1, testid: `layer-${i}-stride`, label: layerLabel('stride'),
+          onChange: (input) => {
+            if (input.value.trim() === '') {
+              edit((s) => { delete s.layers[i].stride; });
+              return;
+            }
+            const value = readInteger(input, `layers[${i}].stride`);
+            if (value != null) edit((s) => { s.layers[i].stride = value; });
+          },
+        });
+        stride.placeholder = String(layer.pool_size);
+        return [captioned('poolSize', size), captioned('stride', stride)];
+      }
+      default:
+        return [];
+    }
   }
 
   function layerRow(index, cells) {
@@ -614,8 +798,8 @@ export function createPlayground(root, options = {}) {
       heading,
       layerRow('input', [
         cell(t('inputLayer'), 'kind'),
-        cell(t('features', { count: summary.inputs }), 'detail'),
-        cell(shapeText(summary.inputs), 'shape', 'layer-input-shape'),
+        cell(inputText(summary), 'detail', 'layer-input-detail'),
+        cell(shapeText(summary.input_shape), 'shape', 'layer-input-shape'),
         cell('', 'params'),
       ]),
     ];
@@ -624,43 +808,15 @@ export function createPlayground(root, options = {}) {
       const info = summary.layers[i];
       const kind = document.createElement('select');
       kind.dataset.testid = `layer-${i}-type`;
-      kind.setAttribute('aria-label', t('layer.dense'));
-      fillSelect(kind, ['dense', 'dropout'], (k) => t(`layer.${k}`), layer.type);
+      kind.setAttribute('aria-label', `${t('layerType')} (${i + 1})`);
+      fillSelect(kind, LAYER_TYPES, (k) => t(`layer.${k}`), layer.type);
       kind.addEventListener('change', () => edit((s) => {
-        s.layers[i] = kind.value === 'dense'
-          ? { type: 'dense', units: info.units, activation: 'relu' }
-          : { type: 'dropout', rate: 0.2 };
+        s.layers[i] = newLayer(kind.value, info.units);
       }));
 
       const settings = document.createElement('span');
       settings.className = 'detail';
-      const layerLabel = (key) => `${t(key)} (${i + 1})`;
-      if (layer.type === 'dense') {
-        const units = numberInput(layer.units, {
-          min: 1, max: 1024, step: 1, testid: `layer-${i}-units`, label: layerLabel('units'),
-          onChange: (input) => {
-            const value = readInteger(input, `layers[${i}].units`);
-            if (value != null) edit((s) => { s.layers[i].units = value; });
-          },
-        });
-        const activation = document.createElement('select');
-        activation.dataset.testid = `layer-${i}-activation`;
-        activation.setAttribute('aria-label', layerLabel('activation'));
-        fillSelect(activation, ACTIVATIONS, (a) => ACTIVATION_LABELS[a], layer.activation);
-        activation.addEventListener('change', () => edit((s) => {
-          s.layers[i].activation = activation.value;
-        }));
-        settings.append(units, activation);
-      } else {
-        const rate = numberInput(layer.rate, {
-          min: 0, max: 0.95, step: 0.05, testid: `layer-${i}-rate`, label: layerLabel('rate'),
-          onChange: (input) => {
-            const value = readNumber(input, `layers[${i}].rate`);
-            if (value != null) edit((s) => { s.layers[i].rate = value; });
-          },
-        });
-        settings.append(rate);
-      }
+      settings.append(...layerSettings(layer, i));
 
       const last = spec.layers.length - 1;
       const move = (from, to) => edit((s) => {
@@ -670,7 +826,7 @@ export function createPlayground(root, options = {}) {
       rows.push(layerRow(i, [
         kind,
         settings,
-        cell(shapeText(info.units), 'shape', `layer-${i}-shape`),
+        cell(shapeText(info.shape), 'shape', `layer-${i}-shape`),
         cell(info.parameters.toLocaleString(state.lang), 'params', `layer-${i}-params`),
         button({ text: '↑', title: t('moveUp') }, `layer-${i}-up`, () => move(i, i - 1), i === 0),
         button({ text: '↓', title: t('moveDown') }, `layer-${i}-down`, () => move(i, i + 1), i === last),
@@ -684,7 +840,7 @@ export function createPlayground(root, options = {}) {
     rows.push(layerRow('output', [
       cell(t('outputLayer'), 'kind'),
       cell(`${t('layer.dense')} ${output.units}, ${ACTIVATION_LABELS[output.activation] ?? output.activation}`, 'detail', 'layer-output-detail'),
-      cell(shapeText(output.units), 'shape', 'layer-output-shape'),
+      cell(shapeText(output.shape), 'shape', 'layer-output-shape'),
       cell(output.parameters.toLocaleString(state.lang), 'params', 'layer-output-params'),
     ]));
     rows[rows.length - 1].title = t('outputNote');
@@ -809,12 +965,24 @@ export function createPlayground(root, options = {}) {
   $('data-set').addEventListener('change', () => edit((s) => {
     s.data.set = $('data-set').value;
     s.data.standardize = STANDARDIZED_SETS.includes(s.data.set);
-    // The Worker fills in the file's shape for this label column.
-    if (s.data.set === 'csv') s.data.csv = { label_column: state.csv.summary.label_column };
-    else delete s.data.csv;
+    // The cross-entropy losses need classes, so a regression set starts with MSE.
+    if (REGRESSION_SETS.includes(s.data.set) && CLASS_LOSSES.includes(s.loss)) {
+      s.loss = 'mean_squared_error';
+    }
+    // The Worker fills in the file's shape for this label column and task.
+    if (s.data.set === 'csv') {
+      const { label_column, task } = state.csv.summary;
+      s.data.csv = { label_column, task };
+    } else {
+      delete s.data.csv;
+    }
   }));
+  // A new label column gets its task detected again; the task select overrides detection.
   $('label-column').addEventListener('change', () => edit((s) => {
     s.data.csv = { label_column: Number($('label-column').value) };
+  }));
+  $('task').addEventListener('change', () => edit((s) => {
+    s.data.csv = { label_column: Number($('label-column').value), task: $('task').value };
   }));
   $('upload-csv').addEventListener('change', async () => {
     const input = $('upload-csv');
@@ -848,6 +1016,10 @@ export function createPlayground(root, options = {}) {
   $('train-percent').addEventListener('change', () => {
     const value = readNumber($('train-percent'), 'data.train_percent');
     if (value != null) edit((s) => { s.data.train_percent = value; });
+  });
+  $('validation-percent').addEventListener('change', () => {
+    const value = readNumber($('validation-percent'), 'data.validation_percent');
+    if (value != null) edit((s) => { s.data.validation_percent = value; });
   });
   $('noise').addEventListener('change', () => {
     const value = readNumber($('noise'), 'data.noise');

@@ -24,9 +24,11 @@ export const TEMPLATE = `
   <dl class="readouts">
     <div><dt data-i18n="epoch"></dt><dd><span id="epoch" data-testid="epoch">0</span> / <span id="epochs" data-testid="epochs-total">0</span></dd></div>
     <div><dt data-i18n="trainLoss"></dt><dd id="train-loss" data-testid="train-loss">–</dd></div>
+    <div class="validation-only"><dt data-i18n="validationLoss"></dt><dd id="validation-loss" data-testid="validation-loss">–</dd></div>
     <div><dt data-i18n="testLoss"></dt><dd id="test-loss" data-testid="test-loss">–</dd></div>
-    <div><dt data-i18n="trainAccuracy"></dt><dd id="train-accuracy" data-testid="train-accuracy">–</dd></div>
-    <div><dt data-i18n="testAccuracy"></dt><dd id="test-accuracy" data-testid="test-accuracy">–</dd></div>
+    <div><dt id="train-metric-label" data-testid="train-metric-label"></dt><dd id="train-metric" data-testid="train-metric">–</dd></div>
+    <div class="validation-only"><dt id="validation-metric-label" data-testid="validation-metric-label"></dt><dd id="validation-metric" data-testid="validation-metric">–</dd></div>
+    <div><dt id="test-metric-label" data-testid="test-metric-label"></dt><dd id="test-metric" data-testid="test-metric">–</dd></div>
     <div><dt data-i18n="speed"></dt><dd id="speed" data-testid="speed">–</dd></div>
     <div><dt data-i18n="backend"></dt><dd id="backend" data-testid="backend"></dd></div>
   </dl>
@@ -41,6 +43,7 @@ export const TEMPLATE = `
     <h2 id="data-heading" data-i18n="data"></h2>
     <label><span data-i18n="dataSet"></span>
       <select id="data-set" data-testid="data-set"></select></label>
+    <p id="data-description" data-testid="data-description" class="hint"></p>
     <div class="upload">
       <label class="file-button" data-i18n-title="uploadCsv.title">
         <span data-i18n="uploadCsv"></span>
@@ -50,9 +53,13 @@ export const TEMPLATE = `
     </div>
     <label class="csv-only" hidden><span data-i18n="labelColumn"></span>
       <select id="label-column" data-testid="label-column"></select></label>
+    <label class="csv-only" hidden><span data-i18n="task"></span>
+      <select id="task" data-testid="task"></select></label>
     <p id="csv-summary" data-testid="csv-summary" class="hint csv-only" hidden></p>
     <label><span data-i18n="trainPercent"></span>
       <input id="train-percent" data-testid="train-percent" type="number" min="10" max="100" step="5"></label>
+    <label><span data-i18n="validationPercent"></span>
+      <input id="validation-percent" data-testid="validation-percent" type="number" min="0" max="50" step="5"></label>
     <label class="generated"><span data-i18n="noise"></span>
       <input id="noise" data-testid="noise" type="number" min="0" max="50" step="5"></label>
     <label class="generated"><span data-i18n="samples"></span>
@@ -101,7 +108,7 @@ export const TEMPLATE = `
       <div id="loss-chart" data-testid="loss-chart" tabindex="0" role="img"></div>
     </figure>
     <figure>
-      <figcaption id="accuracy-caption" data-i18n="accuracyChart"></figcaption>
+      <figcaption id="metric-chart-caption" data-testid="metric-chart-caption"></figcaption>
       <div id="accuracy-chart" data-testid="accuracy-chart" tabindex="0" role="img"></div>
     </figure>
     <div class="metrics-table">

@@ -1,10 +1,13 @@
 // The page's configuration in the URL fragment, so a link reproduces a run: the same spec and
 // seed give the same losses. The fragment is readable, like TensorFlow Playground's:
-//   #data=iris&train=80&layers=dense:64:relu,dropout:0.2&loss=cross_entropy&optimizer=adam&lr=0.001&batch=32&epochs=100&seed=0
+//   #data=iris&train=80&val=10&layers=dense:64:relu,dropout:0.2&loss=cross_entropy&optimizer=adam&lr=0.001&batch=32&epochs=100&seed=0
+// `val` (the validation share of the training rows) is written only when it is above 0, so
+// links made before it existed read as before.
 // Parsing never throws: an unknown or malformed parameter is reported and its default kept.
 
 const DATA_SETS = [
   'iris', 'wine', 'breast_cancer', 'digits', 'circle', 'xor', 'gaussian', 'spiral', 'teacher',
+  'plane', 'multi_gaussian',
 ];
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
 const LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mean_squared_error'];
@@ -23,6 +26,7 @@ export function specToFragment(spec, backend = 'auto') {
   const params = new URLSearchParams();
   params.set('data', spec.data.set);
   params.set('train', String(spec.data.train_percent));
+  if (spec.data.validation_percent > 0) params.set('val', String(spec.data.validation_percent));
   params.set('rows', String(spec.data.samples));
   params.set('noise', String(spec.data.noise));
   params.set('std', spec.data.standardize ? '1' : '0');
@@ -44,9 +48,21 @@ export function specToFragment(spec, backend = 'auto') {
 }
 
 function layerToText(layer) {
-  return layer.type === 'dense'
-    ? `dense:${layer.units}:${layer.activation}`
-    : `dropout:${layer.rate}`;
+  switch (layer.type) {
+    case 'dense':
+      return `dense:${layer.units}:${layer.activation}`;
+    case 'dropout':
+      return `dropout:${layer.rate}`;
+    case 'conv2d':
+      return `conv2d:${layer.filters}:${layer.kernel_size}:${layer.stride}:${layer.padding}:${layer.activation}`;
+    case 'max_pool2d':
+    case 'avg_pool2d':
+      return layer.stride == null
+        ? `${layer.type}:${layer.pool_size}`
+        : `${layer.type}:${layer.pool_size}:${layer.stride}`;
+    default:
+      return layer.type;
+  }
 }
 
 /**
@@ -58,6 +74,9 @@ function layerToText(layer) {
  */
 export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
   const spec = structuredClone(base);
+  // A link without `val` has no validation split, whatever the base has. The engine leaves the
+  // field out of a spec when it is 0, so the page does too.
+  delete spec.data.validation_percent;
   let backend = baseBackend;
   const problems = [];
   const params = new URLSearchParams(fragment.replace(/^#/, ''));
@@ -91,6 +110,9 @@ export function fragmentToSpec(fragment, base, baseBackend = 'auto') {
         break;
       case 'train':
         number(name, value, (v) => { spec.data.train_percent = v; });
+        break;
+      case 'val':
+        number(name, value, (v) => { spec.data.validation_percent = v; });
         break;
       case 'rows':
         number(name, value, (v) => { spec.data.samples = v; });
@@ -150,23 +172,59 @@ export const DEFAULTS = {
   rmsprop: { rho: 0.9, epsilon: 1e-7, momentum: 0 },
 };
 
-/** Parses `dense:64:relu,dropout:0.2`; returns null if any part is malformed. An empty value is no hidden layers. */
+/**
+ * Parses a layer list such as `conv2d:16:3:1:same:relu,max_pool2d:2,flatten,dense:64:relu,
+ * dropout:0.2`; returns null if any part is malformed. An empty value is no hidden layers.
+ */
 function parseLayers(text) {
   if (text === '') return [];
   const layers = [];
   for (const part of text.split(',')) {
-    const [kind, ...fields] = part.split(':');
-    if (kind === 'dense' && fields.length === 2 && ACTIVATIONS.includes(fields[1])) {
-      const units = Number(fields[0]);
-      if (fields[0] === '' || !Number.isFinite(units)) return null;
-      layers.push({ type: 'dense', units, activation: fields[1] });
-    } else if (kind === 'dropout' && fields.length === 1) {
-      const rate = Number(fields[0]);
-      if (fields[0] === '' || !Number.isFinite(rate)) return null;
-      layers.push({ type: 'dropout', rate });
-    } else {
-      return null;
-    }
+    const layer = parseLayer(...part.split(':'));
+    if (!layer) return null;
+    layers.push(layer);
   }
   return layers;
+}
+
+/** Parses one layer from its type and fields, or returns null. The engine checks the ranges. */
+function parseLayer(kind, ...fields) {
+  const numbers = (values) => {
+    const parsed = values.map(Number);
+    return values.every((value, i) => value !== '' && Number.isFinite(parsed[i])) ? parsed : null;
+  };
+  switch (kind) {
+    case 'dense': {
+      const [units] = numbers(fields.slice(0, 1)) ?? [];
+      const valid = fields.length === 2 && units != null && ACTIVATIONS.includes(fields[1]);
+      return valid ? { type: kind, units, activation: fields[1] } : null;
+    }
+    case 'dropout': {
+      const [rate] = numbers(fields) ?? [];
+      return fields.length === 1 && rate != null ? { type: kind, rate } : null;
+    }
+    case 'conv2d': {
+      const sizes = numbers(fields.slice(0, 3));
+      const [padding, activation] = fields.slice(3);
+      const valid = fields.length === 5 && sizes && ['valid', 'same'].includes(padding)
+        && ACTIVATIONS.includes(activation);
+      if (!valid) return null;
+      const [filters, kernelSize, stride] = sizes;
+      return { type: kind, filters, kernel_size: kernelSize, stride, padding, activation };
+    }
+    case 'max_pool2d':
+    case 'avg_pool2d': {
+      const sizes = numbers(fields);
+      if (!sizes || sizes.length < 1 || sizes.length > 2) return null;
+      return sizes.length === 1
+        ? { type: kind, pool_size: sizes[0] }
+        : { type: kind, pool_size: sizes[0], stride: sizes[1] };
+    }
+    case 'flatten':
+    case 'batch_norm':
+    case 'layer_norm':
+      return fields.length === 0 ? { type: kind } : null;
+    default:
+      return null;
+  }
 }

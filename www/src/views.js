@@ -49,13 +49,17 @@ function paintGrid(canvas, size, color) {
   context.putImageData(image, 0, 0);
 }
 
-/** Turns the grid's output into a value in [-1, 1] per point (or a class color). */
-function outputColors(grid) {
+/**
+ * Returns the color of each grid point's output. A regression output is divided by `scale`
+ * when given (the largest |target|, so that points and heatmap share one scale).
+ */
+function outputColors(grid, scale) {
   const { output, outputWidth: width, scoreKind } = grid;
   const points = grid.size * grid.size;
   if (width === 1 && scoreKind !== 'output') return (p) => diverging(2 * output[p] - 1);
   if (width === 2 && scoreKind === 'softmax') return (p) => diverging(2 * output[p * 2 + 1] - 1);
   if (width === 2) return (p) => diverging(output[p * 2 + 1] - output[p * 2]);
+  if (width === 1 && scale) return (p) => diverging(output[p] / scale);
   if (width === 1) {
     // A predicted value: centered on the grid's mean and scaled to its largest deviation.
     let mean = 0;
@@ -232,8 +236,11 @@ export class Views {
     if (!grid) return;
     const canvas = this.$('boundary');
     const small = document.createElement('canvas');
+    // Regression points are colored by their target on the same scale as the heatmap.
+    const targets = this.points ? [...this.points.train_targets, ...this.points.test_targets] : [];
+    const scale = targets.length ? Math.max(1e-9, ...targets.map(Math.abs)) : null;
     // The heatmap is lightened so that the points in full color stand out on it.
-    const color = outputColors(grid);
+    const color = outputColors(grid, scale);
     paintGrid(small, grid.size, (p) => color(p).map((v) => Math.round(v + (255 - v) * 0.35)));
     canvas.width = BOUNDARY_PIXELS;
     canvas.height = BOUNDARY_PIXELS;
@@ -247,10 +254,11 @@ export class Views {
       ((x - x0) / (x1 - x0)) * BOUNDARY_PIXELS,
       ((y1 - y) / (y1 - y0)) * BOUNDARY_PIXELS,
     ];
-    const draw = (coordinates, labels, test) => {
-      for (let i = 0; i < labels.length; i += 1) {
+    const draw = (coordinates, labels, values, test) => {
+      const rows = coordinates.length / 2;
+      for (let i = 0; i < rows; i += 1) {
         const [px, py] = place(coordinates[2 * i], coordinates[2 * i + 1]);
-        const color = css(labels[i] === 0 ? NEGATIVE : POSITIVE);
+        const color = css(scale ? diverging(values[i] / scale) : (labels[i] === 0 ? NEGATIVE : POSITIVE));
         context.beginPath();
         context.arc(px, py, 3, 0, 2 * Math.PI);
         // Training points get a white edge and test points a black one.
@@ -261,8 +269,9 @@ export class Views {
         context.stroke();
       }
     };
-    draw(this.points.train, this.points.train_labels, false);
-    if (this.showTest) draw(this.points.test, this.points.test_labels, true);
+    const { points } = this;
+    draw(points.train, points.train_labels, points.train_targets, false);
+    if (this.showTest) draw(points.test, points.test_labels, points.test_targets, true);
   }
 
   /**
@@ -522,8 +531,8 @@ export class Views {
     });
     this.$('boundary').setAttribute('aria-label', t('boundary.label', {
       epoch,
-      trainRows: this.points?.train_labels.length ?? 0,
-      testRows: this.points?.test_labels.length ?? 0,
+      trainRows: (this.points?.train.length ?? 0) / 2,
+      testRows: (this.points?.test.length ?? 0) / 2,
     }));
   }
 
@@ -560,26 +569,28 @@ function digitImage(pixels, label) {
 }
 
 /**
- * Renders the epoch metrics as a table in `container`. `loss` and `accuracy` are the charts,
- * whose `train` and `test` arrays run parallel to `epochs` (test values are null without a
- * test split).
+ * Renders the epoch metrics as a table in `container`. `loss` and `metric` are the two charts,
+ * whose `values.train`, `values.validation` and `values.test` arrays run parallel to `epochs`;
+ * a series is listed when the chart shows it. `metricName` is "accuracy" or "mae".
  */
-export function renderMetricsTable(container, { epochs, loss, accuracy, hasTest }, t) {
+export function renderMetricsTable(container, { epochs, loss, metric, metricName }, t) {
+  const series = ['train', 'validation', 'test'].filter((name) => name === 'train' || loss.shown[name]);
+  const lossKeys = { train: 'trainLoss', validation: 'validationLoss', test: 'testLoss' };
   const columns = [
-    t('table.epoch'), t('trainLoss'), ...(hasTest ? [t('testLoss')] : []),
-    t('trainAccuracy'), ...(hasTest ? [t('testAccuracy')] : []),
+    ...series.map((name) => ({ chart: loss, name, label: t(lossKeys[name]) })),
+    ...series.map((name) => ({ chart: metric, name, label: t(`${name}Metric.${metricName}`) })),
   ];
   const table = element('table', { className: 'numbers' });
   table.append(element('caption', { textContent: t('table.caption') }));
-  table.append(element('thead', {}, [element('tr', {}, columns.map((name) => element('th', { scope: 'col', textContent: name })))]));
+  const head = [t('table.epoch'), ...columns.map((column) => column.label)];
+  table.append(element('thead', {}, [element('tr', {}, head.map((name) => element('th', { scope: 'col', textContent: name })))]));
   const body = element('tbody');
   const value = (x) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(4));
   epochs.forEach((epoch, index) => {
     const cells = [element('th', { scope: 'row', textContent: String(epoch) })];
-    cells.push(element('td', { textContent: value(loss.train[index]) }));
-    if (hasTest) cells.push(element('td', { textContent: value(loss.test[index]) }));
-    cells.push(element('td', { textContent: value(accuracy.train[index]) }));
-    if (hasTest) cells.push(element('td', { textContent: value(accuracy.test[index]) }));
+    for (const { chart, name } of columns) {
+      cells.push(element('td', { textContent: value(chart.values[name][index]) }));
+    }
     body.append(element('tr', {}, cells));
   });
   table.append(body);

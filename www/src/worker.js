@@ -3,8 +3,8 @@
 // slices the Worker yields to its event loop, so `pause`, `load` and `reset` arrive while a run
 // is going.
 import init, {
-  createGpuSession, dataFileName, decodeModel, describeCsv, encodeModel, generateCode, presets,
-  Session,
+  createGpuSession, dataFileName, decodeModel, describeCsv, encodeModel, generateCode,
+  gpuUnsupportedLayer, presets, Session,
 } from '../pkg/dfdx_playground.js';
 import { chooseBackend, probeAdapter } from './backend.js';
 
@@ -296,6 +296,9 @@ async function switchToCpu(error) {
   post('backend', { backend, notice: { message: error.message, kept } });
 }
 
+/** Losses that need class labels, which a regression target cannot train with. */
+const CLASS_LOSSES = ['cross_entropy', 'binary_cross_entropy'];
+
 /** Builds a CPU session, from imported weights when `values` is not null. */
 function cpuSession(nextSpec, values, text) {
   return values ? Session.resume(nextSpec, text, values, 0) : new Session(nextSpec, text);
@@ -343,13 +346,23 @@ async function dataFor(nextSpec, upload) {
       throw pageError('No CSV file is loaded; upload the file again with Upload CSV.',
         { code: 'data_text_missing', data: 'csv' });
     }
-    const summary = describeCsv(file.text, nextSpec.data.csv?.label_column ?? undefined);
+    // Without a task in the spec, the engine detects it from the label column.
+    const summary = describeCsv(
+      file.text,
+      nextSpec.data.csv?.label_column ?? undefined,
+      nextSpec.data.csv?.task ?? undefined,
+    );
     nextSpec.data.csv = {
       label_column: summary.label_column,
       rows: summary.rows,
       features: summary.features,
       classes: summary.classes,
+      task: summary.task,
     };
+    // The cross-entropy losses need classes, so a regression target trains with MSE.
+    if (summary.task === 'regression' && CLASS_LOSSES.includes(nextSpec.loss)) {
+      nextSpec.loss = 'mean_squared_error';
+    }
     return { text: file.text, csv: { name: file.name, text: file.text, summary } };
   }
   const file = dataFileName(nextSpec);
@@ -359,7 +372,7 @@ async function dataFor(nextSpec, upload) {
 /** Builds a session for `nextSpec` on the backend the setting picks. */
 async function buildSession(nextSpec, nextSetting, values, text) {
   const probe = nextSetting === 'cpu' ? null : await probeAdapter();
-  const choice = chooseBackend(nextSetting, probe);
+  const choice = chooseBackend(nextSetting, probe, gpuUnsupportedLayer(nextSpec));
   if (choice.kind === 'gpu') {
     try {
       const gpuSession = await createGpuSession(

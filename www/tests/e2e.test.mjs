@@ -69,7 +69,7 @@ describe('playground page', () => {
     await page.click(byTestId('step'));
     await waitForEpoch(page, 1);
     const firstLoss = await readNumber(page, 'train-loss');
-    const firstAccuracy = await readNumber(page, 'train-accuracy');
+    const firstAccuracy = await readNumber(page, 'train-metric');
 
     await page.click(byTestId('play'));
     await waitForEpoch(page, 10);
@@ -77,7 +77,7 @@ describe('playground page', () => {
     assert.equal(await chartPoints(page, 'loss-chart'), 10);
     assert.equal(await chartPoints(page, 'accuracy-chart'), 10);
     const loss = await readNumber(page, 'train-loss');
-    const accuracy = await readNumber(page, 'train-accuracy');
+    const accuracy = await readNumber(page, 'train-metric');
     assert.ok(loss < firstLoss, `loss ${loss} after 10 epochs, ${firstLoss} after 1`);
     assert.ok(accuracy > firstAccuracy, `accuracy ${accuracy}, first ${firstAccuracy}`);
     assert.ok(accuracy >= 0.8, `training accuracy ${accuracy}`);
@@ -99,7 +99,7 @@ describe('playground page', () => {
     assert.match(await page.textContent('#data-rows'), /120 training rows, 30 test rows/);
     await page.click(byTestId('play'));
     await waitForEpoch(page, 100);
-    const testAccuracy = await readNumber(page, 'test-accuracy');
+    const testAccuracy = await readNumber(page, 'test-metric');
     assert.ok(testAccuracy > 0.9, `test accuracy ${testAccuracy}`);
     assert.equal(await chartPoints(page, 'loss-chart'), 100);
     await page.close();
@@ -136,7 +136,7 @@ describe('playground page', () => {
     const { page, failures } = await openPage();
     await page.click(byTestId('play'));
     await waitForEpoch(page, 10);
-    const accuracy = await page.textContent(byTestId('train-accuracy'));
+    const accuracy = await page.textContent(byTestId('train-metric'));
 
     await setNumber(page, 'layer-0-units', 0);
     await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
@@ -146,7 +146,7 @@ describe('playground page', () => {
     assert.equal(await page.inputValue(byTestId('layer-0-units')), '64', 'editor shows the previous network');
     assert.equal(await page.textContent(byTestId('layer-0-params')), '320');
     assert.equal(await chartPoints(page, 'loss-chart'), 10, 'chart keeps its points');
-    assert.equal(await page.textContent(byTestId('train-accuracy')), accuracy);
+    assert.equal(await page.textContent(byTestId('train-metric')), accuracy);
     assert.deepEqual(failures, [], 'no panic or console error');
 
     // The previous network still trains after the rejected edit.
@@ -295,8 +295,21 @@ describe('WebGPU backend', () => {
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
     // Every epoch appears once: the CPU resumed after the last epoch WebGPU finished.
     assert.equal(await chartPoints(page, 'loss-chart'), 30);
-    const accuracy = await readNumber(page, 'train-accuracy');
+    const accuracy = await readNumber(page, 'train-metric');
     assert.ok(accuracy >= 0.85, `training accuracy after the switch ${accuracy}`);
+    await page.close();
+  });
+
+  test('conv net trains on the CPU with a reason', async () => {
+    const page = await openGpuPage();
+    await page.selectOption(byTestId('backend-setting'), 'gpu');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === 'CPU (wasm)', byTestId('backend'));
+    assert.match(
+      await page.textContent(byTestId('backend-reason')),
+      /the WebGPU path does not run Conv2D layers yet/,
+    );
     await page.close();
   });
 
@@ -325,7 +338,7 @@ describe('WebGPU backend', () => {
     assert.equal(await chartPoints(page, 'loss-chart'), 10);
     // Readouts show 4 decimals; the two paths agree far more closely than that.
     assert.equal(await page.textContent(byTestId('train-loss')), cpuLoss);
-    const accuracy = await readNumber(page, 'train-accuracy');
+    const accuracy = await readNumber(page, 'train-metric');
     assert.ok(accuracy >= 0.8, `training accuracy on WebGPU ${accuracy}`);
     // The views read the weights back from the device and show the same numbers.
     assert.deepEqual(await viewNumbers(), cpuViews);
@@ -443,6 +456,60 @@ function csvFile(name, text) {
   return { name, mimeType: 'text/csv', buffer: Buffer.from(text) };
 }
 
+describe('regression and validation', () => {
+  test('plane trains and reports MAE', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('data-set'), 'plane');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === 'Dense 1, linear', byTestId('layer-output-detail'));
+    assert.equal(await page.inputValue(byTestId('loss')), 'mean_squared_error');
+    assert.match(await page.textContent(byTestId('data-description')), /\(x \+ y\) \/ 10/);
+    assert.equal(await page.textContent(byTestId('metric-chart-caption')), 'Mean absolute error per epoch');
+    assert.equal(await page.getAttribute(byTestId('accuracy-chart'), 'data-metric'), 'mae');
+
+    await setNumber(page, 'train-percent', 80);
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('test rows'), '#data-rows');
+    await setNumber(page, 'validation-percent', 25);
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('validation rows'), '#data-rows');
+    // The Keras preset's data has 150 rows: 120 for training, of which 30 validate.
+    assert.equal(await page.textContent('#data-rows'), '90 training rows, 30 validation rows, 30 test rows');
+    assert.match(page.url(), /[#&]data=plane&train=80&val=25&/);
+    assert.equal(await page.getAttribute(byTestId('loss-chart'), 'data-series'), 'training,validation,test');
+    assert.ok(await page.isVisible(byTestId('validation-metric')));
+
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 1);
+    const firstLoss = await readNumber(page, 'train-loss');
+    const firstMae = await readNumber(page, 'validation-metric');
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    const loss = await readNumber(page, 'train-loss');
+    const mae = await readNumber(page, 'validation-metric');
+    assert.ok(loss < firstLoss, `loss ${loss} after 10 epochs, ${firstLoss} after 1`);
+    assert.ok(mae < firstMae, `validation MAE ${mae} after 10 epochs, ${firstMae} after 1`);
+    assert.ok(await readNumber(page, 'test-metric') > 0, 'test MAE shown');
+    assert.equal(await chartPoints(page, 'accuracy-chart'), 10);
+    assert.equal(await page.textContent(byTestId('train-metric-label')), 'Training MAE');
+
+    await page.selectOption(byTestId('language'), 'zh-CN');
+    assert.equal(await page.textContent(byTestId('validation-metric-label')), '验证 MAE');
+    assert.equal(await page.textContent(byTestId('metric-chart-caption')), '每个 epoch 的平均绝对误差（MAE）');
+    assert.equal(await page.getAttribute(byTestId('loss-chart'), 'data-series'), '训练,验证,测试');
+
+    // Cross-entropy cannot train a real-valued target; the message names the fix.
+    await page.selectOption(byTestId('language'), 'en');
+    await page.selectOption(byTestId('loss'), 'cross_entropy');
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.equal(
+      await page.textContent(byTestId('error')),
+      'Cross-entropy (softmax) needs class labels, but the plane set is a regression data set with a real-valued target; pick MSE.',
+    );
+    assert.equal(await page.inputValue(byTestId('loss')), 'mean_squared_error');
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+});
+
 describe('data sets', () => {
   test('uploaded CSV trains; bad file changes nothing', async () => {
     const { page, requests, failures } = await openPage();
@@ -463,10 +530,10 @@ describe('data sets', () => {
     await page.waitForFunction((s) => document.querySelector(s).textContent === '20', '#epochs');
     await page.click(byTestId('step'));
     await waitForEpoch(page, 1);
-    const firstAccuracy = await readNumber(page, 'train-accuracy');
+    const firstAccuracy = await readNumber(page, 'train-metric');
     await page.click(byTestId('play'));
     await waitForEpoch(page, 20);
-    const accuracy = await readNumber(page, 'train-accuracy');
+    const accuracy = await readNumber(page, 'train-metric');
     assert.ok(accuracy > firstAccuracy, `accuracy ${accuracy}, first ${firstAccuracy}`);
     assert.ok(accuracy >= 0.9, `training accuracy ${accuracy}`);
 
@@ -481,7 +548,7 @@ describe('data sets', () => {
     );
     assert.match(await page.textContent(byTestId('csv-summary')), /^shapes\.csv: 60 rows/);
     assert.equal(await chartPoints(page, 'loss-chart'), 20, 'chart keeps its points');
-    assert.equal(await readNumber(page, 'train-accuracy'), accuracy);
+    assert.equal(await readNumber(page, 'train-metric'), accuracy);
     assert.equal(await page.textContent(byTestId('epochs-total')), '20');
 
     // With the width column as the label, the shape column becomes a feature of text.
@@ -490,17 +557,53 @@ describe('data sets', () => {
     assert.match(await page.textContent(byTestId('error')), /^Row 2, column 3 \("shape"\) of the CSV file is "wide"/);
     assert.equal(await page.inputValue(byTestId('label-column')), '2', 'label column stays');
 
-    // A numeric target is regression, which the message says is not supported yet.
-    const prices = ['size,price', ...Array.from({ length: 12 }, (_, i) => `${i},${i * 1.25 + 3}`)];
-    await page.setInputFiles(byTestId('upload-csv'), csvFile('prices.csv', prices.join('\n')));
-    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('regression'), byTestId('error'));
-    assert.match(await page.textContent(byTestId('error')), /column 2 \("price"\)\) holds numbers such as 4\.25 .* classification only so far/);
+    // A regression file whose target never changes has nothing to learn.
+    const flat = ['size,price', ...Array.from({ length: 12 }, (_, i) => `${i},4.5`)];
+    await page.setInputFiles(byTestId('upload-csv'), csvFile('flat.csv', flat.join('\n')));
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('4.5 in every row'), byTestId('error'));
+    assert.equal(
+      await page.textContent(byTestId('error')),
+      'The target column (column 2 ("price")) holds 4.5 in every row, so there is nothing to learn; pick a target column whose values vary.',
+    );
     assert.match(await page.textContent(byTestId('csv-summary')), /^shapes\.csv: 60 rows/);
 
     // The link names the uploaded file, which it cannot carry.
     assert.match(page.url(), /#data=csv&/);
     const origin = new URL(server.origin).origin;
     assert.deepEqual(requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:')), []);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
+  test('regression CSV trains; task can be overridden', async () => {
+    const { page, failures } = await openPage();
+    // price = 3 + 1.25 size - 0.5 rooms, a linear target with 48 distinct values.
+    const rows = ['size,rooms,price'];
+    for (let i = 0; i < 48; i += 1) rows.push(`${i % 12},${i % 5},${3 + 1.25 * (i % 12) - 0.5 * (i % 5) + i * 0.01}`);
+    await page.setInputFiles(byTestId('upload-csv'), csvFile('prices.csv', rows.join('\n')));
+    await page.waitForSelector(`${byTestId('task')}:visible`);
+    assert.equal(await page.inputValue(byTestId('task')), 'regression');
+    assert.equal(await page.inputValue(byTestId('loss')), 'mean_squared_error', 'cross-entropy gave way to MSE');
+    assert.equal(await page.textContent(byTestId('data-shape')), '2 features, one real-valued target (regression)');
+    assert.match(await page.textContent(byTestId('csv-summary')), /label: price\. Target from 1\.24 to 17\.1\.$/);
+    assert.equal(await page.textContent(byTestId('layer-output-detail')), 'Dense 1, linear');
+    assert.equal(await page.textContent(byTestId('train-metric-label')), 'Training MAE');
+
+    await setNumber(page, 'learning-rate', 0.01);
+    await page.waitForFunction((s) => document.querySelector(s).value === '0.01', byTestId('learning-rate'));
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 1);
+    const firstMae = await readNumber(page, 'train-metric');
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 10);
+    const mae = await readNumber(page, 'train-metric');
+    assert.ok(mae < firstMae * 0.8, `MAE ${mae} after 10 epochs, ${firstMae} after 1`);
+
+    // Overriding the task reads the 48 prices as classes.
+    await page.selectOption(byTestId('task'), 'classification');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('2 features, 48 classes'), byTestId('data-shape'));
+    assert.equal(await page.textContent(byTestId('train-metric-label')), 'Training accuracy');
+    assert.equal(await page.textContent(byTestId('layer-output-detail')), 'Dense 48, linear');
     assert.deepEqual(failures, []);
     await page.close();
   });
@@ -523,11 +626,57 @@ describe('data sets', () => {
     await page.waitForFunction((s) => document.querySelector(s).textContent === '3', '#epochs');
     await page.click(byTestId('play'));
     await waitForEpoch(page, 3);
-    const accuracy = await readNumber(page, 'test-accuracy');
+    const accuracy = await readNumber(page, 'test-metric');
     assert.ok(accuracy > 0.8, `test accuracy after 3 epochs ${accuracy}`);
     assert.ok(requests.some((url) => url === `${server.origin}/data/digits.csv`), 'digits.csv fetched');
     const origin = new URL(server.origin).origin;
     assert.deepEqual(requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:')), []);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+});
+
+describe('image layers', () => {
+  test('conv net learns the digits', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '15', '#epochs');
+    assert.equal(await page.textContent(byTestId('layer-input-shape')), '(None, 8, 8, 1)');
+    assert.equal(await page.textContent(byTestId('layer-0-shape')), '(None, 8, 8, 16)');
+    assert.equal(await page.textContent(byTestId('layer-3-shape')), '(None, 2, 2, 32)');
+    assert.equal(await page.textContent(byTestId('layer-4-shape')), '(None, 128)');
+    assert.equal(await page.inputValue(byTestId('layer-0-type')), 'conv2d');
+    assert.equal(await page.inputValue(byTestId('layer-0-padding')), 'same');
+    assert.equal(await page.inputValue(byTestId('layer-1-pool-size')), '2');
+
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 15, 120_000);
+    const accuracy = await readNumber(page, 'test-metric');
+    assert.ok(accuracy >= 0.95, `test accuracy after 15 epochs ${accuracy}`);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
+  test('conv layer on flat data is rejected', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('layer-0-type'), 'conv2d');
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.match(
+      await page.textContent(byTestId('error')),
+      /Layer 1 \(Conv2D\) needs an image \(height x width x channels\) but receives 4 flat values/,
+    );
+    assert.equal(await page.inputValue(byTestId('layer-0-type')), 'dense', 'editor keeps the network');
+    assert.equal(await page.textContent(byTestId('total-params')), 'Total parameters: 4,675');
+
+    // A kernel larger than the image is rejected before training, naming both sizes.
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    await page.waitForSelector(byTestId('layer-0-kernel-size'));
+    await page.selectOption(byTestId('layer-0-padding'), 'valid');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '(None, 6, 6, 16)', byTestId('layer-0-shape'));
+    await setNumber(page, 'layer-0-kernel-size', 9);
+    await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
+    assert.match(await page.textContent(byTestId('error')), /Layer 1 \(Conv2D\) has a 9x9 window, larger than its 8x8 input/);
+    assert.equal(await page.inputValue(byTestId('layer-0-kernel-size')), '3');
     assert.deepEqual(failures, []);
     await page.close();
   });
@@ -591,7 +740,7 @@ describe('embedding', () => {
       byTestId('epoch'),
       { timeout: 60_000 },
     );
-    assert.ok(Number(await page.textContent(logistic('train-accuracy'))) > 0.8);
+    assert.ok(Number(await page.textContent(logistic('train-metric'))) > 0.8);
 
     // The iframe starts on load and shows only controls and charts.
     const frame = page.frameLocator(byTestId('embed-frame'));

@@ -89,3 +89,24 @@ test('csv link keeps base data with notice', () => {
   assert.equal(parsed.spec.data.csv, undefined, 'a link carries no file shape');
   assert.equal(parsed.spec.seed, 4, 'the other parameters still apply');
 });
+
+test('image layers parse from a link', () => {
+  const fragment = '#data=digits&train=80&layers=conv2d:8:3:2:same:gelu,avg_pool2d:2:1,batch_norm,'
+    + 'max_pool2d:3,flatten,layer_norm,dense:16:tanh';
+  const { spec, problems } = fragmentToSpec(fragment, keras);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(spec.layers, [
+    { type: 'conv2d', filters: 8, kernel_size: 3, stride: 2, padding: 'same', activation: 'gelu' },
+    { type: 'avg_pool2d', pool_size: 2, stride: 1 },
+    { type: 'batch_norm' },
+    { type: 'max_pool2d', pool_size: 3 },
+    { type: 'flatten' },
+    { type: 'layer_norm' },
+    { type: 'dense', units: 16, activation: 'tanh' },
+  ]);
+  for (const bad of ['conv2d:8:3:1:full:relu', 'conv2d:8:3:same:relu', 'max_pool2d:', 'flatten:2', 'pool:2']) {
+    const parsed = fragmentToSpec(`#layers=${bad}`, keras);
+    assert.deepEqual(parsed.problems.map((p) => p.name), ['layers'], bad);
+    assert.deepEqual(parsed.spec.layers, keras.layers, `${bad} keeps the base layers`);
+  }
+});

@@ -4,20 +4,25 @@
 // columns (spec::MAX_UNITS), and batches have at most 4096 rows.
 //
 // Kinds: 0 softmax cross-entropy, 1 binary cross-entropy with logits, 2 mean squared error
-// against the one-hot label. Any other kind acts as kind 0.
+// against the one-hot label, or with targets = 1 against the row's real-valued target. Any other
+// kind acts as kind 0. Kinds 0 and 1 read class labels only; the host trains regression with
+// kind 2.
 //
-// row_stats[2r] is the loss of row r, scaled so that the batch loss is the mean over rows, and
-// row_stats[2r + 1] is 1.0 when the row's prediction equals its label and 0.0 otherwise. grad is
-// d(batch loss) / d(logits), the batch loss being that mean over rows.
+// row_stats[2r] is the loss of row r, scaled so that the batch loss is the mean over rows.
+// row_stats[2r + 1] is 1.0 when the row's prediction equals its label and 0.0 otherwise, or with
+// targets = 1 the absolute error of column 0. grad is d(batch loss) / d(logits), the batch loss
+// being that mean over rows.
 //
 // Labels must be below cols, or 0 or 1 for binary cross-entropy, and the host validates them.
-// A larger label gets a one-hot target of all zeros.
+// A larger label gets a one-hot target of all zeros. With targets = 1 the labels buffer holds
+// the f32 bits of one target per row, which every column is compared with.
 
 struct LossParams {
     rows: u32,
     cols: u32,
     kind: u32,
-    _pad: u32,
+    // 0: labels holds class indices; 1: labels holds the f32 bits of real-valued targets.
+    targets: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: LossParams;
@@ -93,7 +98,16 @@ fn binary_cross_entropy(row: u32, label: u32) -> f32 {
     return sum / f32(cols);
 }
 
-// Row loss mean over columns of (x - onehot)². Gradient 2(x - onehot) / (rows·cols), because
+// Target of column `col` for a row with labels entry `label`: the one-hot of the class, or with
+// targets = 1 the real value whose bits `label` holds.
+fn target_value(label: u32, col: u32) -> f32 {
+    if (params.targets == 1u) {
+        return bitcast<f32>(label);
+    }
+    return select(0.0, 1.0, col == label);
+}
+
+// Row loss mean over columns of (x - target)². Gradient 2(x - target) / (rows·cols), because
 // the batch loss is the mean over all rows·cols elements.
 fn mean_squared_error(row: u32, label: u32) -> f32 {
     let cols = params.cols;
@@ -101,12 +115,16 @@ fn mean_squared_error(row: u32, label: u32) -> f32 {
     let count = f32(params.rows) * f32(cols);
     var sum = 0.0;
     for (var col = 0u; col < cols; col++) {
-        let difference = logits[base + col] - select(0.0, 1.0, col == label);
+        let difference = logits[base + col] - target_value(label, col);
         sum = sum + difference * difference;
         grad[base + col] = 2.0 * difference / count;
     }
 
-    row_stats[2u * row + 1u] = select(0.0, 1.0, argmax(base, cols) == label);
+    if (params.targets == 1u) {
+        row_stats[2u * row + 1u] = abs(logits[base] - target_value(label, 0u));
+    } else {
+        row_stats[2u * row + 1u] = select(0.0, 1.0, argmax(base, cols) == label);
+    }
     return sum / f32(cols);
 }
 
