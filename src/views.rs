@@ -131,9 +131,9 @@ pub struct LayerValues {
 }
 
 /// Runs `input` (standardized rows of shape (rows, features)) through the network in
-/// evaluation mode and returns every layer's output; the last is the output layer's raw
-/// values (logits for the cross-entropy losses). Each layer runs through
-/// [`Network::forward`], so the values are those of training's forward pass.
+/// evaluation mode and returns every layer's output. The last is the output layer's raw
+/// values (logits for the cross-entropy losses). Each layer runs through [`Network::forward`],
+/// so the values are those of training's forward pass.
 pub fn layer_outputs(
     network: &Network,
     input: &[f32],
@@ -190,8 +190,8 @@ pub fn score_kind(loss: Loss) -> &'static str {
     }
 }
 
-/// The class a row of raw output values predicts: a logit above 0 for the single sigmoid
-/// output, else the largest value (the first on ties), as training's accuracy counts it.
+/// Returns the class a row of raw output values predicts: a logit above 0 for the single
+/// sigmoid output, else the largest value (the first on ties), as training's accuracy counts it.
 pub fn predicted_class(loss: Loss, row: &[f32]) -> usize {
     if loss == Loss::BinaryCrossEntropy {
         return usize::from(row[0] > 0.0);
@@ -251,6 +251,7 @@ pub fn grid_view(
             message: format!("a grid of {size} points per side is out of range; use 2 to 200"),
         });
     }
+
     let x_range = padded_bounds(raw, 0);
     let y_range = padded_bounds(raw, 1);
     let step =
@@ -262,6 +263,7 @@ pub fn grid_view(
             points.push(step(y_range, size - 1 - row));
         }
     }
+
     let input = raw.standardize(&points);
     let mut layers = layer_outputs(trainer.network(), &input, 2)?;
     let last = layers.pop().expect("a network has an output layer");
