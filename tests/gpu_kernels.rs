@@ -13,11 +13,14 @@ use dfdx::tensor_ops::{AdamConfig, Momentum, RMSpropConfig, SgdConfig};
 use dfdx_playground::gpu::context::{block_on, groups};
 use dfdx_playground::gpu::kernels::{
     self, activation_kind, loss_kind, target_kind, ActivationParams, DropoutParams, GatherParams,
-    LossParams, MatmulParams, OptimizerParams, ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
+    LossParams, MatmulParams, NormParams, OptimizerParams, ReduceParams, ShapeParams, WindowParams,
+    TRANSPOSE_A, TRANSPOSE_B,
 };
 use dfdx_playground::gpu::twins::{self, scalar_f64};
 use dfdx_playground::gpu::{Gpu, Kernel};
+use dfdx_playground::image_ops;
 use dfdx_playground::rng::SplitMix64;
+use dfdx_playground::spec::{Padding, PoolKind, Window};
 use std::sync::OnceLock;
 
 /// Logical sizes of the parity checks: odd sizes that leave partial workgroups and 4×4 blocks.
@@ -1460,6 +1463,1010 @@ fn rmsprop_twin_matches_dfdx() {
             if momentum > 0.0 {
                 assert_same(&format!("{name} momentum"), &state2, &momentum_buffer);
             }
+        }
+    }
+}
+
+// Convolution unfolding and pooling.
+
+/// Batches and windows of the unfolding checks: (rows, height, width, channels, size, stride,
+/// padding). They cover single values, odd and non-square images, and odd and even "same"
+/// kernels, where an even one pads one more row and column after the image than before. They
+/// also cover stride 2 and strides larger than the window, which leave values that no window
+/// reads.
+const CONV_WINDOWS: [(usize, usize, usize, usize, usize, usize, Padding); 9] = [
+    (1, 1, 1, 1, 1, 1, Padding::Valid),
+    (7, 7, 5, 3, 3, 2, Padding::Same),
+    (3, 8, 8, 1, 2, 1, Padding::Same),
+    (2, 5, 7, 2, 4, 3, Padding::Same),
+    (7, 7, 7, 1, 3, 1, Padding::Valid),
+    (1, 6, 9, 4, 2, 2, Padding::Valid),
+    (2, 1, 7, 7, 3, 1, Padding::Same),
+    (3, 9, 4, 1, 1, 3, Padding::Same),
+    (5, 8, 8, 16, 3, 1, Padding::Same),
+];
+
+/// Batches and windows of the pooling checks, which have no padding: a single value, windows
+/// that tile the image, overlap (stride below the size), leave gaps (stride above it), or
+/// cover the whole image.
+const POOL_WINDOWS: [(usize, usize, usize, usize, usize, usize); 7] = [
+    (1, 1, 1, 1, 1, 1),
+    (7, 7, 5, 3, 2, 2),
+    (3, 8, 8, 1, 3, 2),
+    (2, 7, 7, 2, 2, 3),
+    (7, 5, 9, 1, 3, 1),
+    (1, 6, 6, 4, 6, 1),
+    (4, 8, 8, 16, 2, 2),
+];
+
+fn conv_window(case: (usize, usize, usize, usize, usize, usize, Padding)) -> (usize, Window) {
+    let (rows, height, width, channels, size, stride, padding) = case;
+    let window = Window::resolve(height, width, channels, size, stride, padding)
+        .expect("the case's window fits its image");
+    (rows, window)
+}
+
+fn pool_window(case: (usize, usize, usize, usize, usize, usize)) -> (usize, Window) {
+    let (rows, height, width, channels, size, stride) = case;
+    conv_window((rows, height, width, channels, size, stride, Padding::Valid))
+}
+
+fn window_name(rows: usize, window: &Window) -> String {
+    format!(
+        "rows={rows} image={}x{}x{} size={} stride={} pad=({}, {})",
+        window.input_height,
+        window.input_width,
+        window.channels,
+        window.size,
+        window.stride,
+        window.pad_top,
+        window.pad_left
+    )
+}
+
+/// Runs `unfold`, and `fold` on an independent random gradient, on a batch of `rows` images.
+fn unfold_cases(
+    rng: &mut SplitMix64,
+    rows: usize,
+    window: &Window,
+    extra_groups: u32,
+) -> [Output; 2] {
+    let params = WindowParams::new(window, rows);
+    let image_values = rows * params.image_len();
+    let unfolded_values = rows * params.positions() * params.patch();
+    let name = window_name(rows, window);
+
+    let images = padded(&random_values(rng, image_values, -1.0, 1.0));
+    let unfolded_buffer = gpu().buffer_from("unfolded", &padded(&vec![SENTINEL; unfolded_values]));
+    dispatch(
+        &kernel(kernels::UNFOLD, "unfold"),
+        &params,
+        &[&gpu().buffer_from("images", &images), &unfolded_buffer],
+        [groups(unfolded_values, 256) + extra_groups, 1, 1],
+    );
+    let mut unfolded_twin = padded(&vec![SENTINEL; unfolded_values]);
+    twins::unfold(&params, &images, &mut unfolded_twin);
+
+    let unfolded_grad = padded(&random_values(rng, unfolded_values, -1.0, 1.0));
+    let images_grad_buffer =
+        gpu().buffer_from("images_grad", &padded(&vec![SENTINEL; image_values]));
+    dispatch(
+        &kernel(kernels::UNFOLD, "fold"),
+        &params,
+        &[
+            &gpu().buffer_from("unfolded_grad", &unfolded_grad),
+            &images_grad_buffer,
+        ],
+        [groups(image_values, 256) + extra_groups, 1, 1],
+    );
+    let mut images_grad_twin = padded(&vec![SENTINEL; image_values]);
+    twins::fold(&params, &unfolded_grad, &mut images_grad_twin);
+
+    [
+        Output {
+            name: format!("unfold {name}"),
+            gpu: read(&unfolded_buffer, unfolded_values + PADDING),
+            twin: unfolded_twin,
+            len: unfolded_values,
+            magnitude: None,
+        },
+        Output {
+            name: format!("fold {name}"),
+            gpu: read(&images_grad_buffer, image_values + PADDING),
+            twin: images_grad_twin,
+            len: image_values,
+            magnitude: None,
+        },
+    ]
+}
+
+/// Pooling inputs with many equal values, so that max pooling's tie rule decides: multiples of
+/// 0.5 in [-1, 1].
+fn tied_values(rng: &mut SplitMix64, len: usize) -> Vec<f32> {
+    (0..len).map(|_| rng.below(5) as f32 * 0.5 - 1.0).collect()
+}
+
+/// Reads an index buffer that a kernel wrote as u32 into f32 values that `check` compares,
+/// keeping the padding's bits.
+fn indices_as_values(bits: &[f32], len: usize) -> Vec<f32> {
+    bits.iter()
+        .enumerate()
+        .map(|(index, value)| {
+            if index < len {
+                value.to_bits() as f32
+            } else {
+                *value
+            }
+        })
+        .collect()
+}
+
+/// Runs pooling forward and backward on a batch of `rows` images with tied values. Max pooling
+/// also returns the chosen indices.
+fn pool_cases(
+    rng: &mut SplitMix64,
+    kind: PoolKind,
+    rows: usize,
+    window: &Window,
+    extra_groups: u32,
+) -> Vec<Output> {
+    let params = WindowParams::new(window, rows);
+    let image_values = rows * params.image_len();
+    let output_values = rows * params.positions() * window.channels;
+    let name = format!("{kind:?} pool {}", window_name(rows, window));
+    let source = match kind {
+        PoolKind::Max => kernels::MAX_POOL,
+        PoolKind::Average => kernels::AVERAGE_POOL,
+    };
+
+    let x = padded(&tied_values(rng, image_values));
+    let y_buffer = gpu().buffer_from("y", &padded(&vec![SENTINEL; output_values]));
+    let argmax_buffer = gpu().buffer_from("argmax", &padded(&vec![SENTINEL; output_values]));
+    let mut forward_buffers = vec![gpu().buffer_from("x", &x), y_buffer.clone()];
+    if kind == PoolKind::Max {
+        forward_buffers.push(argmax_buffer.clone());
+    }
+    dispatch(
+        &kernel(source, "forward"),
+        &params,
+        &forward_buffers.iter().collect::<Vec<_>>(),
+        [groups(output_values, 256) + extra_groups, 1, 1],
+    );
+    let mut y_twin = padded(&vec![SENTINEL; output_values]);
+    let mut argmax_twin = vec![SENTINEL.to_bits(); output_values + PADDING];
+    match kind {
+        PoolKind::Max => twins::max_pool_forward(&params, &x, &mut y_twin, &mut argmax_twin),
+        PoolKind::Average => twins::average_pool_forward(&params, &x, &mut y_twin),
+    }
+
+    let dy = padded(&random_values(rng, output_values, -1.0, 1.0));
+    let dx_buffer = gpu().buffer_from("dx", &padded(&vec![SENTINEL; image_values]));
+    let dy_buffer = gpu().buffer_from("dy", &dy);
+    let backward_buffers = match kind {
+        PoolKind::Max => vec![&dy_buffer, &argmax_buffer, &dx_buffer],
+        PoolKind::Average => vec![&dy_buffer, &dx_buffer],
+    };
+    dispatch(
+        &kernel(source, "backward"),
+        &params,
+        &backward_buffers,
+        [groups(image_values, 256) + extra_groups, 1, 1],
+    );
+    let mut dx_twin = padded(&vec![SENTINEL; image_values]);
+    match kind {
+        PoolKind::Max => twins::max_pool_backward(&params, &dy, &argmax_twin, &mut dx_twin),
+        PoolKind::Average => twins::average_pool_backward(&params, &dy, &mut dx_twin),
+    }
+
+    let mut outputs = vec![
+        Output {
+            name: format!("{name} forward"),
+            gpu: read(&y_buffer, output_values + PADDING),
+            twin: y_twin,
+            len: output_values,
+            magnitude: None,
+        },
+        Output {
+            name: format!("{name} backward"),
+            gpu: read(&dx_buffer, image_values + PADDING),
+            twin: dx_twin,
+            len: image_values,
+            magnitude: None,
+        },
+    ];
+    if kind == PoolKind::Max {
+        let argmax_twin: Vec<f32> = argmax_twin.into_iter().map(f32::from_bits).collect();
+        outputs.push(Output {
+            name: format!("{name} argmax"),
+            gpu: indices_as_values(
+                &read(&argmax_buffer, output_values + PADDING),
+                output_values,
+            ),
+            twin: indices_as_values(&argmax_twin, output_values),
+            len: output_values,
+            magnitude: None,
+        });
+    }
+    outputs
+}
+
+#[test]
+fn unfold_matches_twin() {
+    let mut rng = SplitMix64::new(11);
+    for case in CONV_WINDOWS {
+        let (rows, window) = conv_window(case);
+        // Unfolding copies values, and folding adds the same values in the same order.
+        check_all(&unfold_cases(&mut rng, rows, &window, 0), 0.0);
+    }
+}
+
+#[test]
+fn max_pool_matches_twin() {
+    let mut rng = SplitMix64::new(12);
+    for case in POOL_WINDOWS {
+        let (rows, window) = pool_window(case);
+        // Max pooling selects values and adds the same gradients in the same order.
+        check_all(&pool_cases(&mut rng, PoolKind::Max, rows, &window, 0), 0.0);
+    }
+}
+
+#[test]
+fn average_pool_matches_twin() {
+    let mut rng = SplitMix64::new(13);
+    let mut max_difference = 0.0f32;
+    for case in POOL_WINDOWS {
+        let (rows, window) = pool_window(case);
+        let outputs = pool_cases(&mut rng, PoolKind::Average, rows, &window, 0);
+        max_difference = max_difference.max(check_all(&outputs, ELEMENTWISE_TOLERANCE));
+    }
+    eprintln!("average pool: max difference {max_difference:e}");
+}
+
+#[test]
+fn image_overdispatch_leaves_padding_untouched() {
+    let extra = 2;
+    let mut rng = SplitMix64::new(14);
+    let (rows, window) = conv_window(CONV_WINDOWS[1]);
+    check_all(&unfold_cases(&mut rng, rows, &window, extra), 0.0);
+    let (rows, window) = pool_window(POOL_WINDOWS[2]);
+    check_all(
+        &pool_cases(&mut rng, PoolKind::Max, rows, &window, extra),
+        0.0,
+    );
+    check_all(
+        &pool_cases(&mut rng, PoolKind::Average, rows, &window, extra),
+        ELEMENTWISE_TOLERANCE,
+    );
+}
+
+/// Gradient of `x` from the CPU path's `operation` when the gradient reaching its output is
+/// `output_grad`: the backward pass of sum(operation(x) ⊙ output_grad).
+fn cpu_backward(
+    x: &[f32],
+    shape: (usize, usize),
+    output_grad: &[f32],
+    operation: impl Fn(
+        Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>,
+    ) -> Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>,
+) -> (Vec<f32>, Vec<f32>) {
+    let device = Cpu::default();
+    let x = device.tensor_from_vec(x.to_vec(), shape);
+    let output = operation(x.leaky_trace());
+    let output_shape = *output.shape();
+    let values = output.retaped::<NoneTape>().as_vec();
+    let weights = device.tensor_from_vec(output_grad.to_vec(), output_shape);
+    let grads = (output * weights).sum::<Rank0, _>().backward();
+    (values, grads.get(&x).as_vec())
+}
+
+#[test]
+fn image_twins_match_cpu_path() {
+    // The twins against image_ops, whose forward values and gradients the CPU path trains
+    // with. Both add the same values in the same order, so they agree exactly.
+    let mut rng = SplitMix64::new(15);
+    for case in CONV_WINDOWS {
+        let (rows, window) = conv_window(case);
+        let params = WindowParams::new(&window, rows);
+        let name = window_name(rows, &window);
+        let unfolded_values = rows * params.positions() * params.patch();
+        let images = random_values(&mut rng, rows * params.image_len(), -1.0, 1.0);
+        let unfolded_grad = random_values(&mut rng, unfolded_values, -1.0, 1.0);
+        let (cpu_unfolded, cpu_grad) =
+            cpu_backward(&images, (rows, params.image_len()), &unfolded_grad, |x| {
+                image_ops::unfold(x, &window).expect("unfold")
+            });
+        let mut unfolded = vec![0.0; unfolded_values];
+        twins::unfold(&params, &images, &mut unfolded);
+        assert_eq!(unfolded, cpu_unfolded, "unfold {name}");
+        let mut images_grad = vec![0.0; images.len()];
+        twins::fold(&params, &unfolded_grad, &mut images_grad);
+        assert_eq!(images_grad, cpu_grad, "fold {name}");
+    }
+    for kind in [PoolKind::Max, PoolKind::Average] {
+        for case in POOL_WINDOWS {
+            let (rows, window) = pool_window(case);
+            let params = WindowParams::new(&window, rows);
+            let name = format!("{kind:?} pool {}", window_name(rows, &window));
+            let output_values = rows * params.positions() * window.channels;
+            let x = tied_values(&mut rng, rows * params.image_len());
+            let dy = random_values(&mut rng, output_values, -1.0, 1.0);
+            let (cpu_y, cpu_dx) = cpu_backward(&x, (rows, params.image_len()), &dy, |x| {
+                image_ops::pool(x, &window, kind).expect("pool")
+            });
+            let mut y = vec![0.0; output_values];
+            let mut dx = vec![0.0; x.len()];
+            match kind {
+                PoolKind::Max => {
+                    let mut argmax = vec![0; output_values];
+                    twins::max_pool_forward(&params, &x, &mut y, &mut argmax);
+                    twins::max_pool_backward(&params, &dy, &argmax, &mut dx);
+                }
+                PoolKind::Average => {
+                    twins::average_pool_forward(&params, &x, &mut y);
+                    twins::average_pool_backward(&params, &dy, &mut dx);
+                }
+            }
+            assert_eq!(y, cpu_y, "{name} forward");
+            assert_eq!(dx, cpu_dx, "{name} backward");
+        }
+    }
+}
+
+/// Unfolds or pools one f64 image batch directly from the definitions. Each output value of
+/// window position (out_y, out_x), kernel entry (ky, kx) and channel reads input
+/// (out_y · stride + ky - pad_top, out_x · stride + kx - pad_left), or 0 outside the image.
+/// `combine` turns a window's values into the outputs of that position and channel.
+fn windows_f64(
+    x: &[f64],
+    rows: usize,
+    window: &Window,
+    combine: impl Fn(&[f64]) -> Vec<f64>,
+) -> Vec<f64> {
+    let image_len = window.input_height * window.input_width * window.channels;
+    let mut outputs = Vec::new();
+    for row in 0..rows {
+        for out_y in 0..window.output_height {
+            for out_x in 0..window.output_width {
+                let mut by_channel = vec![Vec::new(); window.channels];
+                for ky in 0..window.size {
+                    for kx in 0..window.size {
+                        let y = (out_y * window.stride + ky) as i64 - window.pad_top as i64;
+                        let x_position =
+                            (out_x * window.stride + kx) as i64 - window.pad_left as i64;
+                        let inside = y >= 0
+                            && y < window.input_height as i64
+                            && x_position >= 0
+                            && x_position < window.input_width as i64;
+                        for (channel, values) in by_channel.iter_mut().enumerate() {
+                            values.push(if inside {
+                                let index = (y as usize * window.input_width + x_position as usize)
+                                    * window.channels
+                                    + channel;
+                                x[row * image_len + index]
+                            } else {
+                                0.0
+                            });
+                        }
+                    }
+                }
+                outputs.extend(combine_channels(&by_channel, &combine));
+            }
+        }
+    }
+    outputs
+}
+
+/// Lays out a window position's outputs: unfolding interleaves channels within each kernel
+/// entry, pooling emits one value per channel.
+fn combine_channels(by_channel: &[Vec<f64>], combine: &impl Fn(&[f64]) -> Vec<f64>) -> Vec<f64> {
+    let per_channel: Vec<Vec<f64>> = by_channel.iter().map(|values| combine(values)).collect();
+    let len = per_channel[0].len();
+    (0..len)
+        .flat_map(|entry| per_channel.iter().map(move |values| values[entry]))
+        .collect()
+}
+
+#[test]
+fn image_backward_matches_differences() {
+    // For L = Σ dY ⊙ f(X) with a fixed dY, the backward kernels compute dL/dX. Unfolding and
+    // average pooling are linear, so their central differences are exact up to rounding. Max
+    // pooling is piecewise linear, and distinct inputs at least 1e-3 apart keep every window's
+    // largest value in place under a step of 1e-5.
+    let mut rng = SplitMix64::new(16);
+    let cases = [
+        (None, conv_window(CONV_WINDOWS[1])),
+        (None, conv_window(CONV_WINDOWS[3])),
+        (Some(PoolKind::Max), pool_window(POOL_WINDOWS[2])),
+        (Some(PoolKind::Max), pool_window(POOL_WINDOWS[3])),
+        (Some(PoolKind::Average), pool_window(POOL_WINDOWS[2])),
+        (Some(PoolKind::Average), pool_window(POOL_WINDOWS[4])),
+    ];
+    for (kind, (rows, window)) in cases {
+        let params = WindowParams::new(&window, rows);
+        let image_values = rows * params.image_len();
+        // Distinct multiples of 1e-3, shuffled.
+        let mut order: Vec<usize> = (0..image_values).collect();
+        rng.shuffle(&mut order);
+        let x: Vec<f32> = order.iter().map(|&i| i as f32 * 1e-3 - 0.5).collect();
+        let output_values = match kind {
+            None => rows * params.positions() * params.patch(),
+            Some(_) => rows * params.positions() * window.channels,
+        };
+        let dy = random_values(&mut rng, output_values, -1.0, 1.0);
+
+        let dx_buffer = gpu().zeros("dx", image_values);
+        let dy_buffer = gpu().buffer_from("dy", &dy);
+        match kind {
+            None => dispatch(
+                &kernel(kernels::UNFOLD, "fold"),
+                &params,
+                &[&dy_buffer, &dx_buffer],
+                [groups(image_values, 256), 1, 1],
+            ),
+            Some(kind) => {
+                let source = match kind {
+                    PoolKind::Max => kernels::MAX_POOL,
+                    PoolKind::Average => kernels::AVERAGE_POOL,
+                };
+                let y_buffer = gpu().zeros("y", output_values);
+                let argmax_buffer = gpu().zeros("argmax", output_values);
+                let x_buffer = gpu().buffer_from("x", &x);
+                let mut forward = vec![&x_buffer, &y_buffer];
+                let mut backward = vec![&dy_buffer, &dx_buffer];
+                if kind == PoolKind::Max {
+                    forward.push(&argmax_buffer);
+                    backward.insert(1, &argmax_buffer);
+                }
+                dispatch(
+                    &kernel(source, "forward"),
+                    &params,
+                    &forward,
+                    [groups(output_values, 256), 1, 1],
+                );
+                dispatch(
+                    &kernel(source, "backward"),
+                    &params,
+                    &backward,
+                    [groups(image_values, 256), 1, 1],
+                );
+            }
+        }
+        let dx = read(&dx_buffer, image_values);
+
+        let combine = |values: &[f64]| -> Vec<f64> {
+            match kind {
+                None => values.to_vec(),
+                Some(PoolKind::Max) => vec![values.iter().copied().fold(f64::MIN, f64::max)],
+                Some(PoolKind::Average) => {
+                    vec![values.iter().sum::<f64>() / values.len() as f64]
+                }
+            }
+        };
+        let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let objective = |x: &[f64]| -> f64 {
+            windows_f64(x, rows, &window, combine)
+                .iter()
+                .zip(&dy)
+                .map(|(value, weight)| value * f64::from(*weight))
+                .sum()
+        };
+        let name = format!("{kind:?} {}", window_name(rows, &window));
+        let mut max_difference = 0.0f64;
+        for index in 0..image_values {
+            let loss = |value: f64| {
+                let mut x = x64.clone();
+                x[index] = value;
+                objective(&x)
+            };
+            let expected = central_difference(loss, x64[index]);
+            let difference = assert_derivative(
+                &format!("{name}, input {index}"),
+                dx[index],
+                expected,
+                expected.abs(),
+                DERIVATIVE_TOLERANCE,
+            );
+            max_difference = max_difference.max(difference);
+        }
+        eprintln!("{name} against differences: max difference {max_difference:e}");
+    }
+}
+
+// Batch and layer normalization.
+
+/// Shapes (rows, channels) of the normalization checks: single values, one row or one
+/// channel, odd sizes and partial workgroups.
+const NORM_SHAPES: [(usize, usize); 7] = [
+    (1, 1),
+    (7, 1),
+    (1, 7),
+    (7, 5),
+    (100, 7),
+    (257, 16),
+    (3, 257),
+];
+
+/// Normalization parity tolerance on `difference`. Each output divides by a deviation of at
+/// least sqrt(epsilon) ≈ 0.032 and the backward passes subtract nearly equal terms, so the few
+/// ULP by which WGSL's division and sqrt may differ grow by up to about 30.
+const NORM_TOLERANCE: f32 = 1e-5;
+
+/// Tolerance of the normalization gradients against central differences: the f32 backward
+/// subtracts nearly equal terms and divides by deviations down to sqrt(epsilon), as for
+/// NORM_TOLERANCE, on top of DERIVATIVE_TOLERANCE's truncation and rounding.
+const NORM_DERIVATIVE_TOLERANCE: f64 = 2e-5;
+
+fn norm_params(rows: usize, channels: usize, training: bool) -> NormParams {
+    NormParams {
+        groups: rows as u32,
+        channels: channels as u32,
+        training: u32::from(training),
+        momentum: 0.99,
+        epsilon: 1e-3,
+        ..Default::default()
+    }
+}
+
+/// Runs one dispatch whose outputs start as padded copies of `outputs`, and returns them as the
+/// GPU left them.
+fn run_norm_kernel(
+    source: &str,
+    entry_point: &str,
+    params: &NormParams,
+    inputs: &[&[f32]],
+    outputs: &[&[f32]],
+    workgroups: [u32; 3],
+) -> Vec<Vec<f32>> {
+    let mut buffers: Vec<wgpu::Buffer> = inputs
+        .iter()
+        .map(|values| gpu().buffer_from("input", &padded(values)))
+        .collect();
+    let first_output = buffers.len();
+    buffers.extend(
+        outputs
+            .iter()
+            .map(|values| gpu().buffer_from("output", &padded(values))),
+    );
+    dispatch(
+        &kernel(source, entry_point),
+        params,
+        &buffers.iter().collect::<Vec<_>>(),
+        workgroups,
+    );
+    buffers[first_output..]
+        .iter()
+        .zip(outputs)
+        .map(|(buffer, values)| read(buffer, values.len() + PADDING))
+        .collect()
+}
+
+/// Runs every normalization entry point on one shape, each on the twin's results of the steps
+/// before it, so that each check isolates one kernel.
+fn norm_cases(
+    rng: &mut SplitMix64,
+    rows: usize,
+    channels: usize,
+    extra_groups: u32,
+) -> Vec<Output> {
+    let len = rows * channels;
+    let name = format!("rows={rows} channels={channels}");
+    let per_channel = [groups(channels, 64) + extra_groups, 1, 1];
+    let per_value = [groups(len, 256) + extra_groups, 1, 1];
+    let per_group = [groups(rows, 64) + extra_groups, 1, 1];
+    let output = |label: &str, gpu: Vec<f32>, twin: &[f32], len: usize| Output {
+        name: format!("{label} {name}"),
+        gpu,
+        twin: padded(twin),
+        len,
+        magnitude: None,
+    };
+
+    // Values with a common offset, as activations have, so that centering matters.
+    let x = random_values(rng, len, 0.5, 3.0);
+    let gamma = random_values(rng, channels, 0.5, 1.5);
+    let beta = random_values(rng, channels, -1.0, 1.0);
+    let moving_mean = random_values(rng, channels, -1.0, 1.0);
+    let moving_variance = random_values(rng, channels, 0.5, 2.0);
+    let dy = random_values(rng, len, -1.0, 1.0);
+    let sentinels = |len: usize| vec![SENTINEL; len];
+    let mut outputs = Vec::new();
+
+    for training in [true, false] {
+        let params = norm_params(rows, channels, training);
+        let mut stats = sentinels(2 * channels);
+        let (mut mean_twin, mut variance_twin) = (moving_mean.clone(), moving_variance.clone());
+        twins::batch_norm_statistics(&params, &x, &mut stats, &mut mean_twin, &mut variance_twin);
+        let gpu_outputs = run_norm_kernel(
+            kernels::BATCH_NORM,
+            "statistics",
+            &params,
+            &[&x],
+            &[&sentinels(2 * channels), &moving_mean, &moving_variance],
+            per_channel,
+        );
+        let label = if training { "training" } else { "evaluation" };
+        outputs.push(output(
+            &format!("batch_norm statistics {label}"),
+            gpu_outputs[0].clone(),
+            &stats,
+            2 * channels,
+        ));
+        outputs.push(output(
+            &format!("batch_norm moving mean {label}"),
+            gpu_outputs[1].clone(),
+            &mean_twin,
+            channels,
+        ));
+        outputs.push(output(
+            &format!("batch_norm moving variance {label}"),
+            gpu_outputs[2].clone(),
+            &variance_twin,
+            channels,
+        ));
+    }
+
+    let params = norm_params(rows, channels, true);
+    let mut stats = vec![0.0; 2 * channels];
+    twins::batch_norm_statistics(
+        &params,
+        &x,
+        &mut stats,
+        &mut moving_mean.clone(),
+        &mut moving_variance.clone(),
+    );
+    let (mut normalized, mut y) = (sentinels(len), sentinels(len));
+    twins::batch_norm_forward(&params, &x, &stats, &gamma, &beta, &mut normalized, &mut y);
+    let gpu_outputs = run_norm_kernel(
+        kernels::BATCH_NORM,
+        "forward",
+        &params,
+        &[&x, &stats, &gamma, &beta],
+        &[&sentinels(len), &sentinels(len)],
+        per_value,
+    );
+    outputs.push(output(
+        "batch_norm forward normalized",
+        gpu_outputs[0].clone(),
+        &normalized,
+        len,
+    ));
+    outputs.push(output(
+        "batch_norm forward y",
+        gpu_outputs[1].clone(),
+        &y,
+        len,
+    ));
+
+    let (mut gamma_grad, mut beta_grad) = (sentinels(channels), sentinels(channels));
+    twins::scale_shift_grad(&params, &dy, &normalized, &mut gamma_grad, &mut beta_grad);
+    let gpu_outputs = run_norm_kernel(
+        kernels::SCALE_SHIFT,
+        "grad",
+        &params,
+        &[&dy, &normalized],
+        &[&sentinels(channels), &sentinels(channels)],
+        per_channel,
+    );
+    outputs.push(output(
+        "scale_shift gamma grad",
+        gpu_outputs[0].clone(),
+        &gamma_grad,
+        channels,
+    ));
+    outputs.push(output(
+        "scale_shift beta grad",
+        gpu_outputs[1].clone(),
+        &beta_grad,
+        channels,
+    ));
+
+    let mut dx = sentinels(len);
+    twins::batch_norm_backward(
+        &params,
+        &dy,
+        &normalized,
+        &stats,
+        &gamma,
+        &gamma_grad,
+        &beta_grad,
+        &mut dx,
+    );
+    let gpu_outputs = run_norm_kernel(
+        kernels::BATCH_NORM,
+        "backward",
+        &params,
+        &[&dy, &normalized, &stats, &gamma, &gamma_grad, &beta_grad],
+        &[&sentinels(len)],
+        per_value,
+    );
+    outputs.push(output(
+        "batch_norm backward",
+        gpu_outputs[0].clone(),
+        &dx,
+        len,
+    ));
+
+    let (mut normalized, mut y, mut deviation) = (sentinels(len), sentinels(len), sentinels(rows));
+    twins::layer_norm_forward(
+        &params,
+        &x,
+        &gamma,
+        &beta,
+        &mut normalized,
+        &mut y,
+        &mut deviation,
+    );
+    let gpu_outputs = run_norm_kernel(
+        kernels::LAYER_NORM,
+        "forward",
+        &params,
+        &[&x, &gamma, &beta],
+        &[&sentinels(len), &sentinels(len), &sentinels(rows)],
+        per_group,
+    );
+    outputs.push(output(
+        "layer_norm forward normalized",
+        gpu_outputs[0].clone(),
+        &normalized,
+        len,
+    ));
+    outputs.push(output(
+        "layer_norm forward y",
+        gpu_outputs[1].clone(),
+        &y,
+        len,
+    ));
+    outputs.push(output(
+        "layer_norm forward deviation",
+        gpu_outputs[2].clone(),
+        &deviation,
+        rows,
+    ));
+
+    let mut dx = sentinels(len);
+    twins::layer_norm_backward(&params, &dy, &gamma, &normalized, &deviation, &mut dx);
+    let gpu_outputs = run_norm_kernel(
+        kernels::LAYER_NORM,
+        "backward",
+        &params,
+        &[&dy, &gamma, &normalized, &deviation],
+        &[&sentinels(len)],
+        per_group,
+    );
+    outputs.push(output(
+        "layer_norm backward",
+        gpu_outputs[0].clone(),
+        &dx,
+        len,
+    ));
+    outputs
+}
+
+#[test]
+fn normalization_matches_twin() {
+    let mut rng = SplitMix64::new(17);
+    let mut max_difference = 0.0f32;
+    for (rows, channels) in NORM_SHAPES {
+        let outputs = norm_cases(&mut rng, rows, channels, 0);
+        max_difference = max_difference.max(check_all(&outputs, NORM_TOLERANCE));
+    }
+    eprintln!("normalization: max difference {max_difference:e}");
+}
+
+#[test]
+fn normalization_overdispatch_leaves_padding_untouched() {
+    let mut rng = SplitMix64::new(18);
+    check_all(&norm_cases(&mut rng, 7, 5, 2), NORM_TOLERANCE);
+}
+
+#[test]
+fn batch_norm_twin_follows_keras_momentum() {
+    // moving = moving · 0.99 + batch · (1 - 0.99), with the batch's biased variance.
+    let params = norm_params(4, 1, true);
+    let x = [1.0f32, 2.0, 3.0, 6.0];
+    let mut stats = [0.0; 2];
+    let (mut moving_mean, mut moving_variance) = ([0.0f32], [1.0f32]);
+    twins::batch_norm_statistics(
+        &params,
+        &x,
+        &mut stats,
+        &mut moving_mean,
+        &mut moving_variance,
+    );
+    // Mean 3, biased variance (4 + 1 + 0 + 9) / 4 = 3.5.
+    assert_eq!(stats[0], 3.0);
+    assert_eq!(stats[1], (3.5f32 + 1e-3).sqrt());
+    assert_eq!(moving_mean[0], 3.0 * (1.0 - 0.99f32));
+    assert_eq!(moving_variance[0], 0.99f32 + 3.5 * (1.0 - 0.99f32));
+}
+
+/// Normalizes `x` (rows × channels) in f64 over each channel's rows (batch) or each row's
+/// channels (layer), then scales and shifts per channel.
+fn normalize_f64(
+    x: &[f64],
+    rows: usize,
+    channels: usize,
+    over_rows: bool,
+    gamma: &[f64],
+    beta: &[f64],
+) -> Vec<f64> {
+    let (sets, members) = if over_rows {
+        (channels, rows)
+    } else {
+        (rows, channels)
+    };
+    let index = |set: usize, member: usize| {
+        if over_rows {
+            member * channels + set
+        } else {
+            set * channels + member
+        }
+    };
+    let mut y = vec![0.0; x.len()];
+    for set in 0..sets {
+        let mean = (0..members).map(|m| x[index(set, m)]).sum::<f64>() / members as f64;
+        let variance = (0..members)
+            .map(|m| (x[index(set, m)] - mean).powi(2))
+            .sum::<f64>()
+            / members as f64;
+        let deviation = (variance + 1e-3).sqrt();
+        for member in 0..members {
+            let i = index(set, member);
+            let channel = i % channels;
+            y[i] = (x[i] - mean) / deviation * gamma[channel] + beta[channel];
+        }
+    }
+    y
+}
+
+#[test]
+fn normalization_backward_matches_differences() {
+    // For L = Σ dY ⊙ norm(X) with a fixed dY, the GPU's input, gamma and beta gradients, each
+    // from kernels run on the GPU's own forward results, against central differences in f64.
+    let mut rng = SplitMix64::new(19);
+    for (rows, channels) in [(7, 5), (100, 3), (3, 16)] {
+        let len = rows * channels;
+        let params = norm_params(rows, channels, true);
+        let x = random_values(&mut rng, len, 0.5, 3.0);
+        let gamma = random_values(&mut rng, channels, 0.5, 1.5);
+        let beta = random_values(&mut rng, channels, -1.0, 1.0);
+        let dy = random_values(&mut rng, len, -1.0, 1.0);
+        let buffer = |label: &str, values: &[f32]| gpu().buffer_from(label, values);
+        let (x_buffer, gamma_buffer, beta_buffer, dy_buffer) = (
+            buffer("x", &x),
+            buffer("gamma", &gamma),
+            buffer("beta", &beta),
+            buffer("dy", &dy),
+        );
+        let normalized = gpu().zeros("normalized", len);
+        let y = gpu().zeros("y", len);
+        let dx = gpu().zeros("dx", len);
+        let gamma_grad = gpu().zeros("gamma_grad", channels);
+        let beta_grad = gpu().zeros("beta_grad", channels);
+        let per_channel = [groups(channels, 64), 1, 1];
+
+        for over_rows in [true, false] {
+            if over_rows {
+                let stats = gpu().zeros("stats", 2 * channels);
+                let (moving_mean, moving_variance) = (
+                    gpu().zeros("moving_mean", channels),
+                    gpu().zeros("moving_variance", channels),
+                );
+                dispatch(
+                    &kernel(kernels::BATCH_NORM, "statistics"),
+                    &params,
+                    &[&x_buffer, &stats, &moving_mean, &moving_variance],
+                    per_channel,
+                );
+                let per_value = [groups(len, 256), 1, 1];
+                dispatch(
+                    &kernel(kernels::BATCH_NORM, "forward"),
+                    &params,
+                    &[
+                        &x_buffer,
+                        &stats,
+                        &gamma_buffer,
+                        &beta_buffer,
+                        &normalized,
+                        &y,
+                    ],
+                    per_value,
+                );
+                dispatch(
+                    &kernel(kernels::SCALE_SHIFT, "grad"),
+                    &params,
+                    &[&dy_buffer, &normalized, &gamma_grad, &beta_grad],
+                    per_channel,
+                );
+                dispatch(
+                    &kernel(kernels::BATCH_NORM, "backward"),
+                    &params,
+                    &[
+                        &dy_buffer,
+                        &normalized,
+                        &stats,
+                        &gamma_buffer,
+                        &gamma_grad,
+                        &beta_grad,
+                        &dx,
+                    ],
+                    per_value,
+                );
+            } else {
+                let deviation = gpu().zeros("deviation", rows);
+                let per_group = [groups(rows, 64), 1, 1];
+                dispatch(
+                    &kernel(kernels::LAYER_NORM, "forward"),
+                    &params,
+                    &[
+                        &x_buffer,
+                        &gamma_buffer,
+                        &beta_buffer,
+                        &normalized,
+                        &y,
+                        &deviation,
+                    ],
+                    per_group,
+                );
+                dispatch(
+                    &kernel(kernels::SCALE_SHIFT, "grad"),
+                    &params,
+                    &[&dy_buffer, &normalized, &gamma_grad, &beta_grad],
+                    per_channel,
+                );
+                dispatch(
+                    &kernel(kernels::LAYER_NORM, "backward"),
+                    &params,
+                    &[&dy_buffer, &gamma_buffer, &normalized, &deviation, &dx],
+                    per_group,
+                );
+            }
+            let gpu_grads = [
+                read(&dx, len),
+                read(&gamma_grad, channels),
+                read(&beta_grad, channels),
+            ];
+
+            let as_f64 = |values: &[f32]| values.iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
+            let inputs = [as_f64(&x), as_f64(&gamma), as_f64(&beta)];
+            let dy64 = as_f64(&dy);
+            let objective = |inputs: &[Vec<f64>; 3]| -> f64 {
+                normalize_f64(
+                    &inputs[0], rows, channels, over_rows, &inputs[1], &inputs[2],
+                )
+                .iter()
+                .zip(&dy64)
+                .map(|(value, weight)| value * weight)
+                .sum()
+            };
+            let kind = if over_rows {
+                "batch_norm"
+            } else {
+                "layer_norm"
+            };
+            let mut max_difference = 0.0f64;
+            for (tensor, tensor_name) in ["x", "gamma", "beta"].iter().enumerate() {
+                for index in 0..inputs[tensor].len() {
+                    let loss = |value: f64| {
+                        let mut changed = inputs.clone();
+                        changed[tensor][index] = value;
+                        objective(&changed)
+                    };
+                    let expected = central_difference(loss, inputs[tensor][index]);
+                    let name = format!("{kind} {rows}×{channels} d{tensor_name}[{index}]");
+                    let difference = assert_derivative(
+                        &name,
+                        gpu_grads[tensor][index],
+                        expected,
+                        expected.abs(),
+                        NORM_DERIVATIVE_TOLERANCE,
+                    );
+                    max_difference = max_difference.max(difference);
+                }
+            }
+            eprintln!(
+                "{kind} {rows}×{channels} against differences: max difference {max_difference:e}"
+            );
         }
     }
 }

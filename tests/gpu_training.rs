@@ -5,7 +5,7 @@
 use dfdx_playground::gpu::context::block_on;
 use dfdx_playground::gpu::{Gpu, GpuTrainer};
 use dfdx_playground::presets;
-use dfdx_playground::spec::{Activation, LayerSpec, Loss, OptimizerSpec};
+use dfdx_playground::spec::{Activation, LayerSpec, Loss, OptimizerSpec, Padding};
 use dfdx_playground::{EpochMetrics, NetworkSpec, Trainer};
 
 /// Relative tolerance per epoch. Both paths run f32 arithmetic on identical batches, but the
@@ -83,6 +83,8 @@ fn assert_same_training_on(name: &str, spec: &NetworkSpec, text: Option<&str>) {
         "{name}: GPU loss did not fall: {gpu:?}"
     );
 }
+
+const DIGITS: &str = include_str!("../data/digits.csv");
 
 fn with_epochs(mut spec: NetworkSpec, epochs: i64) -> NetworkSpec {
     spec.epochs = epochs;
@@ -249,4 +251,221 @@ fn gpu_weights_resume_on_cpu() {
         "resumed {} vs fresh {fresh}",
         metrics.train_loss
     );
+}
+
+#[test]
+fn digits_conv_matches_cpu() {
+    // Conv2D "same" 3×3 with ReLU as the first layer (no input gradient), max pooling, a second
+    // convolution whose gradient is folded back, Flatten and Dense.
+    let mut spec = with_epochs(presets::digits_conv(), 3);
+    spec.batch_size = 16;
+    assert_same_training_on("digits-conv", &spec, Some(DIGITS));
+}
+
+#[test]
+fn pooling_and_strided_conv_match_cpu() {
+    // A leading average pooling with overlapping windows (its input needs no gradient), an
+    // even "same" kernel with stride 2, a "valid" kernel, max pooling with a stride larger than
+    // its window, so that some values get no gradient, and dropout-free dense output.
+    let conv = |filters, kernel_size, stride, padding, activation| LayerSpec::Conv2d {
+        filters,
+        kernel_size,
+        stride,
+        padding,
+        activation,
+    };
+    let mut spec = with_epochs(presets::digits_conv(), 3);
+    spec.batch_size = 50;
+    spec.layers = vec![
+        LayerSpec::AvgPool2d {
+            pool_size: 2,
+            stride: Some(1),
+        },
+        conv(6, 2, 2, Padding::Same, Activation::Tanh),
+        conv(5, 3, 1, Padding::Valid, Activation::LeakyRelu),
+        LayerSpec::MaxPool2d {
+            pool_size: 1,
+            stride: Some(2),
+        },
+        LayerSpec::Flatten,
+        LayerSpec::Dense {
+            units: 16,
+            activation: Activation::Gelu,
+        },
+    ];
+    assert_same_training_on("pooling-strided-conv", &spec, Some(DIGITS));
+}
+
+#[test]
+fn gpu_conv_weights_resume_on_cpu() {
+    let mut spec = with_epochs(presets::digits_conv(), 3);
+    spec.batch_size = 64;
+    let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+    let mut trainer = GpuTrainer::with_parameters(&spec, Some(DIGITS), gpu, None).unwrap();
+    for _ in 0..2 {
+        let pending = trainer.train_epoch().unwrap().unwrap();
+        let result = block_on(pending);
+        trainer.record(&result);
+        result.expect("GPU epoch succeeds");
+    }
+    let values = block_on(trainer.reader().read()).unwrap();
+    // Kernel and bias of each Conv2D and Dense layer, in the order of the model file.
+    let shapes: Vec<usize> = values.iter().map(Vec::len).collect();
+    assert_eq!(
+        shapes,
+        [
+            9 * 16,
+            16,
+            9 * 16 * 32,
+            32,
+            2 * 2 * 32 * 64,
+            64,
+            64 * 10,
+            10
+        ]
+    );
+
+    // The same two epochs on the CPU end at nearly the same weights.
+    let mut reference = Trainer::with_text(&spec, Some(DIGITS)).unwrap();
+    reference.train_epoch().unwrap();
+    reference.train_epoch().unwrap();
+    for (index, (gpu_tensor, cpu_tensor)) in values
+        .iter()
+        .zip(reference.network().parameter_values())
+        .enumerate()
+    {
+        let largest = gpu_tensor
+            .iter()
+            .zip(&cpu_tensor)
+            .map(|(g, c)| (g - c).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            largest < 1e-3,
+            "tensor {index}: GPU and CPU weights differ by {largest}"
+        );
+    }
+
+    // Training resumes on the CPU from the GPU's weights, with the optimizer state started
+    // afresh: the next loss stays near the GPU run's last loss, far below an untrained
+    // network's.
+    let mut cpu = Trainer::resume(&spec, Some(DIGITS), &values, 2).unwrap();
+    assert_eq!(cpu.epoch(), 2);
+    let metrics = cpu.train_epoch().unwrap().expect("epochs remain");
+    assert_eq!(metrics.epoch, 3);
+    let gpu_last = trainer.history().last().unwrap().train_loss;
+    let fresh = Trainer::with_text(&spec, Some(DIGITS))
+        .unwrap()
+        .train_epoch()
+        .unwrap()
+        .unwrap()
+        .train_loss;
+    assert!(
+        metrics.train_loss < gpu_last * 1.1,
+        "resumed {} vs GPU {gpu_last}",
+        metrics.train_loss
+    );
+    assert!(
+        metrics.train_loss < fresh * 0.8,
+        "resumed {} vs fresh {fresh}",
+        metrics.train_loss
+    );
+}
+
+#[test]
+fn normalized_conv_net_matches_cpu() {
+    // BatchNormalization over conv channels and over dense units, whose moving statistics the
+    // test loss reads, and LayerNormalization over each position's channels.
+    let conv = |filters| LayerSpec::Conv2d {
+        filters,
+        kernel_size: 3,
+        stride: 1,
+        padding: Padding::Same,
+        activation: Activation::Relu,
+    };
+    let mut spec = with_epochs(presets::digits_conv(), 3);
+    spec.batch_size = 32;
+    spec.layers = vec![
+        conv(8),
+        LayerSpec::BatchNorm,
+        LayerSpec::MaxPool2d {
+            pool_size: 2,
+            stride: None,
+        },
+        conv(8),
+        LayerSpec::LayerNorm,
+        LayerSpec::Flatten,
+        LayerSpec::Dense {
+            units: 16,
+            activation: Activation::Relu,
+        },
+        LayerSpec::BatchNorm,
+    ];
+    assert_same_training_on("normalized-conv", &spec, Some(DIGITS));
+}
+
+#[test]
+fn leading_normalization_matches_cpu() {
+    // A normalization layer first, whose input needs no gradient, on flat rows with a test
+    // split and a short last batch.
+    for first in [LayerSpec::BatchNorm, LayerSpec::LayerNorm] {
+        let mut spec = with_epochs(presets::iris_test_split(), 10);
+        spec.batch_size = 7;
+        spec.layers = vec![
+            first.clone(),
+            LayerSpec::Dense {
+                units: 16,
+                activation: Activation::Tanh,
+            },
+            LayerSpec::LayerNorm,
+        ];
+        assert_same_training(first.display_name(), &spec);
+    }
+}
+
+#[test]
+fn gpu_batch_norm_statistics_resume_on_cpu() {
+    // The moving statistics come back with gamma and beta, in the model file's order, and
+    // match the CPU path's after the same epochs.
+    let mut spec = with_epochs(presets::iris_test_split(), 3);
+    spec.layers = vec![
+        LayerSpec::Dense {
+            units: 8,
+            activation: Activation::Relu,
+        },
+        LayerSpec::BatchNorm,
+    ];
+    let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+    let mut trainer = GpuTrainer::new(&spec, gpu).unwrap();
+    for _ in 0..2 {
+        let pending = trainer.train_epoch().unwrap().unwrap();
+        let result = block_on(pending);
+        trainer.record(&result);
+        result.expect("GPU epoch succeeds");
+    }
+    let values = block_on(trainer.reader().read()).unwrap();
+    let mut reference = Trainer::new(&spec).unwrap();
+    reference.train_epoch().unwrap();
+    reference.train_epoch().unwrap();
+    let expected = reference.network().parameter_values();
+    let lengths: Vec<usize> = values.iter().map(Vec::len).collect();
+    assert_eq!(lengths, [4 * 8, 8, 8, 8, 8, 8, 8 * 3, 3]);
+    for (index, (gpu_tensor, cpu_tensor)) in values.iter().zip(&expected).enumerate() {
+        for (g, c) in gpu_tensor.iter().zip(cpu_tensor) {
+            assert!(
+                (g - c).abs() <= 1e-4 * c.abs().max(1.0),
+                "tensor {index}: GPU {gpu_tensor:?}, CPU {cpu_tensor:?}"
+            );
+        }
+    }
+    // Moving variance started at 1 and moved, so the statistics were updated on the device.
+    assert!(
+        values[5].iter().any(|&v| (v - 1.0).abs() > 1e-3),
+        "{:?}",
+        values[5]
+    );
+
+    let mut cpu = Trainer::resume(&spec, None, &values, 2).unwrap();
+    let metrics = cpu.train_epoch().unwrap().expect("epochs remain");
+    assert_eq!(metrics.epoch, 3);
+    assert!(metrics.test_loss.unwrap().is_finite());
 }

@@ -22,6 +22,22 @@ pub const OPTIMIZER: &str = include_str!("kernels/optimizer.wgsl");
 /// Batch gathering from the shuffled training set: entry point `main`, uniform
 /// [`GatherParams`].
 pub const GATHER: &str = include_str!("kernels/gather.wgsl");
+/// Convolution input unfolding (im2col) and its backward pass (col2im): entry points `unfold`
+/// and `fold`, uniform [`WindowParams`].
+pub const UNFOLD: &str = include_str!("kernels/unfold.wgsl");
+/// Max pooling with the chosen index per window: entry points `forward` and `backward`,
+/// uniform [`WindowParams`].
+pub const MAX_POOL: &str = include_str!("kernels/max_pool.wgsl");
+/// Average pooling: entry points `forward` and `backward`, uniform [`WindowParams`].
+pub const AVERAGE_POOL: &str = include_str!("kernels/average_pool.wgsl");
+/// Batch normalization: entry points `statistics`, `forward` and `backward`, uniform
+/// [`NormParams`].
+pub const BATCH_NORM: &str = include_str!("kernels/batch_norm.wgsl");
+/// Layer normalization: entry points `forward` and `backward`, uniform [`NormParams`].
+pub const LAYER_NORM: &str = include_str!("kernels/layer_norm.wgsl");
+/// Gradients of a normalization layer's gamma and beta: entry point `grad`, uniform
+/// [`NormParams`].
+pub const SCALE_SHIFT: &str = include_str!("kernels/scale_shift.wgsl");
 
 /// Values of [`ActivationParams::kind`].
 pub mod activation_kind {
@@ -149,6 +165,74 @@ pub struct GatherParams {
     pub _pad: u32,
 }
 
+/// Uniform of `unfold.wgsl`, `max_pool.wgsl` and `average_pool.wgsl`: a batch of `rows` images
+/// and the window of a convolution or pooling layer, as [`crate::spec::Window`] resolves it.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct WindowParams {
+    pub rows: u32,
+    pub input_height: u32,
+    pub input_width: u32,
+    pub channels: u32,
+    pub size: u32,
+    pub stride: u32,
+    pub pad_top: u32,
+    pub pad_left: u32,
+    pub output_height: u32,
+    pub output_width: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+impl WindowParams {
+    pub fn new(window: &crate::spec::Window, rows: usize) -> Self {
+        Self {
+            rows: rows as u32,
+            input_height: window.input_height as u32,
+            input_width: window.input_width as u32,
+            channels: window.channels as u32,
+            size: window.size as u32,
+            stride: window.stride as u32,
+            pad_top: window.pad_top as u32,
+            pad_left: window.pad_left as u32,
+            output_height: window.output_height as u32,
+            output_width: window.output_width as u32,
+            ..Default::default()
+        }
+    }
+
+    /// Values per image at the window's input.
+    pub fn image_len(&self) -> usize {
+        (self.input_height * self.input_width * self.channels) as usize
+    }
+
+    /// Output positions per image.
+    pub fn positions(&self) -> usize {
+        (self.output_height * self.output_width) as usize
+    }
+
+    /// Values per unfolded row: the size × size × channels patch.
+    pub fn patch(&self) -> usize {
+        (self.size * self.size * self.channels) as usize
+    }
+}
+
+/// Uniform of `batch_norm.wgsl`, `layer_norm.wgsl` and `scale_shift.wgsl`: `groups` rows of
+/// `channels` values. `training` (1 or 0) and `momentum` matter only to batch normalization's
+/// statistics.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct NormParams {
+    pub groups: u32,
+    pub channels: u32,
+    pub training: u32,
+    pub _pad0: u32,
+    pub momentum: f32,
+    pub epsilon: f32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
 // Checks the 16-byte padding at compile time.
 const _: () = {
     assert!(std::mem::size_of::<MatmulParams>().is_multiple_of(16));
@@ -159,4 +243,6 @@ const _: () = {
     assert!(std::mem::size_of::<ReduceParams>().is_multiple_of(16));
     assert!(std::mem::size_of::<OptimizerParams>().is_multiple_of(16));
     assert!(std::mem::size_of::<GatherParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<WindowParams>().is_multiple_of(16));
+    assert!(std::mem::size_of::<NormParams>().is_multiple_of(16));
 };

@@ -21,6 +21,12 @@ use bytemuck::Zeroable;
 use dfdx::prelude::Cpu;
 use std::future::Future;
 
+mod image;
+mod norm;
+
+use image::{ConvLayer, ImageKernels, LayerInput, PoolLayer};
+use norm::{NormKernels, NormKind, NormLayer};
+
 /// Outputs per matmul workgroup along each axis (8 threads × 4 outputs each).
 const MATMUL_TILE: usize = 32;
 
@@ -129,6 +135,41 @@ enum GpuLayer {
         forward: Dispatch,
         backward: Dispatch,
     },
+    Conv2d(ConvLayer),
+    Pool2d(PoolLayer),
+    Norm(NormLayer),
+}
+
+impl GpuLayer {
+    /// Returns the trainable tensors in the order of `Network::parameters_mut`.
+    fn parameters(&self) -> Vec<&Parameter> {
+        match self {
+            Self::Dense { weight, bias, .. } => vec![weight, bias],
+            Self::Conv2d(conv) => vec![&conv.kernel, &conv.bias],
+            Self::Norm(norm) => vec![&norm.gamma, &norm.beta],
+            Self::Dropout { .. } | Self::Pool2d(_) => Vec::new(),
+        }
+    }
+
+    /// Returns every stored tensor with its length, in the order of
+    /// `Network::parameter_values`: the trainable ones, then BatchNormalization's moving mean
+    /// and variance.
+    fn stored_tensors(&self) -> Vec<(wgpu::Buffer, usize)> {
+        let mut tensors: Vec<(wgpu::Buffer, usize)> = self
+            .parameters()
+            .into_iter()
+            .map(|parameter| (parameter.value.clone(), parameter.len))
+            .collect();
+        if let Self::Norm(NormLayer {
+            moving: Some(moving),
+            gamma,
+            ..
+        }) = self
+        {
+            tensors.extend(moving.iter().map(|buffer| (buffer.clone(), gamma.len)));
+        }
+        tensors
+    }
 }
 
 /// Training state on the device. Create it with [`GpuTrainer::new`]; each
@@ -138,6 +179,10 @@ pub struct GpuTrainer {
     valid: ValidSpec,
     data: Dataset,
     kernels: Kernels,
+    /// Present when the network has Conv2D or pooling layers.
+    image_kernels: Option<ImageKernels>,
+    /// Present when the network has normalization layers.
+    norm_kernels: Option<NormKernels>,
     layers: Vec<GpuLayer>,
     gather_train: Dispatch,
     gather_validation: Dispatch,
@@ -164,13 +209,19 @@ pub struct GpuTrainer {
 }
 
 /// Names the first layer type (as Keras names it) that the WebGPU path cannot train, so that
-/// the page trains the network on the CPU instead and says why. The WebGPU kernels cover Dense
-/// and Dropout.
-// TODO: WGSL kernels for Conv2D, pooling and the normalization layers.
+/// the page trains the network on the CPU instead and states the reason. The WebGPU kernels
+/// cover every layer type, so this returns None. The match names each type, so a layer type
+/// added later does not compile until it is either given kernels or returned here.
 pub fn unsupported_layer(valid: &ValidSpec) -> Option<&'static str> {
     valid.spec.layers.iter().find_map(|layer| match layer {
-        LayerSpec::Dense { .. } | LayerSpec::Dropout { .. } => None,
-        other => Some(other.display_name()),
+        LayerSpec::Dense { .. }
+        | LayerSpec::Dropout { .. }
+        | LayerSpec::Conv2d { .. }
+        | LayerSpec::MaxPool2d { .. }
+        | LayerSpec::AvgPool2d { .. }
+        | LayerSpec::Flatten
+        | LayerSpec::BatchNorm
+        | LayerSpec::LayerNorm => None,
     })
 }
 
@@ -205,6 +256,18 @@ impl GpuTrainer {
         }
         let initial = network.parameter_values();
         let kernels = Kernels::new(&gpu, &valid.spec.optimizer);
+        let has_images = valid
+            .layers
+            .iter()
+            .any(|plan| matches!(plan, LayerPlan::Conv2d { .. } | LayerPlan::Pool2d { .. }));
+        let image_kernels = has_images.then(|| ImageKernels::new(&gpu));
+        let has_norms = valid.layers.iter().any(|plan| {
+            matches!(
+                plan,
+                LayerPlan::BatchNorm { .. } | LayerPlan::LayerNorm { .. }
+            )
+        });
+        let norm_kernels = has_norms.then(|| NormKernels::new(&gpu));
 
         let rows = valid.batch_size;
         let features = data.features;
@@ -260,6 +323,17 @@ impl GpuTrainer {
         let mut layers = Vec::new();
         let mut values = initial.into_iter();
         let optimizer = optimizer_params(&valid.spec.optimizer, 0, 0);
+        let parameter = |value: wgpu::Buffer, grad: &wgpu::Buffer, len: usize| {
+            let first = gpu.zeros("optimizer state", len);
+            let second = gpu.zeros("optimizer state", len);
+            let update = Dispatch::new(
+                &gpu,
+                &kernels.update,
+                &optimizer,
+                &[&value, grad, &first, &second],
+            );
+            Parameter { value, len, update }
+        };
         for plan in &valid.layers {
             let layer = match *plan {
                 LayerPlan::Dense {
@@ -275,17 +349,6 @@ impl GpuTrainer {
                     let y = gpu.zeros("activation", rows * units);
                     let dy = gpu.zeros("activation grad", rows * units);
                     let dz = gpu.zeros("pre-activation grad", rows * units);
-                    let parameter = |value: wgpu::Buffer, grad: &wgpu::Buffer, len: usize| {
-                        let first = gpu.zeros("optimizer state", len);
-                        let second = gpu.zeros("optimizer state", len);
-                        let update = Dispatch::new(
-                            &gpu,
-                            &kernels.update,
-                            &optimizer,
-                            &[&value, grad, &first, &second],
-                        );
-                        Parameter { value, len, update }
-                    };
                     let layer = GpuLayer::Dense {
                         inputs,
                         units,
@@ -372,15 +435,73 @@ impl GpuTrainer {
                         backward,
                     }
                 }
-                LayerPlan::Conv2d { .. }
-                | LayerPlan::Pool2d { .. }
-                | LayerPlan::Flatten { .. }
-                | LayerPlan::BatchNorm { .. }
-                | LayerPlan::LayerNorm { .. } => {
-                    // `unsupported_layer` rejected these before anything was uploaded.
-                    return Err(PlaygroundError::Gpu {
-                        message: format!("the WebGPU path cannot build {plan:?}"),
-                    });
+                LayerPlan::Conv2d {
+                    window,
+                    filters,
+                    activation,
+                } => {
+                    let builder = image::Builder {
+                        gpu: &gpu,
+                        kernels: &kernels,
+                        image: image_kernels.as_ref().expect("image kernels"),
+                        rows,
+                    };
+                    let kernel_value =
+                        gpu.buffer_from("conv kernel", &values.next().expect("kernel"));
+                    let bias_value = gpu.buffer_from("conv bias", &values.next().expect("bias"));
+                    let (layer, outputs) = builder.conv(
+                        (window, filters, activation),
+                        LayerInput {
+                            value: &input,
+                            grad: input_grad.as_ref(),
+                        },
+                        [kernel_value, bias_value],
+                        parameter,
+                    );
+                    input = outputs.value;
+                    input_grad = Some(outputs.grad);
+                    GpuLayer::Conv2d(layer)
+                }
+                LayerPlan::Pool2d { window, kind } => {
+                    let builder = image::Builder {
+                        gpu: &gpu,
+                        kernels: &kernels,
+                        image: image_kernels.as_ref().expect("image kernels"),
+                        rows,
+                    };
+                    let (layer, outputs) = builder.pool(
+                        window,
+                        kind,
+                        LayerInput {
+                            value: &input,
+                            grad: input_grad.as_ref(),
+                        },
+                    );
+                    input = outputs.value;
+                    input_grad = Some(outputs.grad);
+                    GpuLayer::Pool2d(layer)
+                }
+                // Rows are stored flat already, so Flatten passes the buffers on.
+                LayerPlan::Flatten { .. } => continue,
+                LayerPlan::BatchNorm { shape } | LayerPlan::LayerNorm { shape } => {
+                    let kind = if matches!(plan, LayerPlan::BatchNorm { .. }) {
+                        NormKind::Batch
+                    } else {
+                        NormKind::Layer
+                    };
+                    let (layer, y, dy) = NormLayer::build(
+                        &gpu,
+                        norm_kernels.as_ref().expect("normalization kernels"),
+                        kind,
+                        shape,
+                        rows,
+                        (&input, input_grad.as_ref()),
+                        &mut values,
+                        parameter,
+                    );
+                    input = y;
+                    input_grad = Some(dy);
+                    GpuLayer::Norm(layer)
                 }
             };
             layers.push(layer);
@@ -417,6 +538,8 @@ impl GpuTrainer {
             valid,
             data,
             kernels,
+            image_kernels,
+            norm_kernels,
             layers,
             gather_train,
             gather_validation,
@@ -560,17 +683,31 @@ impl GpuTrainer {
 
     /// Returns a reader of the current weights and biases that holds no borrow of the trainer.
     pub fn reader(&self) -> ParameterReader {
-        let mut tensors = Vec::new();
-        for layer in &self.layers {
-            if let GpuLayer::Dense { weight, bias, .. } = layer {
-                tensors.push((weight.value.clone(), weight.len));
-                tensors.push((bias.value.clone(), bias.len));
-            }
-        }
+        let tensors = self
+            .layers
+            .iter()
+            .flat_map(GpuLayer::stored_tensors)
+            .collect();
         ParameterReader {
             gpu: self.gpu.clone(),
             tensors,
         }
+    }
+
+    /// Returns the image kernels, which `with_parameters` compiles for networks with image
+    /// layers.
+    fn image_kernels(&self) -> &ImageKernels {
+        self.image_kernels
+            .as_ref()
+            .expect("image kernels are compiled for networks with image layers")
+    }
+
+    /// Returns the normalization kernels, which `with_parameters` compiles for networks with
+    /// normalization layers.
+    fn norm_kernels(&self) -> &NormKernels {
+        self.norm_kernels
+            .as_ref()
+            .expect("normalization kernels are compiled for networks with normalization layers")
     }
 
     /// Submits the forward pass and loss of `rows` stored rows, batch by batch, adding their
@@ -680,6 +817,15 @@ impl GpuTrainer {
                         &params,
                         [groups(rows * units, 256), 1, 1],
                     );
+                }
+                GpuLayer::Conv2d(conv) => {
+                    conv.encode_forward(gpu, encoder, kernels, self.image_kernels(), rows)
+                }
+                GpuLayer::Pool2d(pool) => {
+                    pool.encode_forward(gpu, encoder, self.image_kernels(), rows)
+                }
+                GpuLayer::Norm(norm) => {
+                    norm.encode_forward(gpu, encoder, self.norm_kernels(), rows, train)
                 }
             }
         }
@@ -803,25 +949,29 @@ impl GpuTrainer {
                         [groups(rows * units, 256), 1, 1],
                     );
                 }
+                GpuLayer::Conv2d(conv) => {
+                    conv.encode_backward(gpu, encoder, kernels, self.image_kernels(), rows)
+                }
+                GpuLayer::Pool2d(pool) => {
+                    pool.encode_backward(gpu, encoder, self.image_kernels(), rows)
+                }
+                GpuLayer::Norm(norm) => {
+                    norm.encode_backward(gpu, encoder, self.norm_kernels(), rows)
+                }
             }
         }
     }
 
     fn encode_update(&self, encoder: &mut wgpu::CommandEncoder) {
-        for layer in &self.layers {
-            if let GpuLayer::Dense { weight, bias, .. } = layer {
-                for parameter in [weight, bias] {
-                    let params =
-                        optimizer_params(&self.valid.spec.optimizer, parameter.len, self.step);
-                    parameter.update.run(
-                        &self.gpu,
-                        encoder,
-                        &self.kernels.update,
-                        &params,
-                        [groups(parameter.len, 256), 1, 1],
-                    );
-                }
-            }
+        for parameter in self.layers.iter().flat_map(GpuLayer::parameters) {
+            let params = optimizer_params(&self.valid.spec.optimizer, parameter.len, self.step);
+            parameter.update.run(
+                &self.gpu,
+                encoder,
+                &self.kernels.update,
+                &params,
+                [groups(parameter.len, 256), 1, 1],
+            );
         }
     }
 }

@@ -8,8 +8,8 @@
 //! and division be a few ULP off and lets compilers fuse a multiply and an add.
 
 use crate::gpu::kernels::{
-    ActivationParams, DropoutParams, GatherParams, LossParams, MatmulParams, OptimizerParams,
-    ReduceParams, ShapeParams, TRANSPOSE_A, TRANSPOSE_B,
+    ActivationParams, DropoutParams, GatherParams, LossParams, MatmulParams, NormParams,
+    OptimizerParams, ReduceParams, ShapeParams, WindowParams, TRANSPOSE_A, TRANSPOSE_B,
 };
 
 /// Defines the scalar formulas of the activation and loss kernels for one float type, so that
@@ -459,5 +459,360 @@ pub fn gather(
         batch_x[row * cols..(row + 1) * cols]
             .copy_from_slice(&features[source * cols..(source + 1) * cols]);
         batch_labels[row] = labels[source];
+    }
+}
+
+/// Twin of `unfold.wgsl`'s `unfold`: unfolded[(row · positions + position) · patch + offset],
+/// with offset = (ky · size + kx) · channels + channel, is the image value under that kernel
+/// entry at that output position, or 0 where the window covers padding.
+pub fn unfold(params: &WindowParams, images: &[f32], unfolded: &mut [f32]) {
+    let (image_len, positions, patch) = (params.image_len(), params.positions(), params.patch());
+    let (size, channels) = (params.size as usize, params.channels as usize);
+    let (width, output_width) = (params.input_width as usize, params.output_width as usize);
+    let len = params.rows as usize * positions * patch;
+    for (index, entry) in unfolded[..len].iter_mut().enumerate() {
+        let offset = index % patch;
+        let position = (index / patch) % positions;
+        let row = index / (patch * positions);
+        let channel = offset % channels;
+        let kx = (offset / channels) % size;
+        let ky = offset / (channels * size);
+        let y = ((position / output_width) * params.stride as usize + ky) as i64
+            - params.pad_top as i64;
+        let x = ((position % output_width) * params.stride as usize + kx) as i64
+            - params.pad_left as i64;
+        let inside =
+            y >= 0 && y < params.input_height as i64 && x >= 0 && x < params.input_width as i64;
+        *entry = if inside {
+            images[row * image_len + (y as usize * width + x as usize) * channels + channel]
+        } else {
+            0.0
+        };
+    }
+}
+
+/// Returns the output indices along one axis whose windows cover padded coordinate `padded`,
+/// as the kernels' `covering` does. The range is empty when no window covers it.
+fn covering(params: &WindowParams, padded: usize, output_len: usize) -> std::ops::Range<usize> {
+    let (size, stride) = (params.size as usize, params.stride as usize);
+    let first = if padded + 1 > size {
+        (padded + 1 - size).div_ceil(stride)
+    } else {
+        0
+    };
+    let last = (padded / stride).min(output_len - 1);
+    first..last + 1
+}
+
+/// Position of value `value` within its image: (y, x, channel).
+fn image_coordinates(params: &WindowParams, value: usize) -> (usize, usize, usize) {
+    let (width, channels) = (params.input_width as usize, params.channels as usize);
+    (
+        value / (channels * width),
+        (value / channels) % width,
+        value % channels,
+    )
+}
+
+/// Twin of `unfold.wgsl`'s `fold`: each image value's gradient is the sum of the unfolded
+/// entries that copied it, added over output positions in row-major order.
+pub fn fold(params: &WindowParams, unfolded_grad: &[f32], images_grad: &mut [f32]) {
+    let (image_len, positions, patch) = (params.image_len(), params.positions(), params.patch());
+    let (size, stride) = (params.size as usize, params.stride as usize);
+    let (channels, output_width) = (params.channels as usize, params.output_width as usize);
+    let len = params.rows as usize * image_len;
+    for (index, grad) in images_grad[..len].iter_mut().enumerate() {
+        let row = index / image_len;
+        let (y, x, channel) = image_coordinates(params, index % image_len);
+        let padded_y = y + params.pad_top as usize;
+        let padded_x = x + params.pad_left as usize;
+        let mut sum = 0.0f32;
+        for out_y in covering(params, padded_y, params.output_height as usize) {
+            let ky = padded_y - out_y * stride;
+            for out_x in covering(params, padded_x, output_width) {
+                let kx = padded_x - out_x * stride;
+                let position = out_y * output_width + out_x;
+                let offset = (ky * size + kx) * channels + channel;
+                sum += unfolded_grad[(row * positions + position) * patch + offset];
+            }
+        }
+        *grad = sum;
+    }
+}
+
+/// Index within the image of window entry (ky, kx) of output value `out` (position and
+/// channel), for pooling, which has no padding.
+fn pool_source(params: &WindowParams, out: usize, ky: usize, kx: usize) -> usize {
+    let channels = params.channels as usize;
+    let output_width = params.output_width as usize;
+    let stride = params.stride as usize;
+    let position = out / channels;
+    let top = (position / output_width) * stride;
+    let left = (position % output_width) * stride;
+    ((top + ky) * params.input_width as usize + left + kx) * channels + out % channels
+}
+
+/// Twin of `max_pool.wgsl`'s `forward`: each window's largest value, the first one on ties,
+/// and its index within the image in `argmax`.
+pub fn max_pool_forward(params: &WindowParams, x: &[f32], y: &mut [f32], argmax: &mut [u32]) {
+    let image_len = params.image_len();
+    let output_len = params.positions() * params.channels as usize;
+    let size = params.size as usize;
+    for index in 0..params.rows as usize * output_len {
+        let base = (index / output_len) * image_len;
+        let out = index % output_len;
+        let mut best_index = pool_source(params, out, 0, 0);
+        let mut best = x[base + best_index];
+        for ky in 0..size {
+            for kx in 0..size {
+                let source = pool_source(params, out, ky, kx);
+                if x[base + source] > best {
+                    best = x[base + source];
+                    best_index = source;
+                }
+            }
+        }
+        y[index] = best;
+        argmax[index] = best_index as u32;
+    }
+}
+
+/// Visits, for every input value of the batch, the output values whose windows cover it, in
+/// row-major order of output positions, and stores `visit`'s sum over them.
+fn pool_backward(
+    params: &WindowParams,
+    dx: &mut [f32],
+    visit: impl Fn(usize, usize) -> Option<f32>,
+) {
+    let image_len = params.image_len();
+    let channels = params.channels as usize;
+    let output_width = params.output_width as usize;
+    let output_len = params.positions() * channels;
+    let len = params.rows as usize * image_len;
+    for (index, grad) in dx[..len].iter_mut().enumerate() {
+        let row = index / image_len;
+        let value = index % image_len;
+        let (y, x, channel) = image_coordinates(params, value);
+        let mut sum = 0.0f32;
+        for out_y in covering(params, y, params.output_height as usize) {
+            for out_x in covering(params, x, output_width) {
+                let out = row * output_len + (out_y * output_width + out_x) * channels + channel;
+                if let Some(term) = visit(out, value) {
+                    sum += term;
+                }
+            }
+        }
+        *grad = sum;
+    }
+}
+
+/// Twin of `max_pool.wgsl`'s `backward`: each input value's gradient is the sum of the output
+/// gradients of the covering windows whose `chosen` index is that value.
+pub fn max_pool_backward(params: &WindowParams, dy: &[f32], chosen: &[u32], dx: &mut [f32]) {
+    pool_backward(params, dx, |out, value| {
+        (chosen[out] as usize == value).then_some(dy[out])
+    });
+}
+
+/// Twin of `average_pool.wgsl`'s `forward`: each window's sum in kernel-height, kernel-width
+/// order, divided by size².
+pub fn average_pool_forward(params: &WindowParams, x: &[f32], y: &mut [f32]) {
+    let image_len = params.image_len();
+    let output_len = params.positions() * params.channels as usize;
+    let size = params.size as usize;
+    let area = (params.size * params.size) as f32;
+    let len = params.rows as usize * output_len;
+    for (index, mean) in y[..len].iter_mut().enumerate() {
+        let base = (index / output_len) * image_len;
+        let out = index % output_len;
+        let mut sum = 0.0f32;
+        for ky in 0..size {
+            for kx in 0..size {
+                sum += x[base + pool_source(params, out, ky, kx)];
+            }
+        }
+        *mean = sum / area;
+    }
+}
+
+/// Twin of `average_pool.wgsl`'s `backward`: each input value's gradient is the sum of
+/// dy / size² over the covering windows.
+pub fn average_pool_backward(params: &WindowParams, dy: &[f32], dx: &mut [f32]) {
+    let area = (params.size * params.size) as f32;
+    pool_backward(params, dx, |out, _| Some(dy[out] / area));
+}
+
+/// Twin of `batch_norm.wgsl`'s `statistics`: each channel's mean and deviation
+/// sqrt(variance + epsilon) in `stats` (means first), from the batch in training, where the
+/// batch mean and variance are also blended into the moving statistics, or from the moving
+/// statistics in evaluation.
+pub fn batch_norm_statistics(
+    params: &NormParams,
+    x: &[f32],
+    stats: &mut [f32],
+    moving_mean: &mut [f32],
+    moving_variance: &mut [f32],
+) {
+    let (groups, channels) = (params.groups as usize, params.channels as usize);
+    for channel in 0..channels {
+        let (mean, variance) = if params.training == 1 {
+            let count = params.groups as f32;
+            let mut sum = 0.0f32;
+            for group in 0..groups {
+                sum += x[group * channels + channel];
+            }
+            let mean = sum / count;
+            let mut squares = 0.0f32;
+            for group in 0..groups {
+                let centered = x[group * channels + channel] - mean;
+                squares += centered * centered;
+            }
+            let variance = squares / count;
+            let momentum = params.momentum;
+            moving_mean[channel] = moving_mean[channel] * momentum + mean * (1.0 - momentum);
+            moving_variance[channel] =
+                moving_variance[channel] * momentum + variance * (1.0 - momentum);
+            (mean, variance)
+        } else {
+            (moving_mean[channel], moving_variance[channel])
+        };
+        stats[channel] = mean;
+        stats[channels + channel] = (variance + params.epsilon).sqrt();
+    }
+}
+
+/// Twin of `batch_norm.wgsl`'s `forward`: x̂ = (x - mean) / deviation per channel, and
+/// y = x̂ · gamma + beta.
+pub fn batch_norm_forward(
+    params: &NormParams,
+    x: &[f32],
+    stats: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    normalized: &mut [f32],
+    y: &mut [f32],
+) {
+    let channels = params.channels as usize;
+    for index in 0..params.groups as usize * channels {
+        let channel = index % channels;
+        let value = (x[index] - stats[channel]) / stats[channels + channel];
+        normalized[index] = value;
+        y[index] = value * gamma[channel] + beta[channel];
+    }
+}
+
+/// Twin of `batch_norm.wgsl`'s `backward`:
+/// dx = gamma / deviation · (dy - Σdy / groups - x̂ · Σ(dy · x̂) / groups), with the sums in
+/// `beta_grad` and `gamma_grad`.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_backward(
+    params: &NormParams,
+    dy: &[f32],
+    normalized: &[f32],
+    stats: &[f32],
+    gamma: &[f32],
+    gamma_grad: &[f32],
+    beta_grad: &[f32],
+    dx: &mut [f32],
+) {
+    let channels = params.channels as usize;
+    let count = params.groups as f32;
+    for index in 0..params.groups as usize * channels {
+        let channel = index % channels;
+        let scale = gamma[channel] / stats[channels + channel];
+        let centered_grad = dy[index]
+            - beta_grad[channel] / count
+            - normalized[index] * gamma_grad[channel] / count;
+        dx[index] = scale * centered_grad;
+    }
+}
+
+/// Twin of `scale_shift.wgsl`'s `grad`: per channel, gamma_grad = Σ dy · x̂ and beta_grad = Σ dy
+/// over the rows from row 0 upward.
+pub fn scale_shift_grad(
+    params: &NormParams,
+    dy: &[f32],
+    normalized: &[f32],
+    gamma_grad: &mut [f32],
+    beta_grad: &mut [f32],
+) {
+    let (groups, channels) = (params.groups as usize, params.channels as usize);
+    for channel in 0..channels {
+        let mut gamma_sum = 0.0f32;
+        let mut beta_sum = 0.0f32;
+        for group in 0..groups {
+            let index = group * channels + channel;
+            gamma_sum += dy[index] * normalized[index];
+            beta_sum += dy[index];
+        }
+        gamma_grad[channel] = gamma_sum;
+        beta_grad[channel] = beta_sum;
+    }
+}
+
+/// Twin of `layer_norm.wgsl`'s `forward`: each row normalized over its channels, with x̂ and the
+/// row's deviation sqrt(variance + epsilon) kept for the backward pass.
+pub fn layer_norm_forward(
+    params: &NormParams,
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    normalized: &mut [f32],
+    y: &mut [f32],
+    deviation: &mut [f32],
+) {
+    let channels = params.channels as usize;
+    let count = params.channels as f32;
+    for (group, stored_deviation) in deviation[..params.groups as usize].iter_mut().enumerate() {
+        let base = group * channels;
+        let row = &x[base..base + channels];
+        let mut sum = 0.0f32;
+        for value in row {
+            sum += value;
+        }
+        let mean = sum / count;
+        let mut squares = 0.0f32;
+        for value in row {
+            let centered = value - mean;
+            squares += centered * centered;
+        }
+        let row_deviation = (squares / count + params.epsilon).sqrt();
+        *stored_deviation = row_deviation;
+        for channel in 0..channels {
+            let value = (row[channel] - mean) / row_deviation;
+            normalized[base + channel] = value;
+            y[base + channel] = value * gamma[channel] + beta[channel];
+        }
+    }
+}
+
+/// Twin of `layer_norm.wgsl`'s `backward`: with g = dy · gamma,
+/// dx = (g - Σg / channels - x̂ · Σ(g · x̂) / channels) / deviation per row.
+pub fn layer_norm_backward(
+    params: &NormParams,
+    dy: &[f32],
+    gamma: &[f32],
+    normalized: &[f32],
+    deviation: &[f32],
+    dx: &mut [f32],
+) {
+    let channels = params.channels as usize;
+    let count = params.channels as f32;
+    for (group, &row_deviation) in deviation[..params.groups as usize].iter().enumerate() {
+        let base = group * channels;
+        let mut grad_sum = 0.0f32;
+        let mut product_sum = 0.0f32;
+        for channel in 0..channels {
+            let g = dy[base + channel] * gamma[channel];
+            grad_sum += g;
+            product_sum += g * normalized[base + channel];
+        }
+        let grad_mean = grad_sum / count;
+        let product_mean = product_sum / count;
+        for channel in 0..channels {
+            let g = dy[base + channel] * gamma[channel];
+            dx[base + channel] =
+                (g - grad_mean - normalized[base + channel] * product_mean) / row_deviation;
+        }
     }
 }

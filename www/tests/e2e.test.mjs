@@ -304,16 +304,61 @@ describe('WebGPU backend', () => {
     await page.close();
   });
 
-  test('conv net trains on the CPU with a reason', async () => {
+  test('forced GPU trains the conv net like the CPU', async () => {
     const page = await openGpuPage();
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '15', byTestId('epochs-total'));
+    await setNumber(page, 'epochs', 2);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '2', byTestId('epochs-total'));
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 2, 120_000);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    const cpuLoss = await page.textContent(byTestId('train-loss'));
+    const cpuTestLoss = await page.textContent(byTestId('test-loss'));
+
     await page.selectOption(byTestId('backend-setting'), 'gpu');
     await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
-    await page.selectOption(byTestId('preset'), 'digits-conv');
-    await page.waitForFunction((s) => document.querySelector(s).textContent === 'CPU (wasm)', byTestId('backend'));
-    assert.match(
-      await page.textContent(byTestId('backend-reason')),
-      /the WebGPU path does not run Conv2D layers yet/,
+    assert.match(await page.textContent(byTestId('backend-reason')), /Training runs on WebGPU \(.+\), as chosen/);
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 2, 300_000);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    assert.ok(
+      (await page.textContent(byTestId('backend'))).startsWith('WebGPU'),
+      'the conv net stayed on WebGPU',
     );
+    assert.equal(await chartPoints(page, 'loss-chart'), 2);
+    // Readouts show 4 decimals; the two paths agree far more closely than that.
+    assert.equal(await page.textContent(byTestId('train-loss')), cpuLoss);
+    assert.equal(await page.textContent(byTestId('test-loss')), cpuTestLoss);
+    await page.close();
+  });
+
+  test('normalization layers train on WebGPU like the CPU', async () => {
+    const page = await openGpuPage();
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '(None, 4, 4, 16)', byTestId('layer-1-shape'));
+    await page.selectOption(byTestId('layer-1-type'), 'batch_norm');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '(None, 8, 8, 16)', byTestId('layer-1-shape'));
+    await page.selectOption(byTestId('layer-3-type'), 'layer_norm');
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '(None, 8, 8, 32)', byTestId('layer-3-shape'));
+    await setNumber(page, 'epochs', 1);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '1', byTestId('epochs-total'));
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 1, 120_000);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    const cpuLoss = await page.textContent(byTestId('train-loss'));
+    const cpuTestLoss = await page.textContent(byTestId('test-loss'));
+
+    await page.selectOption(byTestId('backend-setting'), 'gpu');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
+    assert.match(await page.textContent(byTestId('backend-reason')), /Training runs on WebGPU \(.+\), as chosen/);
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 1, 300_000);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    assert.ok((await page.textContent(byTestId('backend'))).startsWith('WebGPU'), 'the network stayed on WebGPU');
+    assert.equal(await page.textContent(byTestId('train-loss')), cpuLoss);
+    // The test loss comes from BatchNormalization's moving statistics.
+    assert.equal(await page.textContent(byTestId('test-loss')), cpuTestLoss);
     await page.close();
   });
 
