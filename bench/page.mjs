@@ -102,6 +102,8 @@ async function measureOurs(page, workload, backend) {
         worker.onmessage = ({ data }) => {
           if (data.type === 'ready') {
             const spec = { ...data.presets.find((p) => p.id === preset).spec, ...override, epochs };
+            // Training alone is compared with TensorFlow.js, so the page's views are off.
+            worker.postMessage({ type: 'views', enabled: false });
             worker.postMessage({ type: 'load', requestId: 1, spec, backend });
           } else if (data.type === 'loaded') {
             chosen = data.backend;

@@ -17,6 +17,7 @@ pub mod rng;
 pub mod schedule;
 pub mod spec;
 pub mod train;
+pub mod views;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -209,6 +209,12 @@ impl Trainer {
         &self.network
     }
 
+    /// Replaces the weights and biases, as [`Network::set_parameter_values`] does, and keeps
+    /// the optimizer state and the epoch count.
+    pub fn set_parameter_values(&mut self, values: &[Vec<f32>]) -> Result<()> {
+        self.network.set_parameter_values(values)
+    }
+
     pub fn data(&self) -> &Dataset {
         &self.data
     }

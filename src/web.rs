@@ -5,6 +5,7 @@ use crate::error::PlaygroundError;
 use crate::gpu::{Gpu, GpuTrainer};
 use crate::spec::{NetworkSpec, Task};
 use crate::train::{summarize, Trainer};
+use crate::views::{self, RawData, SplitName};
 use crate::{codegen, csv, data::Dataset, model_file, presets};
 use serde::Serialize;
 use std::cell::RefCell;
@@ -111,6 +112,10 @@ pub fn describe_csv(
 #[wasm_bindgen]
 pub struct Session {
     trainer: Trainer,
+    /// The data file's text, kept for the views' unstandardized copy of the rows.
+    text: Option<String>,
+    /// Loaded on the first call of a view that needs it.
+    raw: Option<RawData>,
 }
 
 #[wasm_bindgen]
@@ -121,6 +126,8 @@ impl Session {
     pub fn new(spec: JsValue, text: Option<String>) -> Result<Session, PlaygroundError> {
         Ok(Self {
             trainer: Trainer::with_text(&parse_spec(spec)?, text.as_deref())?,
+            text,
+            raw: None,
         })
     }
 
@@ -136,6 +143,8 @@ impl Session {
         let spec = parse_spec(spec)?;
         Ok(Self {
             trainer: Trainer::resume(&spec, text.as_deref(), &values, epochs_done as usize)?,
+            text,
+            raw: None,
         })
     }
 
@@ -185,6 +194,106 @@ impl Session {
     pub fn history(&self) -> Result<JsValue, PlaygroundError> {
         to_js(self.trainer.history()).map_err(engine_error)
     }
+
+    /// Replaces the weights and biases (as `parameterValues` returns them) without touching
+    /// the optimizer, so that the views can show a network trained on WebGPU.
+    #[wasm_bindgen(js_name = setParameterValues)]
+    pub fn set_parameter_values(&mut self, values: JsValue) -> Result<(), PlaygroundError> {
+        let values = parse_values(values)?.unwrap_or_default();
+        self.trainer.set_parameter_values(&values)
+    }
+
+    fn raw(&mut self) -> Result<&RawData, PlaygroundError> {
+        if self.raw.is_none() {
+            self.raw = Some(RawData::load(self.trainer.spec(), self.text.as_deref())?);
+        }
+        Ok(self.raw.as_ref().expect("loaded above"))
+    }
+
+    /// Evaluates the network on `size` x `size` raw 2-D inputs spanning the data, with the
+    /// first `max_units` units of each hidden layer; returns `null` for data without exactly
+    /// 2 features. Activations and outputs are `Float32Array`s (see `views::GridView`).
+    #[wasm_bindgen(js_name = gridView)]
+    pub fn grid_view(&mut self, size: u32, max_units: u32) -> Result<JsValue, PlaygroundError> {
+        if self.trainer.data().features != 2 {
+            return Ok(JsValue::NULL);
+        }
+        self.raw()?;
+        let raw = self.raw.as_ref().expect("loaded above");
+        let grid = views::grid_view(&self.trainer, raw, size as usize, max_units as usize)?;
+
+        let layers = js_sys::Array::new();
+        for layer in &grid.layers {
+            let entry = js_sys::Object::new();
+            set(&entry, "layer", &JsValue::from(layer.layer as u32));
+            set(&entry, "units", &JsValue::from(layer.units as u32));
+            set(
+                &entry,
+                "values",
+                &js_sys::Float32Array::from(&layer.values[..]),
+            );
+            layers.push(&entry);
+        }
+
+        let result = js_sys::Object::new();
+        set(&result, "size", &JsValue::from(grid.size as u32));
+        set(
+            &result,
+            "xRange",
+            &to_js(&grid.x_range).map_err(engine_error)?,
+        );
+        set(
+            &result,
+            "yRange",
+            &to_js(&grid.y_range).map_err(engine_error)?,
+        );
+        set(&result, "layers", &layers);
+        set(
+            &result,
+            "output",
+            &js_sys::Float32Array::from(&grid.output[..]),
+        );
+        set(
+            &result,
+            "outputWidth",
+            &JsValue::from(grid.output_width as u32),
+        );
+        set(&result, "scoreKind", &JsValue::from(grid.score_kind));
+        Ok(result.into())
+    }
+
+    /// Returns the raw training and test points of 2-D data with their labels, or `null`
+    /// for other data.
+    pub fn points(&mut self) -> Result<JsValue, PlaygroundError> {
+        if self.trainer.data().features != 2 {
+            return Ok(JsValue::NULL);
+        }
+        to_js(&views::points(self.raw()?)).map_err(engine_error)
+    }
+
+    /// Returns the predictions on the test split (the training split without one), with the
+    /// confusion matrix; see `views::Predictions`.
+    pub fn predictions(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(&views::predictions(&self.trainer)?).map_err(engine_error)
+    }
+
+    /// Returns the unstandardized features of rows `ids` of `split` ("train" or "test").
+    #[wasm_bindgen(js_name = rawRows)]
+    pub fn raw_rows(&mut self, split: &str, ids: Vec<u32>) -> Result<JsValue, PlaygroundError> {
+        let split = SplitName::parse(split)?;
+        let ids: Vec<usize> = ids.into_iter().map(|id| id as usize).collect();
+        to_js(&views::raw_rows(self.raw()?, split, &ids)?).map_err(engine_error)
+    }
+
+    /// Returns the per-layer gradient and activation statistics; see `views::Diagnostics`.
+    pub fn diagnostics(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(&views::diagnostics(&self.trainer)?).map_err(engine_error)
+    }
+}
+
+fn set(target: &js_sys::Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = js_sys::Reflect::set(target, &key.into(), value);
 }
 
 /// Training on WebGPU. `createGpuSession` builds it; each `trainEpoch` call submits one epoch

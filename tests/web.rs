@@ -290,3 +290,64 @@ fn wine_trains_from_passed_text() {
     let error: js_sys::Error = JsValue::from(missing).dyn_into().unwrap();
     assert!(String::from(error.message()).contains("reload the page"));
 }
+
+/// Reads a `Float32Array` property of a view object.
+fn float_array(object: &JsValue, key: &str) -> Vec<f32> {
+    let value = js_sys::Reflect::get(object, &key.into()).unwrap();
+    value.dyn_into::<js_sys::Float32Array>().unwrap().to_vec()
+}
+
+#[wasm_bindgen_test]
+fn views_return_grid_points_and_predictions() {
+    let spec = serde_json::json!({
+        "data": { "set": "circle", "train_percent": 50, "noise": 10, "samples": 200 },
+        "layers": [{ "type": "dense", "units": 5, "activation": "tanh" }],
+        "loss": "binary_cross_entropy",
+        "optimizer": { "type": "sgd", "learning_rate": 0.03 },
+        "batch_size": 10, "epochs": 3, "seed": 0
+    });
+    let mut session = Session::new(to_js(&spec), None).unwrap();
+    session.train_epoch().unwrap();
+
+    let grid = session.grid_view(20, 16).unwrap();
+    assert_eq!(float_array(&grid, "output").len(), 400);
+    let layers: js_sys::Array = js_sys::Reflect::get(&grid, &"layers".into())
+        .unwrap()
+        .into();
+    assert_eq!(layers.length(), 1);
+    assert_eq!(float_array(&layers.get(0), "values").len(), 400 * 5);
+    let cut = session.grid_view(20, 2).unwrap();
+    let cut_layers: js_sys::Array = js_sys::Reflect::get(&cut, &"layers".into()).unwrap().into();
+    assert_eq!(float_array(&cut_layers.get(0), "values").len(), 400 * 2);
+
+    let points = from_js(session.points().unwrap());
+    assert_eq!(points["train_labels"].as_array().unwrap().len(), 100);
+    assert_eq!(points["test"].as_array().unwrap().len(), 200);
+
+    let predictions = from_js(session.predictions().unwrap());
+    assert_eq!(predictions["split"], "test");
+    let total: u64 = predictions["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap())
+        .map(|count| count.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 100);
+    let raw = from_js(session.raw_rows("test", vec![0, 1]).unwrap());
+    assert_eq!(raw.as_array().unwrap().len(), 2);
+    let error = session.raw_rows("validation", vec![0]).unwrap_err();
+    assert!(error.to_string().contains("\"validation\""), "{error}");
+
+    let diagnostics = from_js(session.diagnostics().unwrap());
+    assert_eq!(diagnostics["rows"], 100);
+    assert_eq!(diagnostics["layers"].as_array().unwrap().len(), 2);
+}
+
+#[wasm_bindgen_test]
+fn grid_view_is_null_for_iris() {
+    let spec = &serde_json::from_str::<Value>(FIXTURE).unwrap()["keras-iris"]["spec"];
+    let mut session = Session::new(to_js(spec), None).unwrap();
+    assert!(session.grid_view(20, 16).unwrap().is_null());
+    assert!(session.points().unwrap().is_null());
+}

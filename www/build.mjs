@@ -29,6 +29,15 @@ await cp(pkg, join(dist, 'pkg'), { recursive: true });
 const uplot = join(www, 'node_modules', 'uplot', 'dist');
 await cp(join(uplot, 'uPlot.esm.js'), join(dist, 'vendor', 'uPlot.esm.js'));
 await cp(join(uplot, 'uPlot.min.css'), join(dist, 'vendor', 'uPlot.min.css'));
+// KaTeX typesets the formulas panel. Its stylesheet lists woff2 first for every font, which
+// every browser that runs WebAssembly reads, so only those files are copied.
+const katex = join(www, 'node_modules', 'katex', 'dist');
+await cp(join(katex, 'katex.mjs'), join(dist, 'vendor', 'katex.mjs'));
+await cp(join(katex, 'katex.min.css'), join(dist, 'vendor', 'katex.min.css'));
+await mkdir(join(dist, 'vendor', 'fonts'), { recursive: true });
+for (const file of await readdir(join(katex, 'fonts'))) {
+  if (file.endsWith('.woff2')) await cp(join(katex, 'fonts', file), join(dist, 'vendor', 'fonts', file));
+}
 await cp(join(www, '..', 'data', 'README.md'), join(dist, 'DATA-LICENSE.md'));
 // The Worker fetches the larger data sets from dist/data/ rather than carrying them in the
 // wasm module, which stays small for the sets a visitor never opens.

@@ -20,6 +20,7 @@ const types = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
   '.csv': 'text/csv; charset=utf-8',
+  '.woff2': 'font/woff2',
 };
 
 // The page loads nothing from other origins; the policy makes the browser enforce that.

@@ -4,7 +4,7 @@
 //   preset="spiral"                  the first network (a preset id)
 //   spec='{"data": …}'               or a whole spec as JSON, which wins over preset
 //   panels="controls,network,charts" the panels to show: header, controls, data, network,
-//                                    training, charts
+//                                    training, charts, views, formulas, code
 //   autoplay                         start training once loaded
 //   lang="zh-CN"                     the UI language (en or zh-CN)
 // Each element runs its own Worker, so several on one page train independently. The markup
@@ -14,12 +14,27 @@ import { createPlayground, PANELS } from './playground.js';
 
 const STYLESHEETS = [
   new URL('../vendor/uPlot.min.css', import.meta.url),
+  new URL('../vendor/katex.min.css', import.meta.url),
   new URL('./style.css', import.meta.url),
 ];
+
+/**
+ * Links KaTeX's stylesheet into the document as well, because browsers ignore @font-face rules
+ * inside a shadow root, and the formulas need KaTeX's fonts.
+ */
+function linkKatexFonts() {
+  const href = STYLESHEETS[1].href;
+  if (document.head.querySelector(`link[href="${href}"]`)) return;
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = href;
+  document.head.append(link);
+}
 
 class DfdxPlayground extends HTMLElement {
   connectedCallback() {
     if (this.shadowRoot) return;
+    linkKatexFonts();
     const shadow = this.attachShadow({ mode: 'open' });
     const links = STYLESHEETS.map((href) => `<link rel="stylesheet" href="${href}">`).join('');
     shadow.innerHTML = `${links}<div class="app">${TEMPLATE}</div>`;

@@ -1,6 +1,8 @@
 // UI text in English and Simplified Chinese. The field's terms (ReLU, Adam, epoch, batch) stay
 // as they are in both languages, as Chinese course material writes them.
 
+import { VIEW_STRINGS } from './i18n-views.js';
+
 export const LANGUAGES = { en: 'English', 'zh-CN': '简体中文' };
 
 const STRINGS = {
@@ -546,6 +548,8 @@ const STRINGS = {
     'split.test': '测试',
   },
 };
+
+for (const lang of Object.keys(VIEW_STRINGS)) Object.assign(STRINGS[lang], VIEW_STRINGS[lang]);
 
 /** Picks the UI language from the browser's preferences: Chinese for any `zh` tag. */
 export function detectLanguage(languages = navigator.languages ?? [navigator.language]) {

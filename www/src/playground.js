@@ -8,6 +8,8 @@ import {
   DEFAULTS as OPTIMIZER_DEFAULTS, SCHEDULES, SCHEDULE_DEFAULTS, fragmentToSpec, optionOf,
   specToFragment,
 } from './url.js';
+import { Views, renderMetricsTable } from './views.js';
+import { renderFormulas } from './formulas.js';
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'linear'];
 /** The hidden layer types of the spec, in the order the editor lists them. */
@@ -86,7 +88,9 @@ const SCHEDULE_FIELDS = {
 };
 
 /** Panels that `options.panels` may list; all show by default. */
-export const PANELS = ['header', 'controls', 'data', 'network', 'training', 'charts', 'code'];
+export const PANELS = [
+  'header', 'controls', 'data', 'network', 'training', 'charts', 'views', 'formulas', 'code',
+];
 
 /**
  * Runs a playground in `root` (a document or a shadow root holding TEMPLATE's markup).
@@ -137,6 +141,9 @@ export function createPlayground(root, options = {}) {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = ({ data }) => handlers[data.type]?.(data);
   worker.onerror = (event) => showError(t('engineFailed', { message: event.message }));
+  const views = new Views($, {
+    t, post: (message) => worker.postMessage(message), lang: () => state.lang,
+  });
 
   const handlers = {
     ready({ presets }) {
@@ -218,6 +225,12 @@ export function createPlayground(root, options = {}) {
       state.epoch = state.latest.metrics.epoch;
       scheduleDraw();
     },
+    views(message) {
+      views.update(message);
+    },
+    cell(message) {
+      views.showCell(message);
+    },
     code({ framework, text }) {
       if (framework !== state.codeFramework) return;
       $('code-text').textContent = text;
@@ -276,6 +289,52 @@ export function createPlayground(root, options = {}) {
     $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
     $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
     drawSchedule();
+    renderChartLabels();
+    renderMetrics();
+  }
+
+  /** Gives each chart a text alternative with its latest values, for screen readers. */
+  function renderChartLabels() {
+    const metric = isRegression() ? 'mae' : 'accuracy';
+    const charts = [
+      [$('loss-chart'), lossChart, 'lossChart'],
+      [$('accuracy-chart'), accuracyChart, `metricChart.${metric}`],
+    ];
+    for (const [container, chart, key] of charts) {
+      const last = chart.points - 1;
+      const name = t(key);
+      if (last < 0) {
+        container.setAttribute('aria-label', t('chart.empty', { name }));
+        continue;
+      }
+      const values = [`${t('series.train')} ${formatNumber(chart.values.train[last])}`];
+      for (const series of ['validation', 'test', 'penalty']) {
+        if (!chart.shown[series]) continue;
+        values.push(`${t(`series.${series}`)} ${formatNumber(chart.values[series][last])}`);
+      }
+      container.setAttribute('aria-label', t('chart.label', {
+        name, points: chart.points, values: values.join(', '),
+      }));
+    }
+  }
+
+  /** Renders the epoch metrics table while it is shown. */
+  function renderMetrics() {
+    const table = $('metrics-table');
+    $('metrics-toggle').textContent = t(table.hidden ? 'table.show' : 'table.hide');
+    $('metrics-toggle').setAttribute('aria-expanded', String(!table.hidden));
+    if (table.hidden) return;
+    renderMetricsTable(table, {
+      epochs: lossChart.epochs,
+      loss: lossChart,
+      metric: accuracyChart,
+      metricName: isRegression() ? 'mae' : 'accuracy',
+    }, t);
+  }
+
+  function renderFormulasPanel() {
+    if (!state.spec || $('formulas').closest('[data-panel]').hidden) return;
+    renderFormulas($('formulas'), state.spec, state.summary, t);
   }
 
   /**
@@ -439,6 +498,10 @@ export function createPlayground(root, options = {}) {
     ];
     for (const id of readouts) $(id).textContent = '–';
     $('epoch').textContent = '0';
+    views.reset(spec, summary);
+    renderChartLabels();
+    renderMetrics();
+    renderFormulasPanel();
     showError(state.keepErrorOnCommit);
     state.keepErrorOnCommit = null;
     $('status').textContent = '';
@@ -519,6 +582,10 @@ export function createPlayground(root, options = {}) {
     accuracyChart.setLabels(labels);
     renderMetricLabels();
     drawSchedule();
+    renderChartLabels();
+    renderMetrics();
+    views.setLanguage();
+    renderFormulasPanel();
   }
 
   /**
@@ -1155,10 +1222,17 @@ export function createPlayground(root, options = {}) {
     if (value != null) edit((s) => { s.seed = value; });
   });
 
+  $('metrics-toggle').addEventListener('click', () => {
+    $('metrics-table').hidden = !$('metrics-table').hidden;
+    renderMetrics();
+  });
+
   if (options.panels) {
     for (const panel of root.querySelectorAll('[data-panel]')) {
       panel.hidden = !options.panels.includes(panel.dataset.panel);
     }
+    // Without the views panel the Worker skips computing them.
+    if (!options.panels.includes('views')) worker.postMessage({ type: 'views', enabled: false });
   }
   renderStaticText();
   $('status').textContent = t('loading');

@@ -119,14 +119,59 @@ export const TEMPLATE = `
 
   <section class="panel charts" data-panel="charts">
     <figure>
-      <figcaption data-i18n="lossChart"></figcaption>
-      <div id="loss-chart" data-testid="loss-chart"></div>
+      <figcaption id="loss-caption" data-i18n="lossChart"></figcaption>
+      <div id="loss-chart" data-testid="loss-chart" tabindex="0" role="img"></div>
       <p id="loss-note" data-testid="loss-note" class="hint" data-i18n="lossNote" hidden></p>
     </figure>
     <figure>
       <figcaption id="metric-chart-caption" data-testid="metric-chart-caption"></figcaption>
-      <div id="accuracy-chart" data-testid="accuracy-chart"></div>
+      <div id="accuracy-chart" data-testid="accuracy-chart" tabindex="0" role="img"></div>
     </figure>
+    <div class="metrics-table">
+      <button id="metrics-toggle" data-testid="metrics-toggle" type="button" aria-controls="metrics-table" aria-expanded="false"></button>
+      <div id="metrics-table" data-testid="metrics-table" class="table-scroll" hidden></div>
+    </div>
+  </section>
+
+  <section id="views" class="panel views" data-panel="views" data-testid="views" aria-labelledby="views-heading">
+    <h2 id="views-heading" data-i18n="views"></h2>
+    <p id="views-status" class="hint" aria-live="polite"></p>
+    <p id="views-error" data-testid="views-error" class="error" role="alert" hidden></p>
+    <div id="boundary-view" class="boundary-view" data-testid="boundary-view" hidden>
+      <h3 data-i18n="boundary.title"></h3>
+      <p id="boundary-hint" class="hint"></p>
+      <div id="network-graph" class="network-graph" data-testid="network-graph">
+        <svg id="links" class="links" aria-hidden="true"></svg>
+        <figure id="boundary-figure" class="column output">
+          <span class="column-title" data-i18n="boundary.output"></span>
+          <canvas id="boundary" data-testid="boundary" width="300" height="300" tabindex="0" role="img"></canvas>
+          <figcaption id="boundary-output" class="hint"></figcaption>
+          <p class="hint" data-i18n="boundary.points"></p>
+          <label class="check"><input id="boundary-show-test" data-testid="boundary-show-test" type="checkbox" checked>
+            <span data-i18n="boundary.showTest"></span></label>
+        </figure>
+      </div>
+      <button id="weights-toggle" data-testid="weights-toggle" type="button" aria-controls="weights-table" aria-expanded="false"></button>
+      <div id="weights-table" data-testid="weights-table" class="table-scroll" hidden></div>
+    </div>
+    <div class="views-row">
+      <figure class="confusion-view" data-testid="confusion-view">
+        <h3 data-i18n="confusion.title"></h3>
+        <p id="confusion-caption" class="hint"></p>
+        <div class="table-scroll"><table id="confusion" data-testid="confusion" class="confusion" aria-labelledby="confusion-caption"></table></div>
+        <div id="cell-rows" data-testid="cell-rows" class="table-scroll cell-rows" aria-live="polite"></div>
+      </figure>
+      <figure class="diagnostics-view" data-testid="diagnostics-view">
+        <h3 data-i18n="diagnostics.title"></h3>
+        <p id="diagnostics-caption" class="hint"></p>
+        <div class="table-scroll"><table id="diagnostics" data-testid="diagnostics" class="numbers" aria-labelledby="diagnostics-caption"></table></div>
+      </figure>
+    </div>
+  </section>
+
+  <section class="panel formulas" data-panel="formulas" aria-labelledby="formulas-heading">
+    <h2 id="formulas-heading" data-i18n="formulas"></h2>
+    <div id="formulas" data-testid="formulas" class="formulas"></div>
   </section>
 <section class="panel code" data-panel="code" aria-labelledby="code-heading">
   <h2 id="code-heading" data-i18n="code"></h2>

@@ -10,6 +10,25 @@ import { chooseBackend, probeAdapter } from './backend.js';
 
 /** Maximum CPU training time between two checks of the message queue, in milliseconds. */
 const SLICE_MS = 25;
+/** Points per side of the grid the decision-boundary view evaluates the network on. */
+const GRID_SIZE = 50;
+/**
+ * Multiply-adds one grid evaluation may take (points x parameters), about 3 ms at the wasm
+ * matmul's 40 GFLOP/s. Larger networks get a coarser grid, down to MIN_GRID_SIZE.
+ */
+const GRID_BUDGET = 1.25e8;
+const MIN_GRID_SIZE = 10;
+/** Hidden units per layer whose activations the grid view sends (views.js draws as many). */
+const MAX_GRID_UNITS = 16;
+/** Minimum milliseconds between two view updates while training. */
+const VIEWS_MIN_MS = 200;
+/**
+ * The views may take at most this share of the time while training: after an update that
+ * took c ms, the next comes no sooner than c / VIEWS_TIME_SHARE ms later.
+ */
+const VIEWS_TIME_SHARE = 0.1;
+/** Rows of one confusion-matrix cell sent to the page. */
+const MAX_CELL_ROWS = 100;
 
 /** The session in use: a CPU `Session` or a `GpuSession`, as `backend.kind` records. */
 let session = null;
@@ -29,6 +48,17 @@ let csv = null;
 /** Texts of the shipped data files fetched so far, by file name. */
 const fileTexts = new Map();
 let running = false;
+/** Whether the page shows the views; an embed without them skips their cost. */
+let viewsEnabled = true;
+/** CPU session that takes a WebGPU session's weights for the views; built on first use. */
+let probe = null;
+/** When the last views were sent (performance.now()) and how long computing them took. */
+let viewsSentAt = -Infinity;
+let viewsMs = 0;
+/** Whether the current session's 2-D points went to the page already. */
+let pointsSent = false;
+/** Grid points per side for the current network (see GRID_BUDGET). */
+let gridSize = GRID_SIZE;
 /**
  * Set by the `simulate-gpu-failure` command, which the end-to-end tests send: the next WebGPU
  * epoch fails as a lost device would, so the switch to the CPU can be tested without one.
@@ -103,6 +133,85 @@ function finishIfDone() {
   return true;
 }
 
+/**
+ * Returns a CPU session holding the current weights: the session itself on the CPU, or the
+ * probe with the weights read back from WebGPU.
+ */
+async function viewSession() {
+  if (backend.kind !== 'gpu') return session;
+  probe ??= new Session(spec, dataText);
+  probe.setParameterValues(await session.parameterValues());
+  return probe;
+}
+
+function dropProbe() {
+  probe?.free();
+  probe = null;
+}
+
+/**
+ * Sends the decision-boundary grid (2-D data), the weights (2-D data), the gradient
+ * diagnostics and the confusion matrix (classification) for the current weights. While
+ * training, `force` is false and updates are spaced by VIEWS_MIN_MS and VIEWS_TIME_SHARE.
+ */
+async function sendViews(force) {
+  if (!viewsEnabled || !session) return;
+  const now = performance.now();
+  if (!force && now - viewsSentAt < Math.max(VIEWS_MIN_MS, viewsMs / VIEWS_TIME_SHARE)) return;
+  const current = session;
+  try {
+    const start = performance.now();
+    const source = await viewSession();
+    // A `load` during the read-back replaced the session: its own views follow.
+    if (current !== session) return;
+    const grid = source.gridView(gridSize, MAX_GRID_UNITS);
+    const payload = { epoch: current.epoch, grid, diagnostics: source.diagnostics() };
+    if (grid) {
+      payload.weights = source.parameterValues();
+      if (!pointsSent) payload.points = source.points();
+      pointsSent = true;
+    }
+    const predictions = source.predictions();
+    payload.confusion = {
+      split: predictions.split,
+      classNames: predictions.class_names,
+      counts: predictions.confusion,
+      rows: predictions.rows.length,
+    };
+    viewsMs = performance.now() - start;
+    viewsSentAt = performance.now();
+    payload.computeMs = viewsMs;
+    const buffers = grid ? [grid.output.buffer, ...grid.layers.map((layer) => layer.values.buffer)] : [];
+    self.postMessage({ type: 'views', ...payload }, buffers);
+  } catch (error) {
+    post('views', { error: errorPayload(error) });
+  }
+}
+
+/** Sends the rows of one confusion-matrix cell with their scores and raw features. */
+async function sendCell(actual, predicted) {
+  if (!session) return;
+  try {
+    const source = await viewSession();
+    const predictions = source.predictions();
+    const matching = predictions.rows
+      .filter((row) => row.label === actual && row.predicted === predicted);
+    const shown = matching.slice(0, MAX_CELL_ROWS);
+    const features = source.rawRows(predictions.split, shown.map((row) => row.id));
+    post('cell', {
+      actual,
+      predicted,
+      split: predictions.split,
+      scoreKind: predictions.score_kind,
+      classNames: predictions.class_names,
+      total: matching.length,
+      rows: shown.map((row, index) => ({ ...row, features: features[index] })),
+    });
+  } catch (error) {
+    post('error', { error: errorPayload(error) });
+  }
+}
+
 /** Trains one CPU slice, or one WebGPU epoch, then queues the next while running. */
 async function tick() {
   if (!running || !session || inFlight) return;
@@ -123,7 +232,9 @@ async function tick() {
     post('error', { error: errorPayload(error) });
     return;
   }
-  if (!finishIfDone() && running) schedule();
+  const done = finishIfDone();
+  await sendViews(done);
+  if (!done && running) schedule();
 }
 
 function trainCpuSlice() {
@@ -180,6 +291,7 @@ async function switchToCpu(error) {
   }
   session = next;
   gpuSession.free();
+  dropProbe();
   backend = { kind: 'cpu', reason: 'gpu-failed', adapter: backend.adapter };
   post('backend', { backend, notice: { message: error.message, kept } });
 }
@@ -297,14 +409,20 @@ async function load(requestId, nextSpec, nextSetting = setting, values = null, u
   initialValues = values;
   if (running) stop();
   session?.free();
+  dropProbe();
+  pointsSent = false;
   session = built.session;
+  const summary = session.summary();
+  gridSize = Math.max(MIN_GRID_SIZE,
+    Math.min(GRID_SIZE, Math.floor(Math.sqrt(GRID_BUDGET / Math.max(1, summary.parameters)))));
   backend = built.backend;
   setting = nextSetting;
   spec = session.spec();
   epochMs = 0;
   unsent = [];
   const csvShown = csv && { name: csv.name, summary: csv.summary };
-  post('loaded', { requestId, spec, summary: session.summary(), backend, csv: csvShown });
+  post('loaded', { requestId, spec, summary, backend, csv: csvShown });
+  await sendViews(true);
 }
 
 async function step() {
@@ -320,6 +438,7 @@ async function step() {
       sendEpochs();
     }
     finishIfDone();
+    await sendViews(true);
   } catch (error) {
     sendEpochs();
     post('error', { error: errorPayload(error) });
@@ -392,7 +511,17 @@ async function handle(data) {
       }
       break;
     case 'pause':
-      if (running) stop();
+      if (running) {
+        stop();
+        await sendViews(true);
+      }
+      break;
+    case 'views':
+      viewsEnabled = data.enabled;
+      if (viewsEnabled) await sendViews(true);
+      break;
+    case 'cell':
+      await sendCell(data.actual, data.predicted);
       break;
     case 'step':
       await step();

@@ -54,10 +54,14 @@ async function chartPoints(page, testId) {
   return Number(await page.getAttribute(byTestId(testId), 'data-points'));
 }
 
-/** Changes a number input the way typing and leaving the field does. */
+/**
+ * Changes a number input the way typing and leaving the field does: the blur fires one
+ * `change` event. A synthetic `change` would leave the field dirty, so that focusing the next
+ * field fired a second one, whose reload could overwrite that field while it is being typed in.
+ */
 async function setNumber(page, testId, value) {
   await page.fill(byTestId(testId), String(value));
-  await page.dispatchEvent(byTestId(testId), 'change');
+  await page.locator(byTestId(testId)).blur();
 }
 
 describe('playground page', () => {
@@ -364,6 +368,15 @@ describe('WebGPU backend', () => {
     await waitForEpoch(page, 10);
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
     const cpuLoss = await page.textContent(byTestId('train-loss'));
+    const viewNumbers = async () => {
+      await waitForViews(page, 10);
+      return {
+        diagnostics: await page.textContent('#diagnostics-caption'),
+        weightNorms: await page.locator(`${byTestId('diagnostics')} tbody td:nth-child(4)`).allTextContents(),
+        confusion: await page.locator(`${byTestId('confusion')} button`).allTextContents(),
+      };
+    };
+    const cpuViews = await viewNumbers();
 
     await page.selectOption(byTestId('backend-setting'), 'gpu');
     await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
@@ -376,6 +389,8 @@ describe('WebGPU backend', () => {
     assert.equal(await page.textContent(byTestId('train-loss')), cpuLoss);
     const accuracy = await readNumber(page, 'train-metric');
     assert.ok(accuracy >= 0.8, `training accuracy on WebGPU ${accuracy}`);
+    // The views read the weights back from the device and show the same numbers.
+    assert.deepEqual(await viewNumbers(), cpuViews);
     await page.close();
   });
 });
@@ -783,6 +798,224 @@ describe('embedding', () => {
     assert.equal(await frame.locator(byTestId('loss-chart')).isVisible(), true);
 
     assert.deepEqual(failures, [], 'console errors, CSP violations included');
+    await page.close();
+  });
+});
+
+/** Waits until the views show epoch `epoch` or later. */
+async function waitForViews(page, epoch = 0, timeout = 60_000) {
+  await page.waitForFunction(
+    ({ selector, epoch }) => {
+      const value = document.querySelector(selector)?.dataset.epoch;
+      return value !== undefined && Number(value) >= epoch;
+    },
+    { selector: byTestId('views'), epoch },
+    { timeout },
+  );
+}
+
+/** Reads a canvas's pixels and counts its distinct colors. */
+async function canvasPixels(page, selector) {
+  return page.$$eval(selector, (canvases) => canvases.map((canvas) => {
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const colors = new Set();
+    for (let i = 0; i < data.length; i += 4) {
+      colors.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    }
+    return { colors: colors.size, alpha: data[3], pixels: Array.from(data) };
+  }));
+}
+
+describe('views', () => {
+  test('circle heatmap and units change with training', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('preset'), 'circle');
+    await page.waitForSelector(`${byTestId('boundary-view')}:not([hidden])`);
+    await waitForViews(page, 0);
+    const [before] = await canvasPixels(page, byTestId('boundary'));
+    const unitsBefore = await canvasPixels(page, '.network-graph canvas.unit');
+    // Two inputs and the preset's 8 hidden units.
+    assert.equal(unitsBefore.length, 10);
+    assert.ok(before.colors > 20, `boundary has ${before.colors} colors`);
+    assert.equal(before.alpha, 255, 'boundary is painted');
+    for (const [index, unit] of unitsBefore.entries()) {
+      assert.ok(unit.colors > 5, `unit thumbnail ${index} has ${unit.colors} colors`);
+    }
+    // A line per weight: 2 x 8 into the hidden layer and 8 into the output.
+    assert.equal(await page.locator('#links path').count(), 24);
+
+    for (let epoch = 1; epoch <= 3; epoch += 1) {
+      await page.click(byTestId('step'));
+      await waitForViews(page, epoch);
+    }
+    const [after] = await canvasPixels(page, byTestId('boundary'));
+    const unitsAfter = await canvasPixels(page, '.network-graph canvas.unit');
+    const changed = (a, b) => a.pixels.some((value, index) => value !== b.pixels[index]);
+    assert.ok(changed(before, after), 'boundary changed after training');
+    assert.ok(changed(unitsBefore[2], unitsAfter[2]), 'first hidden unit changed after training');
+    assert.ok(!changed(unitsBefore[0], unitsAfter[0]), 'input x1 thumbnail stays');
+
+    // The weights table lists W1 (2 inputs x 8 units) and W2 (8 x 1).
+    await page.click(byTestId('weights-toggle'));
+    const kernels = page.locator(`${byTestId('weights-table')} table`);
+    assert.equal(await kernels.count(), 2);
+    assert.equal(await kernels.nth(0).locator('tbody tr').count(), 2);
+    assert.equal(await kernels.nth(0).locator('tbody tr').first().locator('td').count(), 8);
+    assert.equal(await kernels.nth(1).locator('tbody tr').count(), 8);
+
+    // The confusion matrix counts the 250 test rows of the circle preset.
+    const counts = await page.$$eval(`${byTestId('confusion')} button`, (buttons) =>
+      buttons.map((button) => Number(button.textContent)));
+    assert.equal(counts.reduce((sum, count) => sum + count, 0), 250);
+    await page.screenshot({ path: '/tmp/views-circle.png', fullPage: true });
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
+  test('iris confusion cell lists its rows', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('preset'), 'iris-test-split');
+    await page.waitForSelector(byTestId('boundary-view'), { state: 'hidden' });
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 100);
+    await waitForViews(page, 100);
+    const caption = await page.textContent('#confusion-caption');
+    assert.match(caption, /test split \(30 rows\)/);
+    const counts = await page.$$eval(`${byTestId('confusion')} button`, (buttons) =>
+      buttons.map((button) => Number(button.textContent)));
+    assert.equal(counts.length, 9);
+    assert.equal(counts.reduce((sum, count) => sum + count, 0), 30);
+    const diagonal = counts[0] + counts[4] + counts[8];
+    const accuracy = await readNumber(page, 'test-metric');
+    assert.equal((diagonal / 30).toFixed(4), accuracy.toFixed(4));
+
+    // Enter on a focused cell opens it, as a click does.
+    await page.focus(byTestId('cell-1-1'));
+    await page.keyboard.press('Enter');
+    const table = page.locator(`${byTestId('cell-rows')} table`);
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').count();
+    assert.equal(rows, counts[4]);
+    const scores = await table.locator('tbody tr').first().locator('td').allTextContents();
+    // Actual, predicted, three probabilities and the four raw features.
+    assert.equal(scores[0], 'versicolor');
+    assert.equal(scores[1], 'versicolor');
+    const probabilities = scores.slice(2, 5).map(Number);
+    const total = probabilities.reduce((sum, p) => sum + p, 0);
+    assert.ok(Math.abs(total - 1) < 0.003, `probabilities ${probabilities} sum to 1`);
+    assert.ok(probabilities[1] > 0.5, `versicolor row predicted versicolor: ${probabilities}`);
+    const features = scores[5].split(', ').map(Number);
+    assert.equal(features.length, 4);
+    assert.ok(features.every((value) => value > 0 && value < 8), `raw centimetres: ${features}`);
+
+    // Space on another cell switches to it.
+    await page.focus(byTestId('cell-0-0'));
+    await page.keyboard.press('Space');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.includes('Actual setosa'),
+      `${byTestId('cell-rows')} caption`);
+    assert.equal(await page.getAttribute(byTestId('cell-0-0'), 'aria-pressed'), 'true');
+    assert.equal(await page.getAttribute(byTestId('cell-1-1'), 'aria-pressed'), 'false');
+
+    // Diagnostics: one row per dense layer, with a dead share for the ReLU layers.
+    const diagnostics = await page.locator(`${byTestId('diagnostics')} tbody tr`).allTextContents();
+    assert.equal(diagnostics.length, 3);
+    assert.match(diagnostics[0], /ReLU.*%/);
+    await page.screenshot({ path: '/tmp/views-iris.png', fullPage: true });
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
+  test('digits drill-down shows images', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('preset'), 'digits');
+    await waitForViews(page, 0);
+    await page.click(byTestId('step'));
+    await waitForViews(page, 1);
+    const caption = await page.textContent('#confusion-caption');
+    assert.match(caption, /test split \(359 rows\)/);
+    await page.click(byTestId('cell-3-3'));
+    const images = page.locator(`${byTestId('cell-rows')} canvas.digit`);
+    await images.first().waitFor();
+    const count = Number(await page.textContent(byTestId('cell-3-3')));
+    assert.equal(await images.count(), Math.min(count, 100));
+    const [image] = await canvasPixels(page, `${byTestId('cell-rows')} canvas.digit`);
+    assert.equal(image.pixels.length, 8 * 8 * 4);
+    // Raw pixels run from white (0) to black (16/16), and a digit uses both ends.
+    const levels = new Set(image.pixels.filter((_, index) => index % 4 === 0));
+    assert.ok(levels.has(255), 'white background');
+    assert.ok(levels.has(0) || Math.min(...levels) < 40, `dark strokes: ${[...levels]}`);
+    await page.screenshot({ path: '/tmp/views-digits.png', fullPage: true });
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
+  test('formulas typeset in Chinese', async () => {
+    const { page, requests, failures } = await openPage();
+    await page.selectOption(byTestId('language'), 'zh-CN');
+    const formulas = page.locator(byTestId('formulas'));
+    await formulas.locator('.katex').first().waitFor();
+    assert.equal(await page.textContent('#formulas-heading'), '公式');
+    const headings = await formulas.locator('h3').allTextContents();
+    assert.deepEqual(headings, ['前向传播', '损失', '反向传播', '参数更新']);
+    // The Keras preset: 4 inputs, Dense 64, Dense 64, Dense 3, batch 32, Adam.
+    const math = await formulas.locator('annotation').allTextContents();
+    assert.ok(math.some((tex) => tex.includes('W_{1} \\in \\mathbb{R}^{4 \\times 64}')), math.join('\n'));
+    assert.ok(math.some((tex) => tex.includes('\\operatorname{softmax}(z_{3})')));
+    assert.ok(math.some((tex) => tex.includes('\\frac{\\partial L}{\\partial W_{1}} = x^{\\top} \\delta_{1}')));
+    assert.ok(math.some((tex) => tex.includes('0.001')), 'Adam learning rate');
+    assert.equal(await formulas.locator('.formula').filter({ hasText: '无法排版' }).count(), 0);
+    assert.ok(await page.evaluate(() => document.fonts.check('16px KaTeX_Main')), 'KaTeX font loaded');
+
+    // Editing the network rewrites the formulas.
+    await page.selectOption(byTestId('layer-0-activation'), 'tanh');
+    await page.waitForFunction(() => [...document.querySelectorAll('#formulas annotation')]
+      .some((node) => node.textContent.includes('\\tanh(z_{1})')));
+    await page.screenshot({ path: '/tmp/views-formulas-zh.png', fullPage: true });
+    const origin = new URL(page.url()).origin;
+    assert.deepEqual(requests.filter((url) => !url.startsWith(origin) && !url.startsWith('blob:')), []);
+    assert.deepEqual(failures, []);
+    // The language choice persists in the browser profile; the other tests read English.
+    await page.selectOption(byTestId('language'), 'en');
+    await page.close();
+  });
+
+  test('metrics table is reachable by keyboard', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('language'), 'en');
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 1);
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 2);
+    // Tab from the top of the page to the loss chart and then to the table toggle.
+    await page.focus(byTestId('play'));
+    const reached = [];
+    for (let presses = 0; presses < 200; presses += 1) {
+      await page.keyboard.press('Tab');
+      const id = await page.evaluate(() => document.activeElement?.dataset.testid);
+      reached.push(id);
+      if (id === 'metrics-toggle') break;
+    }
+    assert.ok(reached.includes('loss-chart'), `focus passed ${reached.join(', ')}`);
+    assert.ok(reached.includes('accuracy-chart'));
+    assert.equal(reached[reached.length - 1], 'metrics-toggle');
+    assert.match(await page.getAttribute(byTestId('loss-chart'), 'aria-label'), /2 epochs/);
+    await page.keyboard.press('Enter');
+    const rows = page.locator(`${byTestId('metrics-table')} tbody tr`);
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 2);
+    const first = await rows.first().locator('th, td').allTextContents();
+    assert.equal(first[0], '1');
+    assert.equal(Number(first[1]).toFixed(4), first[1]);
+    assert.equal(await page.getAttribute(byTestId('metrics-toggle'), 'aria-expanded'), 'true');
+    // A later epoch joins the open table.
+    await page.click(byTestId('step'));
+    await waitForEpoch(page, 3);
+    await page.waitForFunction((s) => document.querySelectorAll(s).length === 3,
+      `${byTestId('metrics-table')} tbody tr`);
+    assert.equal(await rows.last().locator('th').textContent(), '3');
+    assert.equal(Number(await rows.last().locator('td').first().textContent()).toFixed(4),
+      (await readNumber(page, 'train-loss')).toFixed(4));
+    assert.deepEqual(failures, []);
     await page.close();
   });
 });
