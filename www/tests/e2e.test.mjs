@@ -925,6 +925,51 @@ describe('views', () => {
     await page.close();
   });
 
+  test('uploaded CSV shows where it errs', async () => {
+    const { page, failures } = await openPage();
+    // The separable rows of uploadCsv plus 20 rows at width 3 whose labels alternate, so
+    // that no network classifies every test row right.
+    const ambiguous = Array.from({ length: 20 }, (_, row) => `3;${row % 3};${row % 2 ? 'wide' : 'narrow'}`);
+    await page.setInputFiles(byTestId('upload-csv'), csvFile('mixed.csv', `${uploadCsv()}${ambiguous.join('\r\n')}\r\n`));
+    await page.waitForSelector(`${byTestId('label-column')}:visible`);
+    await setNumber(page, 'train-percent', 80);
+    await page.waitForFunction((s) => /64 training rows, 16 test rows/.test(document.querySelector(s).textContent), '#data-rows');
+    await setNumber(page, 'learning-rate', 0.01);
+    await page.waitForFunction((s) => document.querySelector(s).value === '0.01', byTestId('learning-rate'));
+    await setNumber(page, 'epochs', 30);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '30', '#epochs');
+    await page.click(byTestId('play'));
+    await waitForEpoch(page, 30);
+    await waitForViews(page, 30);
+    assert.match(await page.textContent('#confusion-caption'), /test split \(16 rows\)/);
+
+    const cells = await page.$$eval(`${byTestId('confusion')} button`, (buttons) =>
+      buttons.map((button) => ({ id: button.dataset.testid, count: Number(button.textContent) })));
+    assert.equal(cells.reduce((sum, cell) => sum + cell.count, 0), 16);
+    const classes = ['narrow', 'wide'];
+    const errors = cells.filter(({ id, count }) => {
+      const [, actual, predicted] = id.split('-');
+      return actual !== predicted && count > 0;
+    });
+    assert.ok(errors.length > 0, `no misclassified test row in ${JSON.stringify(cells)}`);
+
+    const [{ id, count }] = errors;
+    const [, actual, predicted] = id.split('-').map(Number);
+    await page.click(byTestId(id));
+    const rows = page.locator(`${byTestId('cell-rows')} table tbody tr`);
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), count);
+    for (const row of await rows.all()) {
+      const cellsText = await row.locator('td').allTextContents();
+      assert.equal(cellsText[0], classes[actual]);
+      assert.equal(cellsText[1], classes[predicted]);
+      // The misclassified rows are the ambiguous ones, at width 3.
+      assert.match(cellsText[cellsText.length - 1], /^3, /);
+    }
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
   test('digits drill-down shows images', async () => {
     const { page, failures } = await openPage();
     await page.selectOption(byTestId('preset'), 'digits');
