@@ -4,7 +4,7 @@
 use crate::data::{DataSummary, Dataset, Split, STREAM_DROPOUT, STREAM_SHUFFLE};
 use crate::error::{PlaygroundError, Result};
 use crate::network::{Matrix, Mode, Network};
-use crate::optimizer::Optimizer;
+use crate::optimizer::{Optimizer, OptimizerState};
 use crate::rng::SplitMix64;
 use crate::spec::{Activation, LayerPlan, Loss, NetworkSpec, PoolKind, Task, ValidSpec};
 use crate::{regularizer, schedule};
@@ -184,18 +184,33 @@ impl Trainer {
     /// Continues a run that another backend started: builds the spec's trainer, replaces its
     /// weights and biases with `values` (layer by layer, weight then bias) and advances it to
     /// `epochs_done`, shuffling as many times as the finished epochs did. `text` is as for
-    /// [`Trainer::with_text`].
-    ///
-    /// NOTE: optimizer state (momentum, Adam's moments and step count) starts again from zero,
-    /// so the first updates after resuming differ from an uninterrupted run.
+    /// [`Trainer::with_text`]. The optimizer starts from zero state, so the first updates
+    /// differ from an uninterrupted run unless the optimizer had taken no step yet; use
+    /// [`Trainer::resume_with_state`] to carry the state over.
     pub fn resume(
         spec: &NetworkSpec,
         text: Option<&str>,
         values: &[Vec<f32>],
         epochs_done: usize,
     ) -> Result<Self> {
+        Self::resume_with_state(spec, text, values, epochs_done, None)
+    }
+
+    /// Continues a run like [`Trainer::resume`] and, when `optimizer` is given, also takes over
+    /// the optimizer's step count and buffers, so that the following updates are those of an
+    /// uninterrupted run.
+    pub fn resume_with_state(
+        spec: &NetworkSpec,
+        text: Option<&str>,
+        values: &[Vec<f32>],
+        epochs_done: usize,
+        optimizer: Option<&OptimizerState>,
+    ) -> Result<Self> {
         let mut trainer = Self::with_text(spec, text)?;
         trainer.network.set_parameter_values(values)?;
+        if let Some(state) = optimizer {
+            trainer.optimizer.set_state(state)?;
+        }
         let rows = trainer.data.train.rows();
         for _ in 0..epochs_done.min(trainer.valid.epochs) {
             let mut order: Vec<usize> = (0..rows).collect();
@@ -203,6 +218,11 @@ impl Trainer {
             trainer.epoch += 1;
         }
         Ok(trainer)
+    }
+
+    /// Returns a copy of the optimizer's step count and buffers.
+    pub fn optimizer_state(&self) -> OptimizerState {
+        self.optimizer.state()
     }
 
     pub fn network(&self) -> &Network {

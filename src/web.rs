@@ -3,6 +3,7 @@
 
 use crate::error::PlaygroundError;
 use crate::gpu::{Gpu, GpuTrainer};
+use crate::optimizer::OptimizerState;
 use crate::spec::{NetworkSpec, Task};
 use crate::train::{summarize, Trainer};
 use crate::views::{self, RawData, SplitName};
@@ -132,17 +133,28 @@ impl Session {
     }
 
     /// Continues a run started on another backend from its weights and biases (an array per
-    /// tensor, layer by layer, weight then bias) after `epochs_done` epochs.
+    /// tensor, layer by layer, weight then bias) after `epochs_done` epochs. `optimizer`, when
+    /// not undefined, is the optimizer state that `GpuSession.optimizerState` returned; without
+    /// it the optimizer starts from zero state.
     pub fn resume(
         spec: JsValue,
         text: Option<String>,
         values: JsValue,
         epochs_done: u32,
+        optimizer: JsValue,
     ) -> Result<Session, PlaygroundError> {
         let values = parse_values(values)?.unwrap_or_default();
+        let optimizer = parse_optimizer_state(optimizer)?;
         let spec = parse_spec(spec)?;
+        let trainer = Trainer::resume_with_state(
+            &spec,
+            text.as_deref(),
+            &values,
+            epochs_done as usize,
+            optimizer.as_ref(),
+        )?;
         Ok(Self {
-            trainer: Trainer::resume(&spec, text.as_deref(), &values, epochs_done as usize)?,
+            trainer,
             text,
             raw: None,
         })
@@ -339,6 +351,17 @@ fn parse_values(values: JsValue) -> Result<Option<Vec<Vec<f32>>>, PlaygroundErro
         })
 }
 
+fn parse_optimizer_state(state: JsValue) -> Result<Option<OptimizerState>, PlaygroundError> {
+    if state.is_undefined() || state.is_null() {
+        return Ok(None);
+    }
+    serde_wasm_bindgen::from_value(state)
+        .map(Some)
+        .map_err(|error| PlaygroundError::InvalidSpec {
+            message: format!("the optimizer state is invalid: {error}"),
+        })
+}
+
 /// Writes a model file (safetensors layout) from a spec and its weights.
 #[wasm_bindgen(js_name = encodeModel)]
 pub fn encode_model(spec: JsValue, values: JsValue) -> Result<Vec<u8>, PlaygroundError> {
@@ -426,6 +449,18 @@ impl GpuSession {
             let reader = trainer.borrow().reader();
             let values = reader.read().await?;
             Ok(to_js(&values).map_err(engine_error)?)
+        })
+    }
+
+    /// Resolves with the optimizer state (`{ step, buffers }`, see `OptimizerState`) after the
+    /// batches submitted so far, which `Session.resume` takes to continue the run on the CPU.
+    #[wasm_bindgen(js_name = optimizerState)]
+    pub fn optimizer_state(&self) -> js_sys::Promise {
+        let trainer = self.trainer.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let reader = trainer.borrow().optimizer_reader();
+            let state = reader.read().await?;
+            Ok(to_js(&state).map_err(engine_error)?)
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use dfdx_playground::gpu::context::block_on;
 use dfdx_playground::gpu::{Gpu, GpuTrainer};
+use dfdx_playground::optimizer::{state_buffer_names, OptimizerState};
 use dfdx_playground::presets;
 use dfdx_playground::spec::{
     Activation, Decay, KernelRegularizer, LayerSpec, Loss, OptimizerSpec, Padding, ScheduleSpec,
@@ -51,8 +52,17 @@ fn assert_same_training(name: &str, spec: &NetworkSpec) {
 fn assert_same_training_on(name: &str, spec: &NetworkSpec, text: Option<&str>) {
     let cpu = cpu_history(spec, text);
     let gpu = gpu_history(spec, text);
+    assert_same_metrics(name, &gpu, &cpu);
+    assert!(
+        gpu.last().unwrap().train_loss < gpu[0].train_loss,
+        "{name}: GPU loss did not fall: {gpu:?}"
+    );
+}
+
+/// Compares every epoch's metrics of a run that used the GPU with those of a CPU run.
+fn assert_same_metrics(name: &str, gpu: &[EpochMetrics], cpu: &[EpochMetrics]) {
     assert_eq!(gpu.len(), cpu.len(), "{name}: epoch count");
-    for (g, c) in gpu.iter().zip(&cpu) {
+    for (g, c) in gpu.iter().zip(cpu) {
         assert_eq!(g.epoch, c.epoch, "{name}: epoch numbering");
         assert_close(name, c.epoch, "training loss", g.train_loss, c.train_loss);
         assert_close(
@@ -92,10 +102,6 @@ fn assert_same_training_on(name: &str, spec: &NetworkSpec, text: Option<&str>) {
             }
         }
     }
-    assert!(
-        gpu.last().unwrap().train_loss < gpu[0].train_loss,
-        "{name}: GPU loss did not fall: {gpu:?}"
-    );
 }
 
 const DIGITS: &str = include_str!("../data/digits.csv");
@@ -548,4 +554,155 @@ fn conv_penalty_matches_cpu() {
         l2: 0.001,
     };
     assert_same_training_on("digits-conv penalty", &spec, Some(DIGITS));
+}
+
+/// A WebGPU run stopped after `stop` epochs and continued on the CPU.
+struct Switched {
+    /// The WebGPU epochs, then the CPU epochs.
+    history: Vec<EpochMetrics>,
+    /// The optimizer state read back from the device at the switch.
+    state: OptimizerState,
+}
+
+/// Trains `stop` epochs of `spec` on WebGPU, reads the weights and the optimizer state back
+/// and trains the remaining epochs on the CPU, from the state when `carry_state` and from zero
+/// state otherwise.
+fn switch_to_cpu(spec: &NetworkSpec, stop: usize, carry_state: bool) -> Switched {
+    let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+    let mut trainer = GpuTrainer::new(spec, gpu).unwrap();
+    for _ in 0..stop {
+        let pending = trainer.train_epoch().unwrap().unwrap();
+        let result = block_on(pending);
+        trainer.record(&result);
+        result.expect("GPU epoch succeeds");
+    }
+    let values = block_on(trainer.reader().read()).unwrap();
+    let state = block_on(trainer.optimizer_reader().read()).unwrap();
+    let carried = carry_state.then_some(&state);
+    let mut cpu = Trainer::resume_with_state(spec, None, &values, stop, carried).unwrap();
+    while cpu.train_epoch().unwrap().is_some() {}
+    let mut history = trainer.history().to_vec();
+    history.extend_from_slice(cpu.history());
+    Switched { history, state }
+}
+
+/// Largest relative difference of the training losses from epoch `from` (0-based) on.
+fn largest_loss_difference(got: &[EpochMetrics], expected: &[EpochMetrics], from: usize) -> f64 {
+    got[from..]
+        .iter()
+        .zip(&expected[from..])
+        .map(|(g, c)| (g.train_loss - c.train_loss).abs() / c.train_loss.abs().max(1e-3))
+        .fold(0.0, f64::max)
+}
+
+/// Specs with a rule that keeps state, each with the epoch after which WebGPU stops.
+fn stateful_runs() -> Vec<(&'static str, NetworkSpec, usize)> {
+    let mut adam = with_epochs(presets::iris_test_split(), 8);
+    adam.optimizer = OptimizerSpec::Adam {
+        learning_rate: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+    };
+    let mut adamw = adam.clone();
+    adamw.optimizer = OptimizerSpec::Adamw {
+        learning_rate: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+        weight_decay: 0.05,
+    };
+    // The circle preset trains with SGD and momentum 0.9.
+    let sgd = with_epochs(presets::circle(), 8);
+    let mut rmsprop = with_epochs(presets::iris_test_split(), 8);
+    rmsprop.optimizer = OptimizerSpec::Rmsprop {
+        learning_rate: 0.001,
+        rho: 0.9,
+        epsilon: 1e-7,
+        momentum: 0.5,
+    };
+    // The rate of each epoch depends on its index and on the run's length, which the CPU
+    // trainer takes from the epochs done and the spec.
+    let mut scheduled = with_epochs(presets::circle(), 10);
+    scheduled.schedule = ScheduleSpec {
+        decay: Decay::Cosine { alpha: 0.1 },
+        warmup_epochs: 2,
+    };
+    let mut scheduled_adam = adam.clone();
+    scheduled_adam.schedule = ScheduleSpec {
+        decay: Decay::Step {
+            factor: 0.5,
+            step_epochs: 2,
+        },
+        warmup_epochs: 1,
+    };
+    vec![
+        ("adam", adam, 3),
+        ("adamw", adamw, 3),
+        ("sgd momentum", sgd, 3),
+        ("rmsprop momentum", rmsprop, 3),
+        ("sgd warm-up cosine", scheduled, 4),
+        ("adam warm-up step", scheduled_adam, 2),
+    ]
+}
+
+#[test]
+fn gpu_optimizer_state_resumes_on_cpu() {
+    for (name, spec, stop) in stateful_runs() {
+        let cpu = cpu_history(&spec, None);
+        let switched = switch_to_cpu(&spec, stop, true);
+        assert_same_metrics(name, &switched.history, &cpu);
+
+        // Without the state, the optimizer restarts from zero and the epochs after the switch
+        // move away from the uninterrupted run.
+        let fresh = switch_to_cpu(&spec, stop, false);
+        let difference = largest_loss_difference(&fresh.history, &cpu, stop);
+        assert!(
+            difference > 100.0 * TOLERANCE,
+            "{name}: restarting the optimizer changed the losses by only {difference}"
+        );
+    }
+}
+
+#[test]
+fn gpu_optimizer_state_matches_cpu() {
+    // The device's buffers hold the values dfdx's kernels keep on the CPU, in the order that
+    // `state_buffer_names` gives, after the same batches.
+    for (name, spec, stop) in stateful_runs() {
+        let state = switch_to_cpu(&spec, stop, true).state;
+        let mut reference = Trainer::new(&spec).unwrap();
+        for _ in 0..stop {
+            reference.train_epoch().unwrap();
+        }
+        let expected = reference.optimizer_state();
+        assert_eq!(state.step, expected.step, "{name}: step count");
+        assert_eq!(
+            state.buffers.len(),
+            expected.buffers.len(),
+            "{name}: tensors"
+        );
+        let names = state_buffer_names(&spec.optimizer);
+        for (index, (gpu_tensor, cpu_tensor)) in
+            state.buffers.iter().zip(&expected.buffers).enumerate()
+        {
+            assert_eq!(gpu_tensor.len(), names.len(), "{name}: buffers per tensor");
+            for ((buffer, gpu_values), cpu_values) in names.iter().zip(gpu_tensor).zip(cpu_tensor)
+            {
+                assert_eq!(gpu_values.len(), cpu_values.len());
+                // Entries near zero differ by rounding only, so each buffer is compared
+                // against its largest entry.
+                let scale = cpu_values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                assert!(scale > 0.0, "{name}: tensor {index} {buffer} stayed zero");
+                let largest = gpu_values
+                    .iter()
+                    .zip(cpu_values)
+                    .map(|(g, c)| (g - c).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    largest <= 1e-3 * scale,
+                    "{name}: tensor {index} {buffer} differs by {largest} (largest entry {scale})"
+                );
+            }
+        }
+    }
 }

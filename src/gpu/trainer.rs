@@ -12,6 +12,7 @@ use crate::gpu::kernels::{
     TRANSPOSE_A, TRANSPOSE_B,
 };
 use crate::network::Network;
+use crate::optimizer::{self, OptimizerState};
 use crate::rng::SplitMix64;
 use crate::schedule;
 use crate::spec::{
@@ -114,6 +115,8 @@ struct Parameter {
     /// The gradient that the backward pass writes and the update reads.
     grad: wgpu::Buffer,
     len: usize,
+    /// The optimizer kernel's state1 and state2 (see kernels/optimizer.wgsl).
+    state: [wgpu::Buffer; 2],
     update: Dispatch,
     /// The kernel penalty and its gradient, for a Dense or Conv2D kernel of a spec with a
     /// kernel regularizer; None otherwise.
@@ -365,6 +368,7 @@ impl GpuTrainer {
                 value,
                 grad: grad.clone(),
                 len,
+                state: [first, second],
                 update,
                 penalty: None,
             }
@@ -748,6 +752,23 @@ impl GpuTrainer {
         }
     }
 
+    /// Returns a reader of the optimizer's step count and state buffers that holds no borrow
+    /// of the trainer. The step count is that of the batches submitted so far.
+    pub fn optimizer_reader(&self) -> OptimizerReader {
+        let tensors = self
+            .layers
+            .iter()
+            .flat_map(GpuLayer::parameters)
+            .map(|parameter| (parameter.state.clone(), parameter.len))
+            .collect();
+        OptimizerReader {
+            gpu: self.gpu.clone(),
+            buffers: optimizer::state_buffer_names(&self.valid.spec.optimizer).len(),
+            step: self.step,
+            tensors,
+        }
+    }
+
     /// Returns the image kernels, which `with_parameters` compiles for networks with image
     /// layers.
     fn image_kernels(&self) -> &ImageKernels {
@@ -1077,6 +1098,36 @@ impl ParameterReader {
             values.push(self.gpu.read_f32(buffer, *len).await?);
         }
         Ok(values)
+    }
+}
+
+/// Reads the optimizer state back from the device.
+pub struct OptimizerReader {
+    gpu: Gpu,
+    /// Buffers that the rule keeps per tensor: 1 for SGD, 2 otherwise.
+    buffers: usize,
+    step: u32,
+    tensors: Vec<([wgpu::Buffer; 2], usize)>,
+}
+
+impl OptimizerReader {
+    /// Copies every trainable tensor's state buffers back, in the order of
+    /// [`OptimizerState::buffers`]. The kernels' state1 and state2 hold SGD's velocity (state2
+    /// unused), Adam's first and second moments, and RMSprop's mean square and momentum buffer,
+    /// which is the order of [`optimizer::state_buffer_names`].
+    pub async fn read(&self) -> Result<OptimizerState> {
+        let mut buffers = Vec::with_capacity(self.tensors.len());
+        for (state, len) in &self.tensors {
+            let mut tensor = Vec::with_capacity(self.buffers);
+            for buffer in &state[..self.buffers] {
+                tensor.push(self.gpu.read_f32(buffer, *len).await?);
+            }
+            buffers.push(tensor);
+        }
+        Ok(OptimizerState {
+            step: self.step,
+            buffers,
+        })
     }
 }
 
