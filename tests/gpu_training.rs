@@ -410,6 +410,10 @@ fn gpu_conv_weights_resume_on_cpu() {
         );
     }
 
+    // The conv kernels' optimizer buffers come back in the CPU optimizer's layout.
+    let state = block_on(trainer.optimizer_reader().read()).unwrap();
+    assert_state_close("digits-conv", &spec, &state, &reference.optimizer_state());
+
     // Training resumes on the CPU from the GPU's weights, with the optimizer state started
     // afresh: the next loss stays near the GPU run's last loss, far below an untrained
     // network's.
@@ -674,35 +678,32 @@ fn gpu_optimizer_state_matches_cpu() {
         for _ in 0..stop {
             reference.train_epoch().unwrap();
         }
-        let expected = reference.optimizer_state();
-        assert_eq!(state.step, expected.step, "{name}: step count");
-        assert_eq!(
-            state.buffers.len(),
-            expected.buffers.len(),
-            "{name}: tensors"
-        );
-        let names = state_buffer_names(&spec.optimizer);
-        for (index, (gpu_tensor, cpu_tensor)) in
-            state.buffers.iter().zip(&expected.buffers).enumerate()
-        {
-            assert_eq!(gpu_tensor.len(), names.len(), "{name}: buffers per tensor");
-            for ((buffer, gpu_values), cpu_values) in names.iter().zip(gpu_tensor).zip(cpu_tensor)
-            {
-                assert_eq!(gpu_values.len(), cpu_values.len());
-                // Entries near zero differ by rounding only, so each buffer is compared
-                // against its largest entry.
-                let scale = cpu_values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                assert!(scale > 0.0, "{name}: tensor {index} {buffer} stayed zero");
-                let largest = gpu_values
-                    .iter()
-                    .zip(cpu_values)
-                    .map(|(g, c)| (g - c).abs())
-                    .fold(0.0f32, f32::max);
-                assert!(
-                    largest <= 1e-3 * scale,
-                    "{name}: tensor {index} {buffer} differs by {largest} (largest entry {scale})"
-                );
-            }
+        assert_state_close(name, &spec, &state, &reference.optimizer_state());
+    }
+}
+
+/// Compares the optimizer state read back from the device with the CPU optimizer's after the
+/// same batches: the same step count, and every buffer within 1e-3 of its largest entry,
+/// since entries near zero differ by rounding only.
+fn assert_state_close(name: &str, spec: &NetworkSpec, gpu: &OptimizerState, cpu: &OptimizerState) {
+    assert_eq!(gpu.step, cpu.step, "{name}: step count");
+    assert_eq!(gpu.buffers.len(), cpu.buffers.len(), "{name}: tensors");
+    let names = state_buffer_names(&spec.optimizer);
+    for (index, (gpu_tensor, cpu_tensor)) in gpu.buffers.iter().zip(&cpu.buffers).enumerate() {
+        assert_eq!(gpu_tensor.len(), names.len(), "{name}: buffers per tensor");
+        for ((buffer, gpu_values), cpu_values) in names.iter().zip(gpu_tensor).zip(cpu_tensor) {
+            assert_eq!(gpu_values.len(), cpu_values.len());
+            let scale = cpu_values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0, "{name}: tensor {index} {buffer} stayed zero");
+            let largest = gpu_values
+                .iter()
+                .zip(cpu_values)
+                .map(|(g, c)| (g - c).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                largest <= 1e-3 * scale,
+                "{name}: tensor {index} {buffer} differs by {largest} (largest entry {scale})"
+            );
         }
     }
 }

@@ -91,7 +91,10 @@ fn resumed_state_repeats_run() {
         assert_eq!(resumed_losses(&spec, 2, true), expected, "{name}");
         let fresh = resumed_losses(&spec, 2, false);
         assert_eq!(fresh[..2], expected[..2], "{name}: epochs before the stop");
-        assert_ne!(fresh[2], expected[2], "{name}: a fresh optimizer state changes epoch 3");
+        assert_ne!(
+            fresh[2], expected[2],
+            "{name}: a fresh optimizer state changes epoch 3"
+        );
     }
 }
 
@@ -118,10 +121,13 @@ fn resumed_state_follows_schedule() {
         for _ in 0..3 {
             trainer.train_epoch().unwrap();
         }
-        (trainer.network().parameter_values(), trainer.optimizer_state())
+        (
+            trainer.network().parameter_values(),
+            trainer.optimizer_state(),
+        )
     };
-    let mut resumed = Trainer::resume_with_state(&spec, None, &values.0, 3, Some(&values.1))
-        .unwrap();
+    let mut resumed =
+        Trainer::resume_with_state(&spec, None, &values.0, 3, Some(&values.1)).unwrap();
     let metrics = resumed.train_epoch().unwrap().unwrap();
     assert_eq!(metrics.epoch, 4);
     assert_eq!(metrics.learning_rate, expected[3].learning_rate);
