@@ -33,8 +33,8 @@ const ADAM_BUFFERS: &[&str] = &["first moment", "second moment"];
 const RMSPROP_BUFFERS: &[&str] = &["mean square", "momentum"];
 
 /// Names of the buffers that the rule of `spec` keeps per trainable tensor, in the order of
-/// [`OptimizerState::buffers`]: SGD's velocity; the first and second moments of Adam and
-/// AdamW; RMSprop's mean square and momentum buffer.
+/// [`OptimizerState::buffers`]. SGD keeps its velocity, Adam and AdamW their first and second
+/// moments, and RMSprop its mean square and momentum buffer.
 pub fn state_buffer_names(spec: &OptimizerSpec) -> &'static [&'static str] {
     match spec {
         OptimizerSpec::Sgd { .. } => SGD_BUFFERS,

@@ -184,9 +184,9 @@ impl Trainer {
     /// Continues a run that another backend started: builds the spec's trainer, replaces its
     /// weights and biases with `values` (layer by layer, weight then bias) and advances it to
     /// `epochs_done`, shuffling as many times as the finished epochs did. `text` is as for
-    /// [`Trainer::with_text`]. The optimizer starts from zero state, so the first updates
-    /// differ from an uninterrupted run unless the optimizer had taken no step yet; use
-    /// [`Trainer::resume_with_state`] to carry the state over.
+    /// [`Trainer::with_text`]. The optimizer starts from zero state, so when `epochs_done` is
+    /// above 0 the updates differ from those of an uninterrupted run. [`Trainer::resume_with_state`]
+    /// carries the state over.
     pub fn resume(
         spec: &NetworkSpec,
         text: Option<&str>,
