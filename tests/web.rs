@@ -186,6 +186,49 @@ async fn webgpu_matches_cpu_for_20_epochs() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn gpu_state_resumes_in_session() {
+    // The weights and the optimizer state cross to a CPU session as JavaScript values, as the
+    // Worker passes them when WebGPU fails, and the run continues as if uninterrupted.
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let mut spec = fixture["keras-iris"]["spec"].clone();
+    spec["epochs"] = 6.into();
+    let cpu = train_losses(&spec);
+
+    let gpu = create_gpu_session(to_js(&spec), true, JsValue::UNDEFINED, None)
+        .await
+        .expect("WebGPU session (Chromium needs --enable-unsafe-webgpu)");
+    let mut losses = Vec::new();
+    for _ in 0..2 {
+        let metrics = JsFuture::from(gpu.train_epoch()).await.expect("GPU epoch");
+        losses.push(from_js(metrics)["train_loss"].as_f64().unwrap());
+    }
+    let values = JsFuture::from(gpu.parameter_values()).await.unwrap();
+    let state = JsFuture::from(gpu.optimizer_state()).await.unwrap();
+    assert_eq!(
+        from_js(state.clone())["step"],
+        2 * 5,
+        "150 rows in batches of 32"
+    );
+    let mut session = Session::resume(to_js(&spec), None, values, 2, state).unwrap();
+    loop {
+        let metrics = session.train_epoch().unwrap();
+        if metrics.is_null() {
+            break;
+        }
+        losses.push(from_js(metrics)["train_loss"].as_f64().unwrap());
+    }
+
+    assert_eq!(losses.len(), cpu.len());
+    for (epoch, (got, expected)) in losses.iter().zip(&cpu).enumerate() {
+        assert!(
+            (got - expected).abs() <= GPU_TOLERANCE * expected.abs(),
+            "epoch {}: switched run {got}, CPU run {expected}",
+            epoch + 1
+        );
+    }
+}
+
 /// A small upload as a European spreadsheet writes it: semicolons, CRLF and decimal commas.
 /// "wide" rows have a larger first feature than "narrow" ones.
 fn upload_text() -> String {

@@ -193,7 +193,8 @@ export function createPlayground(root, options = {}) {
     },
     backend({ backend, notice }) {
       state.backend = backend;
-      const key = notice.kept ? 'switchedKept' : 'switchedLost';
+      let key = 'switchedLost';
+      if (notice.kept) key = notice.optimizerKept ? 'switchedKeptOptimizer' : 'switchedKept';
       state.backendNotice = t(key, { error: notice.message });
       renderBackend();
     },

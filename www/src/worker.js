@@ -275,16 +275,25 @@ async function trainGpuEpoch() {
 }
 
 /**
- * Continues on the CPU after WebGPU failed in the middle of a run, with the weights read back
- * from the device. When they cannot be read back (a lost device), the run restarts on the CPU.
+ * Continues on the CPU after WebGPU failed in the middle of a run, with the weights and the
+ * optimizer state read back from the device. Without the optimizer state the CPU optimizer
+ * starts from zero state; without the weights (a lost device) the run restarts on the CPU.
  */
 async function switchToCpu(error) {
   const gpuSession = session;
+  const epochsDone = gpuSession.completedEpochs;
   let next;
   let kept = true;
+  let optimizerKept = false;
   try {
     const values = await gpuSession.parameterValues();
-    next = Session.resume(spec, dataText, values, gpuSession.completedEpochs);
+    try {
+      const optimizer = await gpuSession.optimizerState();
+      next = Session.resume(spec, dataText, values, epochsDone, optimizer);
+      optimizerKept = true;
+    } catch {
+      next = Session.resume(spec, dataText, values, epochsDone);
+    }
   } catch {
     kept = false;
     next = new Session(spec, dataText);
@@ -293,7 +302,7 @@ async function switchToCpu(error) {
   gpuSession.free();
   dropProbe();
   backend = { kind: 'cpu', reason: 'gpu-failed', adapter: backend.adapter };
-  post('backend', { backend, notice: { message: error.message, kept } });
+  post('backend', { backend, notice: { message: error.message, kept, optimizerKept } });
 }
 
 /** Losses that need class labels, which a regression target cannot train with. */

@@ -293,7 +293,7 @@ describe('WebGPU backend', () => {
     await page.waitForFunction((s) => document.querySelector(s).textContent === 'CPU (wasm)', byTestId('backend'));
     assert.match(
       await page.textContent(byTestId('backend-reason')),
-      /WebGPU failed in the middle of training \(a simulated WebGPU failure\); training continues on the CPU from the current weights/,
+      /WebGPU failed in the middle of training \(a simulated WebGPU failure\); training continues on the CPU from the current weights and the optimizer's state\./,
     );
     await waitForEpoch(page, 30);
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
