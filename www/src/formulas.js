@@ -164,21 +164,32 @@ export function formulaSections(spec, summary, t) {
 
   const o = spec.optimizer;
   const g = 'g = \\frac{\\partial L}{\\partial \\theta}';
+  // A schedule changes the rate every epoch, so the update names it eta_e instead of a number.
+  const scheduled = (spec.schedule?.decay?.type ?? 'constant') !== 'constant'
+    || (spec.schedule?.warmup_epochs ?? 0) > 0;
+  const lr = scheduled ? '\\eta_e' : number(o.learning_rate);
+  if (scheduled) update.push({ text: t('formulas.scheduledRate', { rate: number(o.learning_rate) }) });
   switch (o.type) {
     case 'sgd':
       update.push(o.momentum
-        ? `${g}, \\quad v \\leftarrow ${number(o.momentum)}\\, v + g, \\quad \\theta \\leftarrow \\theta - ${number(o.learning_rate)}\\, v`
-        : `${g}, \\quad \\theta \\leftarrow \\theta - ${number(o.learning_rate)}\\, g`);
+        ? `${g}, \\quad v \\leftarrow ${number(o.momentum)}\\, v + g, \\quad \\theta \\leftarrow \\theta - ${lr}\\, v`
+        : `${g}, \\quad \\theta \\leftarrow \\theta - ${lr}\\, g`);
       break;
     case 'adam':
       update.push(`m \\leftarrow ${number(o.beta1)}\\, m + ${number(1 - o.beta1)}\\, g, \\quad v \\leftarrow ${number(o.beta2)}\\, v + ${number(1 - o.beta2)}\\, g^2`);
-      update.push(`\\theta \\leftarrow \\theta - ${number(o.learning_rate)} \\frac{m / (1 - ${number(o.beta1)}^t)}{\\sqrt{v / (1 - ${number(o.beta2)}^t)} + ${number(o.epsilon)}}`);
+      update.push(`\\theta \\leftarrow \\theta - ${lr} \\frac{m / (1 - ${number(o.beta1)}^t)}{\\sqrt{v / (1 - ${number(o.beta2)}^t)} + ${number(o.epsilon)}}`);
       break;
     case 'rmsprop':
       update.push(`s \\leftarrow ${number(o.rho)}\\, s + ${number(1 - o.rho)}\\, g^2`);
       update.push(o.momentum
-        ? `v \\leftarrow ${number(o.momentum)}\\, v + \\frac{g}{\\sqrt{s + ${number(o.epsilon)}}}, \\quad \\theta \\leftarrow \\theta - ${number(o.learning_rate)}\\, v`
-        : `\\theta \\leftarrow \\theta - ${number(o.learning_rate)} \\frac{g}{\\sqrt{s + ${number(o.epsilon)}}}`);
+        ? `v \\leftarrow ${number(o.momentum)}\\, v + \\frac{g}{\\sqrt{s + ${number(o.epsilon)}}}, \\quad \\theta \\leftarrow \\theta - ${lr}\\, v`
+        : `\\theta \\leftarrow \\theta - ${lr} \\frac{g}{\\sqrt{s + ${number(o.epsilon)}}}`);
+      break;
+    case 'adamw':
+      update.push(`m \\leftarrow ${number(o.beta1)}\\, m + ${number(1 - o.beta1)}\\, g, \\quad v \\leftarrow ${number(o.beta2)}\\, v + ${number(1 - o.beta2)}\\, g^2`);
+      // Decoupled weight decay (Loshchilov and Hutter), scaled by the rate as dfdx, Keras and
+      // PyTorch do.
+      update.push(`\\theta \\leftarrow \\theta - ${lr} \\left(\\frac{m / (1 - ${number(o.beta1)}^t)}{\\sqrt{v / (1 - ${number(o.beta2)}^t)} + ${number(o.epsilon)}} + ${number(o.weight_decay)}\\, \\theta\\right)`);
       break;
     default:
       update.push({ text: o.type });

@@ -75,6 +75,7 @@ export const VIEW_STRINGS = {
     'formulas.backward.hint':
       'δ is the gradient of the loss with respect to a layer\'s pre-activation z; ⊙ multiplies element by element. Each layer hands δ back through its kernel.',
     'formulas.update': 'Update',
+    'formulas.scheduledRate': 'η_e is epoch e\'s learning rate from the schedule, which starts from the base rate {rate}.',
     'formulas.dropout': 'Dropout with rate {rate}: during training each value is zeroed with that probability and the others are scaled; at evaluation it passes values through.',
     'formulas.unknownLayer': 'Layer {layer} ({kind}) is not written out here.',
     'formulas.backwardStops': 'Below layer {layer}, the gradient passes through a {kind} layer, whose backward pass is not written out here.',
@@ -153,6 +154,7 @@ export const VIEW_STRINGS = {
     'formulas.backward.hint':
       'δ 是损失对某层激活前的值 z 的梯度；⊙ 表示逐元素相乘。每一层通过自己的核把 δ 传回上一层。',
     'formulas.update': '参数更新',
+    'formulas.scheduledRate': 'η_e 是第 e 个 epoch 按学习率调度得到的学习率，基准学习率为 {rate}。',
     'formulas.dropout': '比率为 {rate} 的 dropout：训练时每个值以该概率置零，其余的值按比例放大；评估时原样通过。',
     'formulas.unknownLayer': '第 {layer} 层（{kind}）的公式未在此列出。',
     'formulas.backwardStops': '在第 {layer} 层之下，梯度要经过 {kind} 层，其反向传播公式未在此列出。',
