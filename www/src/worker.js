@@ -368,8 +368,11 @@ async function dataFor(nextSpec, upload) {
       classes: summary.classes,
       task: summary.task,
     };
-    // The cross-entropy losses need classes, so a regression target trains with MSE.
-    if (summary.task === 'regression' && CLASS_LOSSES.includes(nextSpec.loss)) {
+    // The cross-entropy losses need classes, so a newly uploaded regression file, or a task
+    // switched to regression, trains with MSE. A loss the person picks for a regression file
+    // already loaded reaches the engine, which rejects it with a message.
+    const taskChanged = upload != null || csv?.summary?.task !== summary.task;
+    if (taskChanged && summary.task === 'regression' && CLASS_LOSSES.includes(nextSpec.loss)) {
       nextSpec.loss = 'mean_squared_error';
     }
     return { text: file.text, csv: { name: file.name, text: file.text, summary } };
