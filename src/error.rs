@@ -246,10 +246,22 @@ impl fmt::Display for PlaygroundError {
                 size,
                 height,
                 width,
+            } if layer == "Conv2D" => write!(
+                f,
+                "Layer {} ({layer}) has a {size}x{size} kernel, larger than its \
+                 {height}x{width} input; use a smaller kernel or \"same\" padding.",
+                index + 1
+            ),
+            Self::WindowTooLarge {
+                index,
+                layer,
+                size,
+                height,
+                width,
             } => write!(
                 f,
                 "Layer {} ({layer}) has a {size}x{size} window, larger than its \
-                 {height}x{width} input; use a smaller window, or \"same\" padding for Conv2D.",
+                 {height}x{width} input; use a smaller pool size.",
                 index + 1
             ),
             Self::TooManyParameters { count, max } => write!(

@@ -108,6 +108,14 @@ pub fn decode(file: &[u8]) -> Result<(NetworkSpec, Vec<Vec<f32>>)> {
     }
     let header_len = u64::from_le_bytes(file[..8].try_into().expect("8 bytes"));
     let rest = file.len() as u64 - 8;
+    // A length beyond the size limit means the first 8 bytes are not a safetensors header
+    // length at all: the file is of another kind, such as a CSV file.
+    if header_len > MAX_FILE_BYTES as u64 {
+        return Err(invalid(format!(
+            "it does not start with a safetensors header (its first 8 bytes give a header \
+             length of {header_len} bytes)"
+        )));
+    }
     if header_len > rest {
         return Err(invalid(format!(
             "the header claims {header_len} bytes but only {rest} follow; the file is truncated"

@@ -539,7 +539,7 @@ fn image_layers_reject_bad_shapes() {
         ),
         (
             digits_with(vec![conv(4, 9, 1, Padding::Valid, Activation::Relu)]),
-            "Layer 1 (Conv2D) has a 9x9 window, larger than its 8x8 input",
+            "Layer 1 (Conv2D) has a 9x9 kernel, larger than its 8x8 input",
         ),
         (
             digits_with(vec![

@@ -109,6 +109,11 @@ fn malformed_files_are_rejected() {
         ("five bytes", good[..5].to_vec(), "only 5 bytes"),
         ("header cut", good[..40].to_vec(), "the file is truncated"),
         (
+            "CSV file",
+            b"sepal_length,sepal_width,petal_length,label\n5.1,3.5,1.4,setosa\n".to_vec(),
+            "it does not start with a safetensors header",
+        ),
+        (
             "data cut",
             good[..good.len() - 4].to_vec(),
             "the file is truncated",
