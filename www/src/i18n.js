@@ -160,13 +160,15 @@ const STRINGS = {
     imageInput: '{height}×{width}×{channels} image',
     addLayer: 'Add layer',
     'layer.dense': 'Dense',
+    'controls.label': 'Training controls',
+    'speed.title': '{ms} ms per epoch',
     'layer.dropout': 'Dropout',
     'layer.conv2d': 'Conv2D',
-    'layer.max_pool2d': 'MaxPooling2D',
-    'layer.avg_pool2d': 'AveragePooling2D',
+    'layer.max_pool2d': 'MaxPool2D',
+    'layer.avg_pool2d': 'AvgPool2D',
     'layer.flatten': 'Flatten',
-    'layer.batch_norm': 'BatchNormalization',
-    'layer.layer_norm': 'LayerNormalization',
+    'layer.batch_norm': 'BatchNorm',
+    'layer.layer_norm': 'LayerNorm',
     layerType: 'Layer type',
     filters: 'Filters',
     kernelSize: 'Kernel size',
@@ -262,7 +264,9 @@ const STRINGS = {
     'error.layer_needs_image':
       'Layer {layer} ({kind}) needs an image (height x width x channels) but receives {features} flat values; use it on the digits data set, before any Dense or Flatten layer.',
     'error.window_too_large':
-      'Layer {layer} ({kind}) has a {size}x{size} window, larger than its {height}x{width} input; use a smaller window, or "same" padding for Conv2D.',
+      'Layer {layer} ({kind}) has a {size}x{size} kernel, larger than its {height}x{width} input; use a smaller kernel or "same" padding.',
+    'error.window_too_large.pool':
+      'Layer {layer} ({kind}) has a {size}x{size} window, larger than its {height}x{width} input; use a smaller pool size.',
     'reason.gpu-unsupported': 'Training runs on the CPU: the WebGPU path does not run {layer} layers yet.',
     'field.filters': 'Layer {layer} filters',
     'field.kernel_size': 'Layer {layer} kernel size',
@@ -427,14 +431,16 @@ const STRINGS = {
     features: '{count} 个特征',
     imageInput: '{height}×{width}×{channels} 图像',
     addLayer: '添加层',
+    'controls.label': '训练控制',
+    'speed.title': '每个 epoch {ms} 毫秒',
     'layer.dense': 'Dense',
     'layer.dropout': 'Dropout',
     'layer.conv2d': 'Conv2D 卷积',
-    'layer.max_pool2d': 'MaxPooling2D 最大池化',
-    'layer.avg_pool2d': 'AveragePooling2D 平均池化',
+    'layer.max_pool2d': 'MaxPool2D 最大池化',
+    'layer.avg_pool2d': 'AvgPool2D 平均池化',
     'layer.flatten': 'Flatten 展平',
-    'layer.batch_norm': 'BatchNormalization 批归一化',
-    'layer.layer_norm': 'LayerNormalization 层归一化',
+    'layer.batch_norm': 'BatchNorm 批归一化',
+    'layer.layer_norm': 'LayerNorm 层归一化',
     layerType: '层类型',
     filters: '卷积核数',
     kernelSize: '卷积核大小',
@@ -528,7 +534,9 @@ const STRINGS = {
     'error.layer_needs_image':
       '第 {layer} 层（{kind}）需要图像输入（高 × 宽 × 通道），却收到 {features} 个扁平数值；请在手写数字数据集上使用它，并放在所有 Dense 或 Flatten 层之前。',
     'error.window_too_large':
-      '第 {layer} 层（{kind}）的窗口为 {size}×{size}，大于它的 {height}×{width} 输入；请使用更小的窗口，或为 Conv2D 选择 same 填充。',
+      '第 {layer} 层（{kind}）的卷积核为 {size}×{size}，大于它的 {height}×{width} 输入；请使用更小的卷积核，或选择 same 填充。',
+    'error.window_too_large.pool':
+      '第 {layer} 层（{kind}）的池化窗口为 {size}×{size}，大于它的 {height}×{width} 输入；请使用更小的池化窗口。',
     'reason.gpu-unsupported': '在 CPU 上训练：WebGPU 路径尚不支持 {layer} 层。',
     'field.filters': '第 {layer} 层的卷积核数',
     'field.kernel_size': '第 {layer} 层的卷积核大小',
@@ -650,6 +658,9 @@ export function formatError(lang, error) {
   if (details.code === 'layer_needs_image' || details.code === 'window_too_large') {
     values.layer = details.index + 1;
     values.kind = details.layer;
+  }
+  if (details.code === 'window_too_large' && details.layer !== 'Conv2D') {
+    return translate(lang, 'error.window_too_large.pool', values);
   }
   const key = details.min_exclusive ? 'out_of_range_exclusive' : details.code;
   return translate(lang, `error.${key}`, values);

@@ -288,7 +288,7 @@ export function createPlayground(root, options = {}) {
       examplesPerSecond == null ? '–' : Math.round(examplesPerSecond).toLocaleString(state.lang);
     // Training time of the epoch in the Worker, read by the benchmark and shown on hover.
     $('speed').dataset.msPerEpoch = msPerEpoch.toFixed(3);
-    $('speed').title = `${msPerEpoch.toFixed(2)} ms / epoch`;
+    $('speed').title = t('speed.title', { ms: msPerEpoch.toFixed(2) });
     drawSchedule();
     renderChartLabels();
     renderMetrics();
@@ -427,6 +427,7 @@ export function createPlayground(root, options = {}) {
   function propose(spec, presetId = 'custom', upload = null) {
     const requestId = state.nextRequest++;
     state.proposedPreset = presetId;
+    state.proposedSpec = spec;
     const message = { type: 'load', requestId, spec, backend: state.backendSetting };
     worker.postMessage(upload ? { ...message, type: 'upload', ...upload } : message);
     return new Promise((resolve, reject) => state.pending.set(requestId, { resolve, reject }))
@@ -509,10 +510,15 @@ export function createPlayground(root, options = {}) {
     render();
   }
 
-  /** Copies the accepted spec, applies `change` to the copy and proposes it. */
+  /**
+   * Copies the spec, applies `change` to the copy and proposes it. While a proposal is still
+   * on its way (a preset picked a moment ago), the edit builds on that proposal rather than on
+   * the accepted spec, so that the quick edit is not applied to the previous network.
+   */
   function edit(change) {
     if (!state.spec) return;
-    const next = structuredClone(state.spec);
+    const base = state.pending.size > 0 && state.proposedSpec ? state.proposedSpec : state.spec;
+    const next = structuredClone(base);
     change(next);
     propose(next);
   }
@@ -574,6 +580,9 @@ export function createPlayground(root, options = {}) {
     }
     for (const element of root.querySelectorAll('[data-i18n-title]')) {
       element.title = t(element.dataset.i18nTitle);
+    }
+    for (const element of root.querySelectorAll('[data-i18n-aria-label]')) {
+      element.setAttribute('aria-label', t(element.dataset.i18nAriaLabel));
     }
     fillSelect($('language'), Object.keys(LANGUAGES), (lang) => LANGUAGES[lang], state.lang);
     const labels = {

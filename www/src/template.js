@@ -16,7 +16,7 @@ export const TEMPLATE = `
   </label>
 </header>
 
-<section class="controls" data-panel="controls" aria-label="Training controls">
+<section class="controls" data-panel="controls" data-i18n-aria-label="controls.label">
   <button id="play" data-testid="play" class="primary" data-i18n="play" disabled></button>
   <button id="pause" data-testid="pause" data-i18n="pause" disabled></button>
   <button id="step" data-testid="step" data-i18n="step" data-i18n-title="step.title" disabled></button>

@@ -724,7 +724,7 @@ describe('image layers', () => {
     await page.waitForFunction((s) => document.querySelector(s).textContent === '(None, 6, 6, 16)', byTestId('layer-0-shape'));
     await setNumber(page, 'layer-0-kernel-size', 9);
     await page.waitForSelector(`${byTestId('error')}:not([hidden])`);
-    assert.match(await page.textContent(byTestId('error')), /Layer 1 \(Conv2D\) has a 9x9 window, larger than its 8x8 input/);
+    assert.match(await page.textContent(byTestId('error')), /Layer 1 \(Conv2D\) has a 9x9 kernel, larger than its 8x8 input/);
     assert.equal(await page.inputValue(byTestId('layer-0-kernel-size')), '3');
     assert.deepEqual(failures, []);
     await page.close();
@@ -1149,6 +1149,11 @@ describe('training options', () => {
     await waitForEpoch(page, 10);
     const accuracy = await readNumber(page, 'train-metric');
     assert.ok(accuracy > 0.6, `training accuracy ${accuracy}`);
+
+    // The update formula typesets AdamW's decoupled weight decay rather than its name.
+    const update = await page.locator(`${byTestId('formulas')} .katex`).last().textContent();
+    assert.match(update, /0\.004/);
+    assert.doesNotMatch(await page.textContent(byTestId('formulas')), /adamw/);
     await page.close();
   });
 });
