@@ -941,6 +941,10 @@ export function createPlayground(root, options = {}) {
         const [moved] = s.layers.splice(from, 1);
         s.layers.splice(to, 0, moved);
       });
+      // Conv2D and pooling rows have several captioned fields, which get a line of their own.
+      if (['conv2d', 'max_pool2d', 'avg_pool2d'].includes(layer.type)) {
+        settings.classList.add('own-line');
+      }
       rows.push(layerRow(i, [
         kind,
         settings,
