@@ -35,6 +35,161 @@ function number(value) {
   return Number(value.toPrecision(4)).toString().replace('e', '\\text{e}');
 }
 
+/** TeX of a shape without the batch, as `8 \times 8 \times 16`. */
+function dims(shape) {
+  return shape.join(' \\times ');
+}
+
+/** Square window of a Conv2D or pooling layer, with the spec's defaults filled in. */
+function windowOf(layer, specLayer) {
+  if (layer.kind === 'conv2d') {
+    return {
+      size: specLayer.kernel_size,
+      stride: specLayer.stride ?? 1,
+      padding: specLayer.padding ?? 'valid',
+    };
+  }
+  return { size: specLayer.pool_size, stride: specLayer.stride ?? specLayer.pool_size, padding: 'valid' };
+}
+
+/**
+ * Writes a Conv2D layer as one matrix product on the unfolded input, as src/image_ops.rs computes
+ * it: U = im2col(input) has one row per image and output position.
+ */
+function convForward(k, layer, specLayer, input, inputShape, B, t) {
+  const { size, stride, padding } = windowOf(layer, specLayer);
+  const [outHeight, outWidth, filters] = layer.shape;
+  const channels = inputShape[inputShape.length - 1];
+  const patch = `(${size} \\cdot ${size} \\cdot ${channels})`;
+  const act = ACTIVATION_TEX[layer.activation] ?? `\\operatorname{${layer.activation}}`;
+  const applied = act ? `${act}(z_{${k}})` : `z_{${k}}`;
+  return [
+    { text: t('formulas.conv', { layer: k, size, stride, padding }) },
+    `h_{${k}} = ${applied} \\in \\mathbb{R}^{${B} \\times ${dims(layer.shape)}}, \\quad z_{${k}} = U_{${k}} K_{${k}} + b_{${k}}`,
+    `U_{${k}} = \\operatorname{im2col}(${input}) \\in \\mathbb{R}^{(${B} \\cdot ${outHeight * outWidth}) \\times ${patch}}, \\quad K_{${k}} \\in \\mathbb{R}^{${patch} \\times ${filters}}, \\quad b_{${k}} \\in \\mathbb{R}^{${filters}}`,
+  ];
+}
+
+/** Whether a layer's δ is taken before an activation, so the layer above multiplies by φ'. */
+function hasActivation(layer) {
+  return layer.kind === 'dense' || layer.kind === 'conv2d';
+}
+
+/**
+ * Writes a normalization layer's backward pass: the γ and β gradients and the input gradient
+ * in the standard form (1 / (m s)) (m g − Σg − x̂ Σ(g ⊙ x̂)) with g = δ ⊙ γ and s = √(σ² + ε).
+ * The sums run over the m values that share one mean and variance. Returns the lines and the
+ * input gradient.
+ */
+function normBackward(step, B, t) {
+  const { k, layer, input, inputShape } = step;
+  const image = inputShape.length === 3;
+  const channels = inputShape[inputShape.length - 1];
+  const positions = image ? inputShape[0] * inputShape[1] : 1;
+  const rows = image ? 'i,y,x' : 'i';
+  const lines = [];
+  let count;
+  let inner;
+  if (layer.kind === 'batch_norm') {
+    count = B * positions;
+    inner = rows;
+    const values = image ? `${B} × ${inputShape[0]} × ${inputShape[1]} = ${count}` : `${count}`;
+    lines.push({ text: t('formulas.batchNorm', { layer: k, channels, values }) });
+  } else {
+    count = channels;
+    inner = 'c';
+    lines.push({ text: t('formulas.layerNorm', { layer: k, channels }) });
+  }
+  lines.push(`\\hat{x}_{${k}} = \\frac{${input} - \\mu_{${k}}}{s_{${k}}}, \\quad s_{${k}} = \\sqrt{\\sigma_{${k}}^2 + 0.001}, \\quad g_{${k}} = \\delta_{${k}} \\odot \\gamma_{${k}}`);
+  lines.push(`\\frac{\\partial L}{\\partial \\gamma_{${k}}} = \\sum_{${rows}} \\delta_{${k}} \\odot \\hat{x}_{${k}}, \\quad \\frac{\\partial L}{\\partial \\beta_{${k}}} = \\sum_{${rows}} \\delta_{${k}} \\in \\mathbb{R}^{${channels}}`);
+  const down = `\\frac{1}{${count}\\, s_{${k}}} \\left(${count}\\, g_{${k}} - \\sum_{${inner}} g_{${k}} - \\hat{x}_{${k}} \\sum_{${inner}} (g_{${k}} \\odot \\hat{x}_{${k}})\\right)`;
+  return { lines, down };
+}
+
+/**
+ * Writes the backward pass from the output layer down to the first layer. δ_k is the gradient
+ * with respect to z_k for Dense and Conv2D layers and with respect to h_k for the others.
+ * Dropout layers multiply the gradient passing through them by their masks.
+ */
+function backwardLines(steps, B, t) {
+  const lines = [];
+  for (let i = steps.length - 1; i >= 0; i -= 1) {
+    const step = steps[i];
+    const { k, layer, input, inputShape, width } = step;
+    if (layer.kind === 'dropout') continue;
+    // TeX of the gradient with respect to this layer's input, and the lines that explain it.
+    let down;
+    let needsBrackets = false;
+    const followingLines = [];
+    switch (layer.kind) {
+      case 'dense':
+        lines.push(`\\frac{\\partial L}{\\partial W_{${k}}} = ${input}^{\\top} \\delta_{${k}} \\in \\mathbb{R}^{${width} \\times ${layer.units}}, \\quad \\frac{\\partial L}{\\partial b_{${k}}} = \\sum_{i=1}^{${B}} \\delta_{${k},i}`);
+        down = `\\delta_{${k}} W_{${k}}^{\\top}`;
+        needsBrackets = true;
+        break;
+      case 'conv2d': {
+        const { size } = windowOf(layer, step.spec);
+        const [outHeight, outWidth, filters] = layer.shape;
+        const channels = inputShape[inputShape.length - 1];
+        lines.push({ text: t('formulas.convBackward', { layer: k }) });
+        lines.push(`\\frac{\\partial L}{\\partial K_{${k}}} = U_{${k}}^{\\top} \\delta_{${k}} \\in \\mathbb{R}^{(${size} \\cdot ${size} \\cdot ${channels}) \\times ${filters}}, \\quad \\delta_{${k}} \\in \\mathbb{R}^{(${B} \\cdot ${outHeight * outWidth}) \\times ${filters}}`);
+        lines.push(`\\frac{\\partial L}{\\partial b_{${k}}} = \\sum_{i=1}^{${B}} \\sum_{p=1}^{${outHeight * outWidth}} \\delta_{${k},ip} \\in \\mathbb{R}^{${filters}}`);
+        down = `\\operatorname{col2im}(\\delta_{${k}} K_{${k}}^{\\top})`;
+        followingLines.push({ text: t('formulas.col2im') });
+        break;
+      }
+      case 'max_pool2d': {
+        const { size, stride } = windowOf(layer, step.spec);
+        down = `\\operatorname{unpool}_{\\max}(\\delta_{${k}})`;
+        followingLines.push(`\\operatorname{unpool}_{\\max}(\\delta_{${k}})_{i,y,x,c} = \\sum_{p,q} \\delta_{${k},ipqc} \\, \\mathbf{1}[(y, x) = a_{pq}]`);
+        followingLines.push({ text: t('formulas.maxPool', { layer: k, size, stride }) });
+        break;
+      }
+      case 'avg_pool2d': {
+        const { size, stride } = windowOf(layer, step.spec);
+        down = `\\operatorname{unpool}_{\\text{avg}}(\\delta_{${k}})`;
+        followingLines.push(`\\operatorname{unpool}_{\\text{avg}}(\\delta_{${k}})_{i,y,x,c} = \\frac{1}{${size} \\cdot ${size}} \\sum_{p,q:\\, (y, x) \\in w_{pq}} \\delta_{${k},ipqc}`);
+        followingLines.push({ text: t('formulas.avgPool', { layer: k, size, stride }) });
+        break;
+      }
+      case 'flatten':
+        down = `\\operatorname{reshape}(\\delta_{${k}})`;
+        followingLines.push({ text: t('formulas.flatten', { layer: k }) });
+        break;
+      case 'batch_norm':
+      case 'layer_norm': {
+        const norm = normBackward(step, B, t);
+        lines.push(...norm.lines);
+        down = norm.down;
+        break;
+      }
+      default:
+        lines.push({ text: t('formulas.unknownLayer', { layer: k, kind: layer.kind }) });
+        return lines;
+    }
+
+    // The nearest layer below that is not dropout receives the gradient. The input x needs none.
+    let j = i - 1;
+    let masks = '';
+    while (j >= 0 && steps[j].layer.kind === 'dropout') {
+      const rate = steps[j].spec.rate ?? 0;
+      masks = ` \\odot \\frac{m_{${steps[j].k}}}{1 - ${number(rate)}}${masks}`;
+      j -= 1;
+    }
+    if (j < 0) continue;
+    const below = steps[j];
+    let derivative = '';
+    if (hasActivation(below.layer)) {
+      const z = `z_{${below.k}}`;
+      derivative = ` \\odot ${(DERIVATIVE_TEX[below.layer.activation] ?? (() => `\\varphi'(${z})`))(z)}`;
+    }
+    const factor = needsBrackets && (masks || derivative) ? `(${down})` : down;
+    lines.push(`\\delta_{${below.k}} = ${factor}${masks}${derivative} \\in \\mathbb{R}^{${B} \\times ${dims(below.layer.shape ?? [below.layer.units])}}`);
+    lines.push(...followingLines);
+  }
+  return lines;
+}
+
 /**
  * Builds the sections of the formulas panel: `[{ title, hint?, lines: [tex or { text }] }]`,
  * where `t` translates the text around the equations. `spec` and `summary` are the accepted
@@ -44,35 +199,39 @@ export function formulaSections(spec, summary, t) {
   const B = spec.batch_size;
   const layers = summary.layers;
   const forward = [`x \\in \\mathbb{R}^{${B} \\times ${summary.inputs}}`];
-  const backward = [];
   const update = [];
-  // TeX of the input to the current layer, and its width.
+  // TeX of the input to the current layer, its width and its shape without the batch.
   let previous = 'x';
   let width = summary.inputs;
+  let shape = summary.input_shape ?? [summary.inputs];
   const dense = [];
+  // Every layer with its input, in order, for the backward pass.
+  const steps = [];
   layers.forEach((layer, index) => {
     const k = index + 1;
+    const specLayer = spec.layers[index] ?? {};
+    steps.push({ k, layer, spec: specLayer, input: previous, inputShape: shape, width });
     if (layer.kind === 'dropout') {
-      const rate = spec.layers[index]?.rate ?? 0;
+      const rate = specLayer.rate ?? 0;
       forward.push({ text: t('formulas.dropout', { rate }) });
       forward.push(`h_{${k}} = ${previous} \\odot \\frac{m_{${k}}}{1 - ${number(rate)}}, \\quad m_{${k}} \\sim \\operatorname{Bernoulli}(${number(1 - rate)})`);
       previous = `h_{${k}}`;
       return;
     }
-    if (layer.kind !== 'dense') {
-      const shape = (layer.shape ?? [layer.units]).join(' \\times ');
+    if (layer.kind === 'conv2d') {
+      forward.push(...convForward(k, layer, specLayer, previous, shape, B, t));
+    } else if (layer.kind !== 'dense') {
       const operator = LAYER_TEX[layer.kind];
       if (operator) {
-        const act = ACTIVATION_TEX[layer.activation] ?? '';
-        const applied = layer.kind === 'conv2d'
-          ? `${act}(${operator}(${previous}; K_{${k}}) + b_{${k}})`
-          : `${operator}(${previous})`;
-        forward.push(`h_{${k}} = ${applied} \\in \\mathbb{R}^{${B} \\times ${shape}}`);
+        forward.push(`h_{${k}} = ${operator}(${previous}) \\in \\mathbb{R}^{${B} \\times ${dims(layer.shape)}}`);
       } else {
         forward.push({ text: t('formulas.unknownLayer', { layer: k, kind: layer.kind }) });
       }
+    }
+    if (layer.kind !== 'dense') {
       previous = `h_{${k}}`;
       width = layer.units;
+      shape = layer.shape ?? [layer.units];
       return;
     }
     const units = layer.units;
@@ -85,9 +244,10 @@ export function formulaSections(spec, summary, t) {
       const applied = act ? `${act}(z_{${k}})` : `z_{${k}}`;
       forward.push(`h_{${k}} = ${applied}, \\quad z_{${k}} = ${z}, \\quad ${sizes}`);
     }
-    dense.push({ k, input: previous, width, units, activation: layer.activation, output: layer.output });
+    dense.push({ k, units });
     previous = `h_{${k}}`;
     width = units;
+    shape = [units];
   });
 
   const out = dense[dense.length - 1];
@@ -138,29 +298,7 @@ export function formulaSections(spec, summary, t) {
     loss.push(`\\frac{\\partial L_{\\text{total}}}{\\partial W_k} = \\frac{\\partial L}{\\partial W_k} + ${regularizer.l1} \\operatorname{sign}(W_k) + ${Number((2 * regularizer.l2).toPrecision(12))} \\, W_k`);
   }
 
-  for (let i = dense.length - 1; i >= 0; i -= 1) {
-    const { k, input, width: inputs, units } = dense[i];
-    backward.push(`\\frac{\\partial L}{\\partial W_{${k}}} = ${input}^{\\top} \\delta_{${k}} \\in \\mathbb{R}^{${inputs} \\times ${units}}, \\quad \\frac{\\partial L}{\\partial b_{${k}}} = \\sum_{i=1}^{${B}} \\delta_{${k},i}`);
-    // Below a layer other than dense or dropout, the chain is not written out.
-    const start = i > 0 ? dense[i - 1].k : 0;
-    const other = layers.slice(start, k - 1).findLast((layer) => layer.kind !== 'dropout');
-    if (other) {
-      backward.push({ text: t('formulas.backwardStops', { layer: k, kind: other.kind }) });
-      break;
-    }
-    if (i > 0) {
-      const below = dense[i - 1];
-      const derivative = (DERIVATIVE_TEX[below.activation] ?? (() => `\\varphi'(z_{${below.k}})`))(`z_{${below.k}}`);
-      // Dropout between the two dense layers multiplies the gradient by its mask too.
-      let masks = '';
-      for (let index = below.k; index < k - 1; index += 1) {
-        if (layers[index].kind !== 'dropout') continue;
-        const rate = spec.layers[index]?.rate ?? 0;
-        masks += ` \\odot \\frac{m_{${index + 1}}}{1 - ${number(rate)}}`;
-      }
-      backward.push(`\\delta_{${below.k}} = (\\delta_{${k}} W_{${k}}^{\\top})${masks} \\odot ${derivative} \\in \\mathbb{R}^{${B} \\times ${below.units}}`);
-    }
-  }
+  const backward = backwardLines(steps, B, t);
 
   const o = spec.optimizer;
   const g = 'g = \\frac{\\partial L}{\\partial \\theta}';

@@ -73,12 +73,25 @@ export const VIEW_STRINGS = {
     'formulas.loss': 'Loss',
     'formulas.backward': 'Backward pass',
     'formulas.backward.hint':
-      'δ is the gradient of the loss with respect to a layer\'s pre-activation z; ⊙ multiplies element by element. Each layer hands δ back through its kernel.',
+      'δ_k is the gradient of the loss with respect to layer k\'s pre-activation z_k, or to its output h_k for a layer without an activation. ⊙ multiplies element by element. Each layer passes the gradient down to the layer below.',
     'formulas.update': 'Update',
     'formulas.scheduledRate': 'η_e is epoch e\'s learning rate from the schedule, which starts from the base rate {rate}.',
     'formulas.dropout': 'Dropout with rate {rate}: during training each value is zeroed with that probability and the others are scaled; at evaluation it passes values through.',
     'formulas.unknownLayer': 'Layer {layer} ({kind}) is not written out here.',
-    'formulas.backwardStops': 'Below layer {layer}, the gradient passes through a {kind} layer, whose backward pass is not written out here.',
+    'formulas.conv':
+      'Layer {layer} (Conv2D, {size}×{size} kernel, stride {stride}, {padding} padding): im2col unfolds each image into one row per output position that holds the {size}×{size} patch there, in kernel-height, kernel-width, channel order. The convolution is then one matrix product with the kernel K read as a matrix.',
+    'formulas.convBackward': 'Layer {layer} (Conv2D): δ is read as a matrix with one row per image and output position, like U K.',
+    'formulas.col2im':
+      'col2im reverses im2col: each entry of δ Kᵀ is added to the input value that its patch entry was copied from, and entries that read padding are dropped.',
+    'formulas.maxPool':
+      'Layer {layer} (MaxPooling2D, {size}×{size} windows, stride {stride}): a_pq is the position of the first maximum of window (p, q) in the layer\'s input. The window\'s gradient goes there, and the other positions receive 0.',
+    'formulas.avgPool':
+      'Layer {layer} (AveragePooling2D, {size}×{size} windows, stride {stride}): w_pq is window (p, q), and each of its positions receives δ divided by the window area.',
+    'formulas.flatten': 'Layer {layer} (Flatten) only reshapes, so its gradient returns unchanged to the height, width, channel layout.',
+    'formulas.batchNorm':
+      'Layer {layer} (BatchNormalization) in training: μ and σ² are the mean and variance of each of the {channels} channels over its m = {values} values in the batch, with ε = 0.001. Evaluation normalizes with the moving mean and variance instead, so these formulas describe a training step.',
+    'formulas.layerNorm':
+      'Layer {layer} (LayerNormalization): μ and σ² are the mean and variance over the m = {channels} channels of each row (and image position), with ε = 0.001, in training and evaluation alike. γ and β hold one value per channel.',
     'formulas.failed': 'The formulas could not be typeset: {message}',
   },
   'zh-CN': {
@@ -152,12 +165,23 @@ export const VIEW_STRINGS = {
     'formulas.loss': '损失',
     'formulas.backward': '反向传播',
     'formulas.backward.hint':
-      'δ 是损失对某层激活前的值 z 的梯度；⊙ 表示逐元素相乘。每一层通过自己的核把 δ 传回上一层。',
+      'δ_k 是损失对第 k 层激活前的值 z_k 的梯度；没有激活函数的层则是对其输出 h_k 的梯度。⊙ 表示逐元素相乘。每一层把梯度传给下面一层。',
     'formulas.update': '参数更新',
     'formulas.scheduledRate': 'η_e 是第 e 个 epoch 按学习率调度得到的学习率，基准学习率为 {rate}。',
     'formulas.dropout': '比率为 {rate} 的 dropout：训练时每个值以该概率置零，其余的值按比例放大；评估时原样通过。',
     'formulas.unknownLayer': '第 {layer} 层（{kind}）的公式未在此列出。',
-    'formulas.backwardStops': '在第 {layer} 层之下，梯度要经过 {kind} 层，其反向传播公式未在此列出。',
+    'formulas.conv':
+      '第 {layer} 层（Conv2D，{size}×{size} 卷积核，步长 {stride}，{padding} padding）：im2col 把每张图像展开为每个输出位置一行，每行是该位置的 {size}×{size} 图块，按核高、核宽、通道的顺序排列。这样卷积就是与矩阵形式的核 K 的一次矩阵乘法。',
+    'formulas.convBackward': '第 {layer} 层（Conv2D）：δ 按矩阵读取，每张图像的每个输出位置一行，与 U K 相同。',
+    'formulas.col2im': 'col2im 是 im2col 的逆操作：δ Kᵀ 的每个元素加回到其图块元素所复制的输入值上，读取 padding 的元素被丢弃。',
+    'formulas.maxPool':
+      '第 {layer} 层（MaxPooling2D，{size}×{size} 窗口，步长 {stride}）：a_pq 是该层输入中窗口 (p, q) 第一个最大值的位置。窗口的梯度全部传到那里，其余位置得到 0。',
+    'formulas.avgPool': '第 {layer} 层（AveragePooling2D，{size}×{size} 窗口，步长 {stride}）：w_pq 是窗口 (p, q)，其中每个位置得到 δ 除以窗口面积。',
+    'formulas.flatten': '第 {layer} 层（Flatten）只改变形状，梯度原样恢复为高、宽、通道的排列。',
+    'formulas.batchNorm':
+      '第 {layer} 层（BatchNormalization）训练时：μ 和 σ² 是 {channels} 个通道各自在该 batch 中 m = {values} 个值上的均值和方差，ε = 0.001。评估时改用移动均值和移动方差，因此这些公式描述的是一个训练步。',
+    'formulas.layerNorm':
+      '第 {layer} 层（LayerNormalization）：μ 和 σ² 是每行（及每个图像位置）在 m = {channels} 个通道上的均值和方差，ε = 0.001，训练和评估时相同。γ 和 β 每个通道一个值。',
     'formulas.failed': '公式无法排版：{message}',
   },
 };

@@ -1024,6 +1024,39 @@ describe('views', () => {
     await page.close();
   });
 
+  test('formulas cover conv backward pass', async () => {
+    const { page, failures } = await openPage();
+    await page.selectOption(byTestId('preset'), 'digits-conv');
+    const formulas = page.locator(byTestId('formulas'));
+    // The preset: Conv2D 16 (3×3, same) on 8×8×1 digits, MaxPool 2, Conv2D 32, MaxPool 2,
+    // Flatten, Dense 64, Dense 10, batch 32.
+    await page.waitForFunction(() => [...document.querySelectorAll('#formulas annotation')]
+      .some((node) => node.textContent.includes('U_{1}^{\\top} \\delta_{1}')));
+    const math = await formulas.locator('annotation').allTextContents();
+    const has = (tex) => assert.ok(math.some((line) => line.includes(tex)), `${tex} in\n${math.join('\n')}`);
+    has('\\frac{\\partial L}{\\partial K_{1}} = U_{1}^{\\top} \\delta_{1} \\in \\mathbb{R}^{(3 \\cdot 3 \\cdot 1) \\times 16}');
+    has('\\frac{\\partial L}{\\partial K_{3}} = U_{3}^{\\top} \\delta_{3} \\in \\mathbb{R}^{(3 \\cdot 3 \\cdot 16) \\times 32}');
+    has('\\delta_{2} = \\operatorname{col2im}(\\delta_{3} K_{3}^{\\top})');
+    has('\\delta_{1} = \\operatorname{unpool}_{\\max}(\\delta_{2}) \\odot \\mathbf{1}[z_{1} > 0]');
+    has('\\delta_{4} = \\operatorname{reshape}(\\delta_{5})');
+    const text = await formulas.textContent();
+    assert.doesNotMatch(text, /backward pass is not written out/);
+    assert.match(text, /first maximum/);
+    assert.equal(await formulas.locator('.katex-error').count(), 0);
+    assert.equal(await formulas.locator('.formula').filter({ hasText: 'could not be typeset' }).count(), 0);
+
+    // Normalization layers continue the chain with their own input gradient.
+    await page.selectOption(byTestId('layer-1-type'), 'batch_norm');
+    await page.waitForFunction(() => [...document.querySelectorAll('#formulas annotation')]
+      .some((node) => node.textContent.includes('\\partial \\gamma_{2}')));
+    const norm = await formulas.locator('annotation').allTextContents();
+    assert.ok(norm.some((line) => line.includes('\\delta_{1} = \\frac{1}{2048\\, s_{2}}')), norm.join('\n'));
+    assert.match(await formulas.textContent(), /moving mean and variance/);
+    assert.equal(await formulas.locator('.katex-error').count(), 0);
+    assert.deepEqual(failures, []);
+    await page.close();
+  });
+
   test('metrics table is reachable by keyboard', async () => {
     const { page, failures } = await openPage();
     await page.selectOption(byTestId('language'), 'en');
