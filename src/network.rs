@@ -274,87 +274,36 @@ impl Network {
 
     /// The trainable tensors, layer by layer in the order of `LayerPlan::tensors`.
     pub fn parameters_mut(&mut self) -> Vec<Parameter<'_>> {
-        let mut parameters = Vec::new();
-        for layer in &mut self.layers {
-            match layer {
-                Layer::Dense { weight, bias, .. } => {
-                    parameters.push(Parameter::Matrix(weight));
-                    parameters.push(Parameter::Vector(bias));
-                }
-                Layer::Conv2d { kernel, bias, .. } => {
-                    parameters.push(Parameter::Matrix(kernel));
-                    parameters.push(Parameter::Vector(bias));
-                }
-                Layer::BatchNorm { gamma, beta, .. } | Layer::LayerNorm { gamma, beta } => {
-                    parameters.push(Parameter::Vector(gamma));
-                    parameters.push(Parameter::Vector(beta));
-                }
-                Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
-            }
-        }
-        parameters
+        self.stored_tensors_mut()
+            .into_iter()
+            .filter(|(_, trainable)| *trainable)
+            .map(|(tensor, _)| tensor)
+            .collect()
     }
 
     /// The trainable tensors' values in the order of `parameters_mut`.
     pub fn trainable_values(&self) -> Vec<Vec<f32>> {
-        let mut values = Vec::new();
-        for layer in &self.layers {
-            match layer {
-                Layer::Dense { weight, bias, .. } => {
-                    values.push(weight.as_vec());
-                    values.push(bias.as_vec());
-                }
-                Layer::Conv2d { kernel, bias, .. } => {
-                    values.push(kernel.as_vec());
-                    values.push(bias.as_vec());
-                }
-                Layer::BatchNorm { gamma, beta, .. } | Layer::LayerNorm { gamma, beta } => {
-                    values.push(gamma.as_vec());
-                    values.push(beta.as_vec());
-                }
-                Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
-            }
-        }
-        values
+        self.stored_tensors()
+            .into_iter()
+            .filter(|(_, trainable)| *trainable)
+            .map(|(tensor, _)| tensor.values())
+            .collect()
     }
 
-    /// Every stored tensor, trainable or not, in the order of `parameter_values`.
-    fn stored_tensors(&mut self) -> Vec<StoredTensor<'_>> {
-        let mut tensors = Vec::new();
-        for layer in &mut self.layers {
-            match layer {
-                Layer::Dense { weight, bias, .. } => {
-                    tensors.push(StoredTensor::Matrix(weight));
-                    tensors.push(StoredTensor::Vector(bias));
-                }
-                Layer::Conv2d { kernel, bias, .. } => {
-                    tensors.push(StoredTensor::Matrix(kernel));
-                    tensors.push(StoredTensor::Vector(bias));
-                }
-                Layer::BatchNorm {
-                    gamma,
-                    beta,
-                    moving_mean,
-                    moving_variance,
-                } => {
-                    for vector in [gamma, beta, moving_mean, moving_variance] {
-                        tensors.push(StoredTensor::Vector(vector));
-                    }
-                }
-                Layer::LayerNorm { gamma, beta } => {
-                    tensors.push(StoredTensor::Vector(gamma));
-                    tensors.push(StoredTensor::Vector(beta));
-                }
-                Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
-            }
-        }
-        tensors
+    /// Returns the stored tensors' values, layer by layer in the order of `LayerPlan::tensors`:
+    /// kernel then bias, and for normalization layers gamma, beta and BatchNormalization's
+    /// moving mean and variance.
+    pub fn parameter_values(&self) -> Vec<Vec<f32>> {
+        self.stored_tensors()
+            .into_iter()
+            .map(|(tensor, _)| tensor.values())
+            .collect()
     }
 
     /// Replaces the stored tensors' values, given in the order of `parameter_values`.
     pub fn set_parameter_values(&mut self, values: &[Vec<f32>]) -> Result<()> {
         let mismatch = |message: String| PlaygroundError::InvalidSpec { message };
-        let mut tensors = self.stored_tensors();
+        let mut tensors = self.stored_tensors_mut();
         if tensors.len() != values.len() {
             return Err(mismatch(format!(
                 "{} parameter tensors were given, but the network has {}",
@@ -362,7 +311,7 @@ impl Network {
                 tensors.len()
             )));
         }
-        for (index, (tensor, values)) in tensors.iter_mut().zip(values).enumerate() {
+        for (index, ((tensor, _), values)) in tensors.iter().zip(values).enumerate() {
             if values.len() != tensor.len() {
                 return Err(mismatch(format!(
                     "parameter tensor {index} has {} values, but the layer needs {}",
@@ -371,26 +320,25 @@ impl Network {
                 )));
             }
         }
-        for (tensor, values) in tensors.iter_mut().zip(values) {
+        for ((tensor, _), values) in tensors.iter_mut().zip(values) {
             tensor.copy_from(values);
         }
         Ok(())
     }
 
-    /// Returns the stored tensors' values, layer by layer in the order of `LayerPlan::tensors`:
-    /// kernel then bias, and for normalization layers gamma, beta and BatchNormalization's
-    /// moving mean and variance.
-    pub fn parameter_values(&self) -> Vec<Vec<f32>> {
-        let mut values = Vec::new();
+    /// Every stored tensor with whether it is trainable, in the order of `LayerPlan::tensors`.
+    fn stored_tensors(&self) -> Vec<(TensorRef<'_>, bool)> {
+        let mut tensors = Vec::new();
         for layer in &self.layers {
             match layer {
-                Layer::Dense { weight, bias, .. } => {
-                    values.push(weight.as_vec());
-                    values.push(bias.as_vec());
-                }
-                Layer::Conv2d { kernel, bias, .. } => {
-                    values.push(kernel.as_vec());
-                    values.push(bias.as_vec());
+                Layer::Dense { weight, bias, .. }
+                | Layer::Conv2d {
+                    kernel: weight,
+                    bias,
+                    ..
+                } => {
+                    tensors.push((TensorRef::Matrix(weight), true));
+                    tensors.push((TensorRef::Vector(bias), true));
                 }
                 Layer::BatchNorm {
                     gamma,
@@ -398,27 +346,72 @@ impl Network {
                     moving_mean,
                     moving_variance,
                 } => {
-                    for vector in [gamma, beta, moving_mean, moving_variance] {
-                        values.push(vector.as_vec());
-                    }
+                    tensors.push((TensorRef::Vector(gamma), true));
+                    tensors.push((TensorRef::Vector(beta), true));
+                    tensors.push((TensorRef::Vector(moving_mean), false));
+                    tensors.push((TensorRef::Vector(moving_variance), false));
                 }
                 Layer::LayerNorm { gamma, beta } => {
-                    values.push(gamma.as_vec());
-                    values.push(beta.as_vec());
+                    tensors.push((TensorRef::Vector(gamma), true));
+                    tensors.push((TensorRef::Vector(beta), true));
                 }
                 Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
             }
         }
-        values
+        tensors
+    }
+
+    /// `stored_tensors` for writing.
+    fn stored_tensors_mut(&mut self) -> Vec<(Parameter<'_>, bool)> {
+        let mut tensors = Vec::new();
+        for layer in &mut self.layers {
+            match layer {
+                Layer::Dense { weight, bias, .. }
+                | Layer::Conv2d {
+                    kernel: weight,
+                    bias,
+                    ..
+                } => {
+                    tensors.push((Parameter::Matrix(weight), true));
+                    tensors.push((Parameter::Vector(bias), true));
+                }
+                Layer::BatchNorm {
+                    gamma,
+                    beta,
+                    moving_mean,
+                    moving_variance,
+                } => {
+                    tensors.push((Parameter::Vector(gamma), true));
+                    tensors.push((Parameter::Vector(beta), true));
+                    tensors.push((Parameter::Vector(moving_mean), false));
+                    tensors.push((Parameter::Vector(moving_variance), false));
+                }
+                Layer::LayerNorm { gamma, beta } => {
+                    tensors.push((Parameter::Vector(gamma), true));
+                    tensors.push((Parameter::Vector(beta), true));
+                }
+                Layer::Dropout { .. } | Layer::Pool2d { .. } | Layer::Flatten => {}
+            }
+        }
+        tensors
     }
 }
 
-enum StoredTensor<'a> {
-    Matrix(&'a mut Matrix),
-    Vector(&'a mut Vector),
+enum TensorRef<'a> {
+    Matrix(&'a Matrix),
+    Vector(&'a Vector),
 }
 
-impl StoredTensor<'_> {
+impl TensorRef<'_> {
+    fn values(&self) -> Vec<f32> {
+        match self {
+            Self::Matrix(matrix) => matrix.as_vec(),
+            Self::Vector(vector) => vector.as_vec(),
+        }
+    }
+}
+
+impl Parameter<'_> {
     fn len(&self) -> usize {
         match self {
             Self::Matrix(matrix) => matrix.shape().num_elements(),
