@@ -130,6 +130,9 @@ pub struct Trainer {
     epoch: usize,
     running: Running,
     history: Vec<EpochMetrics>,
+    /// Whether finished epochs are kept in `history`. The page streams each epoch's metrics
+    /// as it ends, so its sessions turn this off and their memory stays flat over a long run.
+    keep_history: bool,
     /// Set once the loss has diverged; every later call returns it.
     failure: Option<PlaygroundError>,
 }
@@ -173,6 +176,7 @@ impl Trainer {
             epoch: 0,
             running: Running::default(),
             history: Vec::new(),
+            keep_history: true,
             failure: None,
         })
     }
@@ -244,8 +248,16 @@ impl Trainer {
         self.epoch
     }
 
+    /// Returns the metrics of every finished epoch, or none after `discard_history`.
     pub fn history(&self) -> &[EpochMetrics] {
         &self.history
+    }
+
+    /// Stops keeping finished epochs' metrics, for callers that take each epoch's metrics
+    /// from `run_batches` or `train_epoch` as it ends.
+    pub fn discard_history(&mut self) {
+        self.keep_history = false;
+        self.history = Vec::new();
     }
 
     pub fn is_finished(&self) -> bool {
@@ -361,7 +373,9 @@ impl Trainer {
                 running.rows,
             )
         };
-        self.history.push(metrics.clone());
+        if self.keep_history {
+            self.history.push(metrics.clone());
+        }
         Ok(metrics)
     }
 

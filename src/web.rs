@@ -125,8 +125,11 @@ impl Session {
     /// and initializes the weights.
     #[wasm_bindgen(constructor)]
     pub fn new(spec: JsValue, text: Option<String>) -> Result<Session, PlaygroundError> {
+        let mut trainer = Trainer::with_text(&parse_spec(spec)?, text.as_deref())?;
+        // The Worker forwards each epoch's metrics as it ends, so the session keeps none.
+        trainer.discard_history();
         Ok(Self {
-            trainer: Trainer::with_text(&parse_spec(spec)?, text.as_deref())?,
+            trainer,
             text,
             raw: None,
         })
@@ -146,13 +149,14 @@ impl Session {
         let values = parse_values(values)?.unwrap_or_default();
         let optimizer = parse_optimizer_state(optimizer)?;
         let spec = parse_spec(spec)?;
-        let trainer = Trainer::resume_with_state(
+        let mut trainer = Trainer::resume_with_state(
             &spec,
             text.as_deref(),
             &values,
             epochs_done as usize,
             optimizer.as_ref(),
         )?;
+        trainer.discard_history();
         Ok(Self {
             trainer,
             text,
@@ -200,11 +204,6 @@ impl Session {
     #[wasm_bindgen(getter)]
     pub fn finished(&self) -> bool {
         self.trainer.is_finished()
-    }
-
-    /// Returns every finished epoch's metrics.
-    pub fn history(&self) -> Result<JsValue, PlaygroundError> {
-        to_js(self.trainer.history()).map_err(engine_error)
     }
 
     /// Replaces the weights and biases (as `parameterValues` returns them) without touching

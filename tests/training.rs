@@ -60,3 +60,16 @@ fn iris_test_split_generalizes() {
     );
     assert!(average >= 0.93, "mean test accuracy {average}");
 }
+
+#[test]
+fn discarded_history_still_returns_metrics() {
+    let mut trainer = Trainer::new(&presets::keras_iris()).expect("preset is valid");
+    trainer.discard_history();
+    let mut epochs = 0;
+    while let Some(metrics) = trainer.train_epoch().expect("training succeeds") {
+        epochs += 1;
+        assert_eq!(metrics.epoch, epochs);
+    }
+    assert_eq!(epochs, 10);
+    assert!(trainer.history().is_empty(), "no metrics kept");
+}

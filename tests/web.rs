@@ -267,8 +267,14 @@ fn uploaded_csv_trains_in_browser() {
     });
     spec["epochs"] = 30.into();
     let mut session = Session::new(to_js(&spec), Some(text)).expect("CSV spec is valid");
-    while !session.train_epoch().unwrap().is_null() {}
-    let history = from_js(session.history().unwrap());
+    let mut history = Vec::new();
+    loop {
+        let metrics = session.train_epoch().unwrap();
+        if metrics.is_null() {
+            break;
+        }
+        history.push(from_js(metrics));
+    }
     let last = &history[29];
     assert!(last["train_accuracy"].as_f64().unwrap() > 0.9, "{last}");
 }
