@@ -47,9 +47,9 @@ fn unfold_sources(window: &Window) -> Vec<Option<usize>> {
     sources
 }
 
-/// Unfolds each image into one row per output position holding the kernel-sized patch there
-/// (im2col): (rows, h * w * c) becomes (rows * positions, size * size * c), with the patch in
-/// kernel-height, kernel-width, channel order to match a Keras kernel of shape
+/// Unfolds each image into one row per output position, containing the kernel-sized patch
+/// there (im2col): (rows, h * w * c) becomes (rows * positions, size * size * c). The patch is
+/// in kernel-height, kernel-width, channel order, which matches a Keras kernel of shape
 /// (size, size, c, filters) read as a (size * size * c, filters) matrix.
 pub fn unfold<T: Tape<f32, Cpu>>(images: Matrix<T>, window: &Window) -> Result<Matrix<T>> {
     // A contiguous input's gradient buffer has the row-major order of `as_vec`; making it
@@ -130,7 +130,8 @@ pub fn pool<T: Tape<f32, Cpu>>(
                     }
                     match kind {
                         PoolKind::Max => {
-                            let (largest, index) = best.expect("a window holds at least 1 value");
+                            let (largest, index) =
+                                best.expect("a window contains at least 1 value");
                             pooled.push(largest);
                             chosen.push(index);
                         }

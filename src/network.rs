@@ -272,7 +272,7 @@ impl Network {
         }
     }
 
-    /// The trainable tensors, layer by layer in the order of `LayerPlan::tensors`.
+    /// Returns the trainable tensors, layer by layer in the order of `LayerPlan::tensors`.
     pub fn parameters_mut(&mut self) -> Vec<Parameter<'_>> {
         self.stored_tensors_mut()
             .into_iter()
@@ -281,7 +281,7 @@ impl Network {
             .collect()
     }
 
-    /// The trainable tensors' values in the order of `parameters_mut`.
+    /// Returns the trainable tensors' values in the order of `parameters_mut`.
     pub fn trainable_values(&self) -> Vec<Vec<f32>> {
         self.stored_tensors()
             .into_iter()
@@ -326,7 +326,8 @@ impl Network {
         Ok(())
     }
 
-    /// Every stored tensor with whether it is trainable, in the order of `LayerPlan::tensors`.
+    /// Lists every stored tensor with whether it is trainable, in the order of
+    /// `LayerPlan::tensors`.
     fn stored_tensors(&self) -> Vec<(TensorRef<'_>, bool)> {
         let mut tensors = Vec::new();
         for layer in &self.layers {

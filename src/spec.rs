@@ -344,7 +344,7 @@ pub enum Padding {
 }
 
 impl LayerSpec {
-    /// The layer's name as the editor, Keras and the error messages show it.
+    /// Returns the layer's name as the editor, Keras and the error messages show it.
     pub fn display_name(&self) -> &'static str {
         match self {
             Self::Dense { .. } => "Dense",
@@ -395,7 +395,7 @@ impl FeatureShape {
         }
     }
 
-    /// The shape as Keras prints it, without the batch dimension.
+    /// Returns the shape as Keras prints it, without the batch dimension.
     pub fn dims(self) -> Vec<usize> {
         match self {
             Self::Flat(len) => vec![len],
@@ -706,7 +706,7 @@ impl LayerPlan {
             .sum()
     }
 
-    /// The layer's stored tensors in the order of `Network::parameter_values`, with Keras's
+    /// Lists the layer's stored tensors in the order of `Network::parameter_values`, with Keras's
     /// names and shapes.
     pub fn tensors(&self) -> Vec<TensorPlan> {
         let tensor = |name, shape: Vec<usize>, trainable| TensorPlan {
@@ -743,7 +743,7 @@ impl LayerPlan {
         }
     }
 
-    /// The prefix of the layer's tensor names in model files, as in Keras's default layer
+    /// Returns the prefix of the layer's tensor names in model files, as in Keras's default layer
     /// names.
     pub fn file_prefix(&self) -> &'static str {
         match self {

@@ -19,7 +19,7 @@ const ROWS: usize = 3;
 /// Central-difference steps and tolerances: a gradient passes when it is within
 /// ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * |central difference| for one of the steps. The
 /// large step loses accuracy where max pooling switches its maximum or a normalization over
-/// few values bends sharply; the small one loses it to f32 rounding of the loss. A flipped or
+/// few values bends sharply. The small step loses it to f32 rounding of the loss. A flipped or
 /// doubled gradient fails both.
 const STEPS: [f32; 2] = [1e-2, 1e-3];
 const ABSOLUTE_TOLERANCE: f64 = 3e-4;
