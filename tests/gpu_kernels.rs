@@ -25,6 +25,10 @@ use std::sync::OnceLock;
 
 /// Logical sizes of the parity checks: odd sizes that leave partial workgroups and 4×4 blocks.
 const SIZES: [usize; 4] = [1, 7, 100, 257];
+/// Sizes for the dimensions that `matmul_vec4.wgsl` reads as vec4s: 4 is one vec4, 12 and 260
+/// hold an odd number of vec4s (a thread's second column block falls past the edge), and 260
+/// spans more than one 64-wide workgroup.
+const VEC4_SIZES: [usize; 4] = [4, 12, 100, 260];
 /// Elements after the logical ones in every buffer.
 const PADDING: usize = 37;
 /// Value of every padding element. A kernel that read it would produce results far from the
@@ -34,10 +38,11 @@ const SENTINEL: f32 = -12345.0;
 const SENTINEL_U32: u32 = u32::MAX;
 
 /// Matmul tolerance on the difference of an output divided by max(1, Σ_p |a·b|), the magnitude of
-/// its products. The GPU and the twin add the same products in the same order, so only a fused
-/// multiply-add in the GPU compiler can make them differ: by about sqrt(k) roundings of 2^-24
-/// relative to that magnitude, or 1e-6 at k = 257. Against exact f64 sums, the f32 rounding of
-/// the sums is of that size too.
+/// its products. `matmul.wgsl` and the twin add the same products in the same order, so only a
+/// fused multiply-add in the GPU compiler can make them differ. `matmul_vec4.wgsl` sums each
+/// group of four products before adding it. Either way they differ by about sqrt(k) roundings
+/// of 2^-24 relative to that magnitude, or 1e-6 at k = 257. Against exact f64 sums, the f32
+/// rounding of the sums is of that size too.
 const MATMUL_TOLERANCE: f32 = 1e-5;
 /// Elementwise parity tolerance on `difference`, about 8 f32 ULP, because WGSL lets exp, log,
 /// sqrt and division be a few ULP from the correctly rounded result that Rust returns.
@@ -179,8 +184,9 @@ fn check_all(outputs: &[Output], tolerance: f32) -> f32 {
 // Cases: each runs one entry point on the GPU and its twin on equal copies of the same inputs.
 // `extra_groups` adds workgroups beyond what the host dispatches, to test the bounds checks.
 
+/// Runs one product on `kernel`, which computes `tile` × `tile` outputs per workgroup.
 fn matmul_case(
-    kernel: &Kernel,
+    (kernel, tile): (&Kernel, usize),
     rng: &mut SplitMix64,
     [m, n, k]: [usize; 3],
     flags: u32,
@@ -196,8 +202,8 @@ fn matmul_case(
     };
     let c_buffer = gpu().buffer_from("c", &padded(&vec![SENTINEL; m * n]));
     let workgroups = [
-        groups(n, 32) + extra_groups,
-        groups(m, 32) + extra_groups,
+        groups(n, tile) + extra_groups,
+        groups(m, tile) + extra_groups,
         1,
     ];
     dispatch(
@@ -743,13 +749,73 @@ fn matmul_matches_twin() {
         for m in SIZES {
             for n in SIZES {
                 for k in SIZES {
-                    let output = matmul_case(&matmul, &mut rng, [m, n, k], flags, 0);
+                    let output = matmul_case(
+                        (&matmul, kernels::MATMUL_TILE),
+                        &mut rng,
+                        [m, n, k],
+                        flags,
+                        0,
+                    );
                     max_difference = max_difference.max(check(&output, MATMUL_TOLERANCE));
                 }
             }
         }
     }
     eprintln!("matmul: max difference {max_difference:e}");
+}
+
+#[test]
+fn matmul_vec4_matches_twin() {
+    let mut rng = SplitMix64::new(21);
+    let mut max_difference = 0.0f32;
+    // The batch dimension takes any size; the others are the ones each entry reads as vec4s.
+    for (entry, flags) in [("nn", 0), ("tn", TRANSPOSE_A), ("nt", TRANSPOSE_B)] {
+        let matmul = kernel(kernels::MATMUL_VEC4, entry);
+        for batch in SIZES {
+            for first in VEC4_SIZES {
+                for n in VEC4_SIZES {
+                    let [m, k] = if flags == TRANSPOSE_A {
+                        [first, batch]
+                    } else {
+                        [batch, first]
+                    };
+                    let params = MatmulParams {
+                        m: m as u32,
+                        n: n as u32,
+                        k: k as u32,
+                        flags,
+                    };
+                    assert_eq!(kernels::matmul_vec4_entry(&params), Some(entry));
+                    let output = matmul_case(
+                        (&matmul, kernels::MATMUL_VEC4_TILE),
+                        &mut rng,
+                        [m, n, k],
+                        flags,
+                        0,
+                    );
+                    max_difference = max_difference.max(check(&output, MATMUL_TOLERANCE));
+                }
+            }
+        }
+    }
+    eprintln!("matmul vec4: max difference {max_difference:e}");
+}
+
+#[test]
+fn matmul_vec4_declines_other_shapes() {
+    let shape = |m, n, k, flags| MatmulParams { m, n, k, flags };
+    for params in [
+        // A row length the kernels read whole is not divisible by 4.
+        shape(8, 10, 8, 0),
+        shape(8, 8, 10, 0),
+        shape(10, 8, 8, TRANSPOSE_A),
+        shape(8, 8, 10, TRANSPOSE_B),
+        shape(8, 10, 8, TRANSPOSE_B),
+        // No entry point reads both operands transposed.
+        shape(8, 8, 8, TRANSPOSE_A | TRANSPOSE_B),
+    ] {
+        assert_eq!(kernels::matmul_vec4_entry(&params), None, "{params:?}");
+    }
 }
 
 #[test]
@@ -954,7 +1020,28 @@ fn overdispatch_leaves_padding_untouched() {
     let matmul = kernel(kernels::MATMUL, "main");
     for flags in [0, TRANSPOSE_A | TRANSPOSE_B] {
         check(
-            &matmul_case(&matmul, &mut rng, [7, 5, 3], flags, extra),
+            &matmul_case(
+                (&matmul, kernels::MATMUL_TILE),
+                &mut rng,
+                [7, 5, 3],
+                flags,
+                extra,
+            ),
+            MATMUL_TOLERANCE,
+        );
+    }
+    for (entry, flags) in [("nn", 0), ("tn", TRANSPOSE_A), ("nt", TRANSPOSE_B)] {
+        check(
+            &matmul_case(
+                (
+                    &kernel(kernels::MATMUL_VEC4, entry),
+                    kernels::MATMUL_VEC4_TILE,
+                ),
+                &mut rng,
+                [12, 12, 12],
+                flags,
+                extra,
+            ),
             MATMUL_TOLERANCE,
         );
     }

@@ -4,8 +4,11 @@
 //! registers). `twins.rs` has a CPU version of every entry point, and each WGSL file documents
 //! its bindings, workgroup size and dispatch.
 
-/// Matrix product: entry point `main`, uniform [`MatmulParams`].
+/// Matrix product for any shape: entry point `main`, uniform [`MatmulParams`].
 pub const MATMUL: &str = include_str!("kernels/matmul.wgsl");
+/// Matrix product on vec4 reads, for the shapes that [`matmul_vec4_entry`] accepts: entry
+/// points `nn`, `tn` and `nt`, uniform [`MatmulParams`].
+pub const MATMUL_VEC4: &str = include_str!("kernels/matmul_vec4.wgsl");
 /// Bias addition and bias gradient: entry points `add_bias` and `bias_grad`, uniform
 /// [`ShapeParams`].
 pub const BIAS: &str = include_str!("kernels/bias.wgsl");
@@ -64,7 +67,27 @@ pub const TRANSPOSE_A: u32 = 1;
 /// Matmul flag: operand B is stored transposed, as n×k.
 pub const TRANSPOSE_B: u32 = 2;
 
-/// Uniform of `matmul.wgsl`: C (m×n) = op(A)·op(B) with inner dimension k, and the
+/// Outputs of C per `matmul.wgsl` workgroup along each axis (8 threads × 4 outputs).
+pub const MATMUL_TILE: usize = 32;
+/// Outputs of C per `matmul_vec4.wgsl` workgroup along each axis (8 threads × 8 outputs).
+pub const MATMUL_VEC4_TILE: usize = 64;
+
+/// Returns the `matmul_vec4.wgsl` entry point that computes `params`, or None when the product
+/// needs `matmul.wgsl`. The vec4 kernels read the rows of each stored operand four values at a
+/// time, so every row length they read whole must be divisible by 4. The batch's row count
+/// never decides: it is m for `nn` and `nt` and k for `tn`, and those kernels take any value
+/// there, so one choice holds for every batch of a layer.
+pub fn matmul_vec4_entry(params: &MatmulParams) -> Option<&'static str> {
+    let divisible = |value: u32| value.is_multiple_of(4);
+    match params.flags {
+        0 if divisible(params.k) && divisible(params.n) => Some("nn"),
+        TRANSPOSE_A if divisible(params.m) && divisible(params.n) => Some("tn"),
+        TRANSPOSE_B if divisible(params.k) && divisible(params.n) => Some("nt"),
+        _ => None,
+    }
+}
+
+/// Uniform of `matmul.wgsl` and `matmul_vec4.wgsl`: C (m×n) = op(A)·op(B) with inner dimension k, and the
 /// [`TRANSPOSE_A`] and [`TRANSPOSE_B`] bits in `flags`.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]

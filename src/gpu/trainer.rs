@@ -9,7 +9,7 @@ use crate::gpu::context::{groups, Gpu, Kernel};
 use crate::gpu::kernels::{
     self, activation_kind, loss_kind, target_kind, ActivationParams, DropoutParams, GatherParams,
     LossParams, MatmulParams, OptimizerParams, PenaltyParams, ReduceParams, ShapeParams,
-    TRANSPOSE_A, TRANSPOSE_B,
+    MATMUL_TILE, MATMUL_VEC4_TILE, TRANSPOSE_A, TRANSPOSE_B,
 };
 use crate::network::Network;
 use crate::optimizer::{self, OptimizerState};
@@ -30,11 +30,8 @@ mod norm;
 use image::{ConvLayer, ImageKernels, LayerInput, PoolLayer};
 use norm::{NormKernels, NormKind, NormLayer};
 
-/// Outputs per matmul workgroup along each axis (8 threads × 4 outputs each).
-const MATMUL_TILE: usize = 32;
-
 struct Kernels {
-    matmul: Kernel,
+    matmul: MatmulKernels,
     add_bias: Kernel,
     bias_grad: Kernel,
     activation_forward: Kernel,
@@ -56,7 +53,7 @@ impl Kernels {
             OptimizerSpec::Rmsprop { .. } => "rmsprop",
         };
         Self {
-            matmul: gpu.kernel("matmul", kernels::MATMUL, "main"),
+            matmul: MatmulKernels::new(gpu),
             add_bias: gpu.kernel("add_bias", kernels::BIAS, "add_bias"),
             bias_grad: gpu.kernel("bias_grad", kernels::BIAS, "bias_grad"),
             activation_forward: gpu.kernel("activation_forward", kernels::ACTIVATION, "forward"),
@@ -109,6 +106,92 @@ impl Dispatch {
     }
 }
 
+/// The matmul pipelines: `matmul.wgsl` for any shape and the `matmul_vec4.wgsl` entry points.
+struct MatmulKernels {
+    any: Kernel,
+    nn: Kernel,
+    tn: Kernel,
+    nt: Kernel,
+}
+
+impl MatmulKernels {
+    fn new(gpu: &Gpu) -> Self {
+        let vec4 = |entry| gpu.kernel(&format!("matmul_{entry}"), kernels::MATMUL_VEC4, entry);
+        Self {
+            any: gpu.kernel("matmul", kernels::MATMUL, "main"),
+            nn: vec4("nn"),
+            tn: vec4("tn"),
+            nt: vec4("nt"),
+        }
+    }
+
+    /// Returns the pipeline for products shaped like `shape` and its outputs per workgroup
+    /// along each axis of C.
+    fn pick(&self, shape: &MatmulParams) -> (&Kernel, usize) {
+        match kernels::matmul_vec4_entry(shape) {
+            Some("nn") => (&self.nn, MATMUL_VEC4_TILE),
+            Some("tn") => (&self.tn, MATMUL_VEC4_TILE),
+            Some("nt") => (&self.nt, MATMUL_VEC4_TILE),
+            _ => (&self.any, MATMUL_TILE),
+        }
+    }
+}
+
+/// One matrix product of the training step, bound to the pipeline that suits its shape.
+struct MatmulDispatch {
+    dispatch: Dispatch,
+    kernel: Kernel,
+    tile: usize,
+    /// The product at the largest batch; `run` replaces its batch dimension.
+    shape: MatmulParams,
+}
+
+impl MatmulDispatch {
+    /// `m`, `n` and `k` are C's rows and columns and the inner dimension at the largest batch,
+    /// and `flags` contains [`TRANSPOSE_A`] and [`TRANSPOSE_B`]. `buffers` are A, B and C.
+    fn new(
+        gpu: &Gpu,
+        kernels: &MatmulKernels,
+        [m, n, k]: [usize; 3],
+        flags: u32,
+        buffers: &[&wgpu::Buffer],
+    ) -> Self {
+        let shape = MatmulParams {
+            m: m as u32,
+            n: n as u32,
+            k: k as u32,
+            flags,
+        };
+        let (kernel, tile) = kernels.pick(&shape);
+        Self {
+            dispatch: Dispatch::new(gpu, kernel, &shape, buffers),
+            kernel: kernel.clone(),
+            tile,
+            shape,
+        }
+    }
+
+    /// Records the product for a batch whose row count gives `batch` rows of the product: C's
+    /// rows, or with [`TRANSPOSE_A`] (a weight gradient, xᵀ · dz) the inner dimension. The
+    /// pipeline chosen in `new` suits every value, because `matmul_vec4_entry` never looks at
+    /// that dimension.
+    fn run(&self, gpu: &Gpu, encoder: &mut wgpu::CommandEncoder, batch: usize) {
+        let mut params = self.shape;
+        if params.flags & TRANSPOSE_A != 0 {
+            params.k = batch as u32;
+        } else {
+            params.m = batch as u32;
+        }
+        let workgroups = [
+            groups(params.n as usize, self.tile),
+            groups(params.m as usize, self.tile),
+            1,
+        ];
+        self.dispatch
+            .run(gpu, encoder, &self.kernel, &params, workgroups);
+    }
+}
+
 /// One trainable tensor with its gradient, optimizer state and update dispatch.
 struct Parameter {
     value: wgpu::Buffer,
@@ -127,19 +210,18 @@ struct Parameter {
 #[allow(clippy::large_enum_variant)]
 enum GpuLayer {
     Dense {
-        inputs: usize,
         units: usize,
         activation: Activation,
         weight: Parameter,
         bias: Parameter,
-        forward_matmul: Dispatch,
+        forward_matmul: MatmulDispatch,
         add_bias: Dispatch,
         activation_forward: Dispatch,
         activation_backward: Dispatch,
-        weight_grad: Dispatch,
+        weight_grad: MatmulDispatch,
         bias_grad: Dispatch,
         /// None for the first layer, whose input needs no gradient.
-        input_grad: Option<Dispatch>,
+        input_grad: Option<MatmulDispatch>,
     },
     Dropout {
         units: usize,
@@ -389,13 +471,14 @@ impl GpuTrainer {
                     let dy = gpu.zeros("activation grad", rows * units);
                     let dz = gpu.zeros("pre-activation grad", rows * units);
                     let layer = GpuLayer::Dense {
-                        inputs,
                         units,
                         activation,
-                        forward_matmul: Dispatch::new(
+                        // z (rows × units) = x · W.
+                        forward_matmul: MatmulDispatch::new(
                             &gpu,
                             &kernels.matmul,
-                            &MatmulParams::zeroed(),
+                            [rows, units, inputs],
+                            0,
                             &[&input, &weight_value, &z],
                         ),
                         add_bias: Dispatch::new(
@@ -416,10 +499,12 @@ impl GpuTrainer {
                             &ActivationParams::zeroed(),
                             &[&z, &dy, &dz],
                         ),
-                        weight_grad: Dispatch::new(
+                        // dW (inputs × units) = xᵀ · dz, with x stored rows × inputs.
+                        weight_grad: MatmulDispatch::new(
                             &gpu,
                             &kernels.matmul,
-                            &MatmulParams::zeroed(),
+                            [inputs, units, rows],
+                            TRANSPOSE_A,
                             &[&input, &dz, &weight_grad],
                         ),
                         bias_grad: Dispatch::new(
@@ -429,10 +514,12 @@ impl GpuTrainer {
                             &[&dz, &bias_grad],
                         ),
                         input_grad: input_grad.as_ref().map(|input_grad| {
-                            Dispatch::new(
+                            // dx (rows × inputs) = dz · Wᵀ, with W stored inputs × units.
+                            MatmulDispatch::new(
                                 &gpu,
                                 &kernels.matmul,
-                                &MatmulParams::zeroed(),
+                                [rows, inputs, units],
+                                TRANSPOSE_B,
                                 &[&dz, &weight_value, input_grad],
                             )
                         }),
@@ -834,7 +921,6 @@ impl GpuTrainer {
         for layer in &self.layers {
             match layer {
                 GpuLayer::Dense {
-                    inputs,
                     units,
                     activation,
                     forward_matmul,
@@ -842,19 +928,7 @@ impl GpuTrainer {
                     activation_forward,
                     ..
                 } => {
-                    let matmul = MatmulParams {
-                        m: rows as u32,
-                        n: *units as u32,
-                        k: *inputs as u32,
-                        flags: 0,
-                    };
-                    forward_matmul.run(
-                        gpu,
-                        encoder,
-                        &kernels.matmul,
-                        &matmul,
-                        matmul_groups(rows, *units),
-                    );
+                    forward_matmul.run(gpu, encoder, rows);
                     let shape = shape_params(rows, *units);
                     add_bias.run(
                         gpu,
@@ -951,7 +1025,6 @@ impl GpuTrainer {
         for layer in self.layers.iter().rev() {
             match layer {
                 GpuLayer::Dense {
-                    inputs,
                     units,
                     activation,
                     activation_backward,
@@ -968,20 +1041,7 @@ impl GpuTrainer {
                         &params,
                         [groups(rows * units, 256), 1, 1],
                     );
-                    // dW (inputs × units) = xᵀ · dz, with x stored rows × inputs.
-                    let dw = MatmulParams {
-                        m: *inputs as u32,
-                        n: *units as u32,
-                        k: rows as u32,
-                        flags: TRANSPOSE_A,
-                    };
-                    weight_grad.run(
-                        gpu,
-                        encoder,
-                        &kernels.matmul,
-                        &dw,
-                        matmul_groups(*inputs, *units),
-                    );
+                    weight_grad.run(gpu, encoder, rows);
                     let shape = shape_params(rows, *units);
                     bias_grad.run(
                         gpu,
@@ -991,20 +1051,7 @@ impl GpuTrainer {
                         [groups(*units, 64), 1, 1],
                     );
                     if let Some(input_grad) = input_grad {
-                        // dx (rows × inputs) = dz · Wᵀ, with W stored inputs × units.
-                        let dx = MatmulParams {
-                            m: rows as u32,
-                            n: *inputs as u32,
-                            k: *units as u32,
-                            flags: TRANSPOSE_B,
-                        };
-                        input_grad.run(
-                            gpu,
-                            encoder,
-                            &kernels.matmul,
-                            &dx,
-                            matmul_groups(rows, *inputs),
-                        );
+                        input_grad.run(gpu, encoder, rows);
                     }
                 }
                 GpuLayer::Dropout {
@@ -1163,10 +1210,6 @@ fn check_supported(valid: &ValidSpec) -> Result<()> {
             ),
         })
     }
-}
-
-fn matmul_groups(m: usize, n: usize) -> [u32; 3] {
-    [groups(n, MATMUL_TILE), groups(m, MATMUL_TILE), 1]
 }
 
 fn shape_params(rows: usize, cols: usize) -> ShapeParams {

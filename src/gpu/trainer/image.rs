@@ -4,10 +4,10 @@
 //! (col2im). Its (rows · positions, filters) output is already each image's height, width,
 //! channel order, so the next layer reads it as (rows, positions · filters).
 
-use super::{activation_params, matmul_groups, shape_params, Dispatch, Kernels, Parameter};
+use super::{activation_params, shape_params, Dispatch, Kernels, MatmulDispatch, Parameter};
 use crate::gpu::context::{groups, Gpu, Kernel};
 use crate::gpu::kernels::{
-    self, ActivationParams, MatmulParams, ShapeParams, WindowParams, TRANSPOSE_A, TRANSPOSE_B,
+    self, ActivationParams, ShapeParams, WindowParams, TRANSPOSE_A, TRANSPOSE_B,
 };
 use crate::spec::{Activation, PoolKind, Window};
 use bytemuck::Zeroable;
@@ -46,7 +46,7 @@ impl ImageKernels {
 /// The dispatches that pass a convolution's gradient on to its input.
 struct ConvInputGrad {
     /// d_unfolded (rows · positions × patch) = dz · kernelᵀ.
-    matmul: Dispatch,
+    matmul: MatmulDispatch,
     fold: Dispatch,
 }
 
@@ -57,11 +57,11 @@ pub(super) struct ConvLayer {
     pub(super) kernel: Parameter,
     pub(super) bias: Parameter,
     unfold: Dispatch,
-    forward_matmul: Dispatch,
+    forward_matmul: MatmulDispatch,
     add_bias: Dispatch,
     activation_forward: Dispatch,
     activation_backward: Dispatch,
-    kernel_grad: Dispatch,
+    kernel_grad: MatmulDispatch,
     bias_grad: Dispatch,
     /// None for the first layer, whose input needs no gradient.
     input_grad: Option<ConvInputGrad>,
@@ -111,13 +111,19 @@ impl Builder<'_> {
         let y = gpu.zeros("conv activation", unfolded_rows * filters);
         let dy = gpu.zeros("conv activation grad", unfolded_rows * filters);
         let dz = gpu.zeros("conv pre-activation grad", unfolded_rows * filters);
-        let matmul = |buffers: &[&wgpu::Buffer]| {
-            Dispatch::new(gpu, &kernels.matmul, &MatmulParams::zeroed(), buffers)
+        let matmul = |shape, flags, buffers: &[&wgpu::Buffer]| {
+            MatmulDispatch::new(gpu, &kernels.matmul, shape, flags, buffers)
         };
         let input_grad = input.grad.map(|input_grad| {
             let unfolded_grad = gpu.zeros("unfolded grad", unfolded_rows * patch);
             ConvInputGrad {
-                matmul: matmul(&[&dz, &kernel_value, &unfolded_grad]),
+                // d_unfolded ((rows · positions) × patch) = dz · kernelᵀ, with the kernel
+                // stored patch × filters.
+                matmul: matmul(
+                    [unfolded_rows, patch, filters],
+                    TRANSPOSE_B,
+                    &[&dz, &kernel_value, &unfolded_grad],
+                ),
                 fold: Dispatch::new(
                     gpu,
                     &self.image.fold,
@@ -136,7 +142,12 @@ impl Builder<'_> {
                 &WindowParams::zeroed(),
                 &[input.value, &unfolded],
             ),
-            forward_matmul: matmul(&[&unfolded, &kernel_value, &z]),
+            // z (rows · positions × filters) = unfolded · kernel.
+            forward_matmul: matmul(
+                [unfolded_rows, filters, patch],
+                0,
+                &[&unfolded, &kernel_value, &z],
+            ),
             add_bias: Dispatch::new(
                 gpu,
                 &kernels.add_bias,
@@ -155,7 +166,13 @@ impl Builder<'_> {
                 &ActivationParams::zeroed(),
                 &[&z, &dy, &dz],
             ),
-            kernel_grad: matmul(&[&unfolded, &dz, &kernel_grad]),
+            // d_kernel (patch × filters) = unfoldedᵀ · dz, with unfolded stored
+            // (rows · positions) × patch.
+            kernel_grad: matmul(
+                [patch, filters, unfolded_rows],
+                TRANSPOSE_A,
+                &[&unfolded, &dz, &kernel_grad],
+            ),
             bias_grad: Dispatch::new(
                 gpu,
                 &kernels.bias_grad,
@@ -255,22 +272,9 @@ impl ConvLayer {
             &shape,
             value_groups(unfolded_rows * patch),
         );
-        // z (rows · positions × filters) = unfolded · kernel. Only the 8×8 digit images reach
-        // image layers, so rows · positions is at most 4096 · 64 and its 32-row matmul tiles
-        // fit in one dispatch dimension.
-        let matmul = MatmulParams {
-            m: unfolded_rows as u32,
-            n: self.filters as u32,
-            k: patch as u32,
-            flags: 0,
-        };
-        self.forward_matmul.run(
-            gpu,
-            encoder,
-            &kernels.matmul,
-            &matmul,
-            matmul_groups(unfolded_rows, self.filters),
-        );
+        // Only the 8×8 digit images reach image layers, so rows · positions is at most
+        // 4096 · 64 and its matmul tiles of 32 or 64 rows fit in one dispatch dimension.
+        self.forward_matmul.run(gpu, encoder, unfolded_rows);
         let values = unfolded_rows * self.filters;
         self.add_bias.run(
             gpu,
@@ -298,7 +302,6 @@ impl ConvLayer {
     ) {
         let shape = WindowParams::new(&self.window, rows);
         let unfolded_rows = rows * shape.positions();
-        let patch = shape.patch();
         let filters = self.filters;
         let values = unfolded_rows * filters;
         self.activation_backward.run(
@@ -308,21 +311,7 @@ impl ConvLayer {
             &activation_params(values, self.activation),
             value_groups(values),
         );
-        // d_kernel (patch × filters) = unfoldedᵀ · dz, with unfolded stored (rows · positions)
-        // × patch.
-        let kernel_grad = MatmulParams {
-            m: patch as u32,
-            n: filters as u32,
-            k: unfolded_rows as u32,
-            flags: TRANSPOSE_A,
-        };
-        self.kernel_grad.run(
-            gpu,
-            encoder,
-            &kernels.matmul,
-            &kernel_grad,
-            matmul_groups(patch, filters),
-        );
+        self.kernel_grad.run(gpu, encoder, unfolded_rows);
         self.bias_grad.run(
             gpu,
             encoder,
@@ -331,21 +320,7 @@ impl ConvLayer {
             [groups(filters, 64), 1, 1],
         );
         if let Some(input_grad) = &self.input_grad {
-            // d_unfolded ((rows · positions) × patch) = dz · kernelᵀ, with the kernel stored
-            // patch × filters.
-            let unfolded_grad = MatmulParams {
-                m: unfolded_rows as u32,
-                n: patch as u32,
-                k: filters as u32,
-                flags: TRANSPOSE_B,
-            };
-            input_grad.matmul.run(
-                gpu,
-                encoder,
-                &kernels.matmul,
-                &unfolded_grad,
-                matmul_groups(unfolded_rows, patch),
-            );
+            input_grad.matmul.run(gpu, encoder, unfolded_rows);
             input_grad.fold.run(
                 gpu,
                 encoder,
