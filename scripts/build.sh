@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Builds the playground into dist/: the release wasm module, its wasm-bindgen glue and the page.
+# Builds the playground into dist/: the release wasm modules, their wasm-bindgen glue and the
+# page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 setup_build_tools
 
-cargo build --release --target wasm32-unknown-unknown
-wasm-bindgen --target web --out-dir www/pkg \
-  target/wasm32-unknown-unknown/release/dfdx_playground.wasm
+# Two modules from one crate: training (src/web.rs), which the page loads at start, and the
+# code export and model files (src/web_tools.rs), which the Worker imports on first use. Both
+# builds write the same file name, so each is bound before the next build.
+module=target/wasm32-unknown-unknown/release/dfdx_playground.wasm
+cargo build --release --target wasm32-unknown-unknown --no-default-features --features web-training
+wasm-bindgen --target web --out-dir www/pkg "$module"
+cargo build --release --target wasm32-unknown-unknown --no-default-features --features web-tools
+wasm-bindgen --target web --out-dir www/pkg --out-name dfdx_playground_tools "$module"
 node www/build.mjs "$@"

@@ -1,14 +1,15 @@
-//! Every `#[wasm_bindgen]` item of the crate. Specs and metrics cross as plain JavaScript
-//! objects through serde-wasm-bindgen; errors cross as JavaScript `Error`s, converted here once.
+//! The `#[wasm_bindgen]` items that build, train and inspect networks: the page's main wasm
+//! module. The code export and model files are in `web_tools`, a second module that the page
+//! loads when a visitor first uses them. Values cross through `web_convert`.
 
 use crate::error::PlaygroundError;
 use crate::gpu::{Gpu, GpuTrainer};
 use crate::optimizer::OptimizerState;
-use crate::spec::{NetworkSpec, Task};
+use crate::spec::Task;
 use crate::train::{summarize, Trainer};
 use crate::views::{self, RawData, SplitName};
-use crate::{codegen, csv, data::Dataset, model_file, presets};
-use serde::Serialize;
+use crate::web_convert::{engine_error, parse_spec, parse_values, to_js};
+use crate::{csv, data::Dataset, presets};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -18,38 +19,6 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
-}
-
-/// Converts a core error into a JavaScript `Error` whose message is the English text and whose
-/// `details` property carries the error's code and fields, from which the page builds the
-/// message in its own language.
-impl From<PlaygroundError> for JsValue {
-    fn from(error: PlaygroundError) -> Self {
-        let js_error = js_sys::Error::new(&error.to_string());
-        js_error.set_name("PlaygroundError");
-        if let Ok(details) = to_js(&error) {
-            // Setting a property on a fresh Error object cannot fail.
-            let _ = js_sys::Reflect::set(&js_error, &"details".into(), &details);
-        }
-        js_error.into()
-    }
-}
-
-/// Serializes maps as plain objects (not `Map`s), which is what the page reads.
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-}
-
-fn engine_error(error: serde_wasm_bindgen::Error) -> PlaygroundError {
-    PlaygroundError::Engine {
-        message: error.to_string(),
-    }
-}
-
-fn parse_spec(spec: JsValue) -> Result<NetworkSpec, PlaygroundError> {
-    serde_wasm_bindgen::from_value(spec).map_err(|error| PlaygroundError::InvalidSpec {
-        message: error.to_string(),
-    })
 }
 
 /// Returns the presets as `[{ id, spec }]`.
@@ -339,17 +308,6 @@ pub async fn create_gpu_session(
     })
 }
 
-fn parse_values(values: JsValue) -> Result<Option<Vec<Vec<f32>>>, PlaygroundError> {
-    if values.is_undefined() || values.is_null() {
-        return Ok(None);
-    }
-    serde_wasm_bindgen::from_value(values)
-        .map(Some)
-        .map_err(|error| PlaygroundError::InvalidSpec {
-            message: format!("the weights are invalid: {error}"),
-        })
-}
-
 fn parse_optimizer_state(state: JsValue) -> Result<Option<OptimizerState>, PlaygroundError> {
     if state.is_undefined() || state.is_null() {
         return Ok(None);
@@ -359,36 +317,6 @@ fn parse_optimizer_state(state: JsValue) -> Result<Option<OptimizerState>, Playg
         .map_err(|error| PlaygroundError::InvalidSpec {
             message: format!("the optimizer state is invalid: {error}"),
         })
-}
-
-/// Writes a model file (safetensors layout) from a spec and its weights.
-#[wasm_bindgen(js_name = encodeModel)]
-pub fn encode_model(spec: JsValue, values: JsValue) -> Result<Vec<u8>, PlaygroundError> {
-    let spec = parse_spec(spec)?;
-    let values = parse_values(values)?.unwrap_or_default();
-    model_file::encode(&spec, &values)
-}
-
-/// Returns Python code that rebuilds the spec's network in `framework` ("keras" or "pytorch").
-#[wasm_bindgen(js_name = generateCode)]
-pub fn generate_code(spec: JsValue, framework: &str) -> Result<String, PlaygroundError> {
-    let spec = parse_spec(spec)?;
-    match framework {
-        "keras" => codegen::keras(&spec),
-        "pytorch" => codegen::pytorch(&spec),
-        other => Err(PlaygroundError::InvalidSpec {
-            message: format!(
-                "there is no code generator for {other:?}; use \"keras\" or \"pytorch\""
-            ),
-        }),
-    }
-}
-
-/// Reads a model file into `{ spec, values }`, or throws with what is wrong with it.
-#[wasm_bindgen(js_name = decodeModel)]
-pub fn decode_model(file: &[u8]) -> Result<JsValue, PlaygroundError> {
-    let (spec, values) = model_file::decode(file)?;
-    to_js(&serde_json::json!({ "spec": spec, "values": values })).map_err(engine_error)
 }
 
 #[wasm_bindgen]

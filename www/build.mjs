@@ -1,5 +1,5 @@
 // Assembles the static site in dist/ from the page sources, the wasm-bindgen output in
-// www/pkg/ and the chart library, and shrinks the module with binaryen's wasm-opt from npm.
+// www/pkg/ and the chart library, and shrinks the modules with binaryen's wasm-opt from npm.
 // Debian's wasm-opt (binaryen 108) is avoided: the modules it writes fail at load.
 import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -11,9 +11,14 @@ const dist = join(www, '..', 'dist');
 const optimize = !process.argv.includes('--no-wasm-opt');
 
 const pkg = join(www, 'pkg');
-if (!(await stat(join(pkg, 'dfdx_playground_bg.wasm')).catch(() => null))) {
-  console.error('www/pkg/ has no module: run scripts/build.sh, which runs wasm-bindgen first.');
-  process.exit(1);
+// The training module, loaded at start, and the code export and model-file module, which the
+// Worker imports on first use (see scripts/build.sh).
+const modules = ['dfdx_playground_bg.wasm', 'dfdx_playground_tools_bg.wasm'];
+for (const module of modules) {
+  if (!(await stat(join(pkg, module)).catch(() => null))) {
+    console.error(`www/pkg/ has no ${module}: run scripts/build.sh, which runs wasm-bindgen first.`);
+    process.exit(1);
+  }
 }
 
 await rm(dist, { recursive: true, force: true });
@@ -46,18 +51,22 @@ for (const file of await readdir(join(www, '..', 'data'))) {
   if (file.endsWith('.csv')) await cp(join(www, '..', 'data', file), join(dist, 'data', file));
 }
 
-const wasm = join(dist, 'pkg', 'dfdx_playground_bg.wasm');
-const before = (await stat(wasm)).size;
-if (optimize) {
-  const wasmOpt = join(www, 'node_modules', '.bin', 'wasm-opt');
-  // The features match what rustc emits for wasm32-unknown-unknown by default.
-  execFileSync(
-    wasmOpt,
-    [wasm, '-O3', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
-      '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue',
-      '--enable-reference-types', '-o', wasm],
-    { stdio: 'inherit' },
-  );
+const sizes = [];
+for (const module of modules) {
+  const wasm = join(dist, 'pkg', module);
+  const before = (await stat(wasm)).size;
+  if (optimize) {
+    const wasmOpt = join(www, 'node_modules', '.bin', 'wasm-opt');
+    // The features match what rustc emits for wasm32-unknown-unknown by default.
+    execFileSync(
+      wasmOpt,
+      [wasm, '-O3', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
+        '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue',
+        '--enable-reference-types', '-o', wasm],
+      { stdio: 'inherit' },
+    );
+  }
+  const after = (await stat(wasm)).size;
+  sizes.push(`${module} is ${after} bytes (${before} before wasm-opt)`);
 }
-const after = (await stat(wasm)).size;
-console.log(`dist/ is ready; the module is ${after} bytes (${before} before wasm-opt).`);
+console.log(`dist/ is ready; ${sizes.join(', ')}.`);

@@ -3,8 +3,7 @@
 // slices the Worker yields to its event loop, so `pause`, `load` and `reset` arrive while a run
 // is going.
 import init, {
-  createGpuSession, dataFileName, decodeModel, describeCsv, encodeModel, generateCode,
-  gpuUnsupportedLayer, presets, Session,
+  createGpuSession, dataFileName, describeCsv, gpuUnsupportedLayer, presets, Session,
 } from '../pkg/dfdx_playground.js';
 import { chooseBackend, probeAdapter } from './backend.js';
 
@@ -66,6 +65,8 @@ let gridSize = GRID_SIZE;
 let failNextGpuEpoch = false;
 /** The wasm module's exports, from init(); the `memory` command reads their memory. */
 let wasmExports = null;
+/** Promise of the tools module (code export and model files), imported on first use. */
+let toolsModule = null;
 /** Set while a slice is queued or a WebGPU epoch is in flight. */
 let scheduled = false;
 let inFlight = false;
@@ -457,6 +458,24 @@ async function step() {
   }
 }
 
+/**
+ * Resolves with the tools module's exports: `encodeModel`, `decodeModel` and `generateCode`.
+ * They live in a second wasm module, built from the same crate, so that the training module
+ * that every visit loads stays small. A failed load is not cached, so the next use retries.
+ */
+function tools() {
+  toolsModule ??= import('../pkg/dfdx_playground_tools.js')
+    .then(async (module) => {
+      await module.default();
+      return module;
+    })
+    .catch((error) => {
+      toolsModule = null;
+      throw error;
+    });
+  return toolsModule;
+}
+
 /** Sends the current network as a model file (safetensors layout). */
 async function exportModel() {
   if (!session) return;
@@ -464,6 +483,7 @@ async function exportModel() {
     const values = backend.kind === 'gpu'
       ? await session.parameterValues()
       : session.parameterValues();
+    const { encodeModel } = await tools();
     const bytes = encodeModel(spec, values);
     self.postMessage({ type: 'exported', bytes }, [bytes.buffer]);
   } catch (error) {
@@ -475,6 +495,7 @@ async function exportModel() {
 async function importModel(requestId, bytes) {
   let model;
   try {
+    const { decodeModel } = await tools();
     model = decodeModel(new Uint8Array(bytes));
   } catch (error) {
     post('rejected', { requestId, error: errorPayload(error) });
@@ -547,6 +568,7 @@ async function handle(data) {
     case 'code':
       if (spec) {
         try {
+          const { generateCode } = await tools();
           post('code', { framework: data.framework, text: generateCode(spec, data.framework) });
         } catch (error) {
           post('error', { error: errorPayload(error) });
