@@ -1,6 +1,6 @@
 //! The `#[wasm_bindgen]` items of the code export and of model files. The page builds them into
-//! a second wasm module, which the Worker imports the first time a visitor opens the code panel
-//! or saves or loads a model file, so that the training module stays small.
+//! a second wasm module, which the Worker imports when the code panel first comes into view or
+//! a visitor saves or loads a model file, so that the training module stays small.
 
 use crate::error::PlaygroundError;
 use crate::web_convert::{engine_error, parse_spec, parse_values, to_js};

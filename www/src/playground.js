@@ -125,6 +125,8 @@ export function createPlayground(root, options = {}) {
     backendNotice: '',
     /** The framework the code panel shows: "keras" or "pytorch". */
     codeFramework: 'keras',
+    /** Whether the code panel has been on screen; until then no code is requested. */
+    codeSeen: false,
     /**
      * The last accepted CSV upload as the Worker describes it, `{ name, summary }`, or null.
      * The Worker keeps the file's text; the page only shows its shape.
@@ -729,12 +731,16 @@ export function createPlayground(root, options = {}) {
     }
   }
 
-  /** Asks the Worker for the current network's code in the chosen framework. */
+  /**
+   * Asks the Worker for the current network's code in the chosen framework, once the code
+   * panel has been on screen. The code generators are in a second wasm module, which the
+   * Worker loads on the first request, so a visit that never shows the panel skips it.
+   */
   function renderCode() {
     for (const framework of ['keras', 'pytorch']) {
       $(`code-${framework}`).setAttribute('aria-selected', String(framework === state.codeFramework));
     }
-    worker.postMessage({ type: 'code', framework: state.codeFramework });
+    if (state.codeSeen) worker.postMessage({ type: 'code', framework: state.codeFramework });
   }
 
   function adapterName(adapter) {
@@ -1047,6 +1053,13 @@ export function createPlayground(root, options = {}) {
       renderCode();
     });
   }
+  const codeObserver = new IntersectionObserver((entries) => {
+    if (!entries.some((entry) => entry.isIntersecting)) return;
+    codeObserver.disconnect();
+    state.codeSeen = true;
+    renderCode();
+  });
+  codeObserver.observe(root.querySelector('[data-panel="code"]'));
   $('code-copy').addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText($('code-text').textContent);

@@ -476,6 +476,17 @@ function tools() {
   return toolsModule;
 }
 
+/**
+ * Posts the code of `codeSpec` in `framework` once the tools module is loaded, without holding
+ * up the command queue while it loads. Replies keep the order of the requests, because each
+ * waits on the same promise.
+ */
+function sendCode(codeSpec, framework) {
+  tools()
+    .then(({ generateCode }) => post('code', { framework, text: generateCode(codeSpec, framework) }))
+    .catch((error) => post('error', { error: errorPayload(error) }));
+}
+
 /** Sends the current network as a model file (safetensors layout). */
 async function exportModel() {
   if (!session) return;
@@ -566,14 +577,7 @@ async function handle(data) {
       await exportModel();
       break;
     case 'code':
-      if (spec) {
-        try {
-          const { generateCode } = await tools();
-          post('code', { framework: data.framework, text: generateCode(spec, data.framework) });
-        } catch (error) {
-          post('error', { error: errorPayload(error) });
-        }
-      }
+      if (spec) sendCode(spec, data.framework);
       break;
     case 'import':
       await importModel(data.requestId, data.bytes);

@@ -733,7 +733,13 @@ describe('image layers', () => {
 
 describe('generated code', () => {
   test('code follows the network', async () => {
-    const { page } = await openPage();
+    const { page, requests } = await openPage();
+    // The code panel starts below the fold, and its wasm module loads when it is first shown.
+    const toolsModule = (url) => url.endsWith('/pkg/dfdx_playground_tools_bg.wasm');
+    const panelTop = await page.evaluate((s) => document.querySelector(s).getBoundingClientRect().top, byTestId('code-text'));
+    assert.ok(panelTop > 1000, `code panel at ${panelTop}px, inside the 1000px viewport`);
+    assert.equal(requests.filter(toolsModule).length, 0, 'tools module loaded before the panel showed');
+    await page.locator(byTestId('code-text')).scrollIntoViewIfNeeded();
     await page.waitForFunction((s) => document.querySelector(s).textContent.includes('keras.Sequential'), byTestId('code-text'));
     const keras = await page.textContent(byTestId('code-text'));
     assert.match(keras, /keras\.layers\.Dense\(64, activation="relu"\)/);
@@ -751,6 +757,7 @@ describe('generated code', () => {
     await page.waitForFunction((s) => document.querySelector(s).textContent === 'Copied the code.', byTestId('status'));
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     assert.equal(copied, await page.textContent(byTestId('code-text')));
+    assert.equal(requests.filter(toolsModule).length, 1, 'tools module loads once');
     await page.close();
   });
 });
