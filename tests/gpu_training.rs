@@ -9,7 +9,7 @@ use dfdx_playground::presets;
 use dfdx_playground::spec::{
     Activation, Decay, KernelRegularizer, LayerSpec, Loss, OptimizerSpec, Padding, ScheduleSpec,
 };
-use dfdx_playground::{EpochMetrics, NetworkSpec, Trainer};
+use dfdx_playground::{EpochMetrics, NetworkSpec, PlaygroundError, Trainer};
 
 /// Relative tolerance per epoch. Both paths run f32 arithmetic on identical batches, but the
 /// GPU sums the epoch's row losses itself and its exp, ln and tanh round differently.
@@ -270,6 +270,34 @@ fn gpu_weights_resume_on_cpu() {
         metrics.train_loss < fresh * 0.8,
         "resumed {} vs fresh {fresh}",
         metrics.train_loss
+    );
+}
+
+#[test]
+fn lost_device_fails_with_gpu_error() {
+    let spec = presets::keras_iris();
+    let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+    let mut trainer = GpuTrainer::new(&spec, gpu).unwrap();
+    let pending = trainer.train_epoch().unwrap().unwrap();
+    let result = block_on(pending);
+    trainer.record(&result);
+    assert!(result.is_ok(), "{result:?}");
+
+    trainer.destroy_device();
+    // The next epoch and the read-backs fail with a GPU error instead of panicking, so the page
+    // can switch to the CPU.
+    let epoch = trainer.train_epoch().and_then(|pending| {
+        let pending = pending.expect("epochs remain");
+        block_on(pending)
+    });
+    assert!(
+        matches!(epoch, Err(PlaygroundError::Gpu { .. })),
+        "{epoch:?}"
+    );
+    let values = block_on(trainer.reader().read());
+    assert!(
+        matches!(values, Err(PlaygroundError::Gpu { .. })),
+        "{values:?}"
     );
 }
 

@@ -706,6 +706,12 @@ impl GpuTrainer {
         &self.gpu.adapter
     }
 
+    /// Destroys the device, which loses it as a driver reset or a removed GPU would: every later
+    /// epoch and read-back fails with a GPU error. Tests use it to check the switch to the CPU.
+    pub fn destroy_device(&self) {
+        self.gpu.device.destroy();
+    }
+
     /// Epochs finished so far.
     pub fn epoch(&self) -> usize {
         self.epoch
