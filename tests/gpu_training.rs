@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use dfdx_playground::gpu::context::block_on;
+use dfdx_playground::gpu::kernels::MatmulVariant;
 use dfdx_playground::gpu::{Gpu, GpuTrainer};
 use dfdx_playground::optimizer::{state_buffer_names, OptimizerState};
 use dfdx_playground::presets;
@@ -27,6 +28,10 @@ fn cpu_history(spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
 
 fn gpu_history(spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
     let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter (install mesa-vulkan-drivers)");
+    gpu_history_on(gpu, spec, text)
+}
+
+fn gpu_history_on(gpu: Gpu, spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
     let mut trainer = GpuTrainer::with_parameters(spec, text, gpu, None).expect("valid spec");
     while let Some(pending) = trainer.train_epoch().expect("GPU submission succeeds") {
         let result = block_on(pending);
@@ -213,6 +218,32 @@ fn rmsprop_mse_matches_cpu() {
         momentum: 0.5,
     };
     assert_same_training("rmsprop-mse", &spec);
+}
+
+#[test]
+fn tiled_matmul_matches_cpu() {
+    // lavapipe is a software adapter, so the trainer would pick the other variant: this runs
+    // the one that hardware adapters get. A short last batch (7), an output width that is not
+    // a multiple of 4 (3 classes), and a conv net whose products have 9-value patches.
+    let mut iris = with_epochs(presets::keras_iris(), 3);
+    iris.batch_size = 7;
+    let mut conv = with_epochs(presets::digits_conv(), 2);
+    conv.batch_size = 16;
+    for (name, spec, text) in [
+        ("iris", iris, None),
+        ("spiral", with_epochs(presets::spiral(), 5), None),
+        ("digits-conv", conv, Some(DIGITS)),
+    ] {
+        let mut gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+        assert_eq!(
+            gpu.matmul,
+            MatmulVariant::Registers,
+            "lavapipe is a software adapter"
+        );
+        gpu.matmul = MatmulVariant::Tiled;
+        let gpu_run = gpu_history_on(gpu, &spec, text);
+        assert_same_metrics(name, &gpu_run, &cpu_history(&spec, text));
+    }
 }
 
 #[test]
