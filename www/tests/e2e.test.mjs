@@ -1164,6 +1164,8 @@ describe('training options', () => {
     const legend = await page.textContent('#loss-chart .u-legend');
     assert.match(legend, /training data loss/);
     assert.match(legend, /L1\/L2 penalty/);
+    // The penalty has its own y axis, besides the epoch axis and the loss axis.
+    assert.equal(await page.locator('#loss-chart .u-axis').count(), 3);
 
     await page.click(byTestId('step'));
     await waitForEpoch(page, 1);
