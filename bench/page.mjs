@@ -69,6 +69,8 @@ const OUR_BACKENDS = ['cpu', 'gpu'];
  * bench/tfjs.mjs workload name.
  */
 const SPEED_TARGETS = { iris: 10, digits: 5, wide: 5, spiral: 10 };
+/** Minimum ratio of TensorFlow.js webgpu's ms per epoch to the playground's WebGPU path's. */
+const WEBGPU_SPEED_TARGET = 5;
 /** Targets of the page checks: growth in percent, times in ms, size in bytes (300 KB). */
 const MAX_MEMORY_GROWTH_PERCENT = 5;
 const MAX_MAIN_THREAD_TASK_MS = 50;
@@ -237,6 +239,14 @@ for (const entry of results) {
     target: `${entry.name}: best TF.js ÷ playground CPU ≥ ${minimum}×`,
     measured: value == null ? 'not measured' : `${value.toFixed(1)}× (TF.js ${backend})`,
     met: value != null && value >= minimum,
+  });
+}
+for (const entry of results) {
+  const value = entry.ratios.tfjs_webgpu_over_webgpu;
+  targets.push({
+    target: `${entry.name}: TF.js webgpu ÷ playground WebGPU ≥ ${WEBGPU_SPEED_TARGET}×`,
+    measured: value == null ? 'not measured' : `${value.toFixed(1)}×`,
+    met: value != null && value >= WEBGPU_SPEED_TARGET,
   });
 }
 const growth = checks.memory_growth_percent;

@@ -350,6 +350,13 @@ impl GpuSession {
         })
     }
 
+    /// Destroys the WebGPU device, so that the session fails as after a lost device. The page's
+    /// end-to-end tests use it through the Worker's `simulate-gpu-loss` command.
+    #[wasm_bindgen(js_name = destroyDevice)]
+    pub fn destroy_device(&self) {
+        self.trainer.borrow().destroy_device();
+    }
+
     /// Epochs submitted so far.
     #[wasm_bindgen(getter)]
     pub fn epoch(&self) -> u32 {

@@ -740,28 +740,35 @@ fn gather_cases(rng: &mut SplitMix64, rows: usize, cols: usize, extra_groups: u3
 
 // Parity of every entry point with its twin.
 
-#[test]
-fn matmul_matches_twin() {
-    let matmul = kernel(kernels::MATMUL, "main");
-    let mut rng = SplitMix64::new(1);
+/// Checks a kernel that takes every shape against the twin, for all four flag combinations.
+fn check_matmul_shapes(kernel: &Kernel, tile: usize, seed: u64) -> f32 {
+    let mut rng = SplitMix64::new(seed);
     let mut max_difference = 0.0f32;
     for flags in [0, TRANSPOSE_A, TRANSPOSE_B, TRANSPOSE_A | TRANSPOSE_B] {
         for m in SIZES {
             for n in SIZES {
                 for k in SIZES {
-                    let output = matmul_case(
-                        (&matmul, kernels::MATMUL_TILE),
-                        &mut rng,
-                        [m, n, k],
-                        flags,
-                        0,
-                    );
+                    let output = matmul_case((kernel, tile), &mut rng, [m, n, k], flags, 0);
                     max_difference = max_difference.max(check(&output, MATMUL_TOLERANCE));
                 }
             }
         }
     }
+    max_difference
+}
+
+#[test]
+fn matmul_matches_twin() {
+    let matmul = kernel(kernels::MATMUL, "main");
+    let max_difference = check_matmul_shapes(&matmul, kernels::MATMUL_TILE, 1);
     eprintln!("matmul: max difference {max_difference:e}");
+}
+
+#[test]
+fn matmul_tiled_matches_twin() {
+    let matmul = kernel(kernels::MATMUL_TILED, "main");
+    let max_difference = check_matmul_shapes(&matmul, kernels::MATMUL_TILED_TILE, 22);
+    eprintln!("matmul tiled: max difference {max_difference:e}");
 }
 
 #[test]
@@ -1022,6 +1029,19 @@ fn overdispatch_leaves_padding_untouched() {
         check(
             &matmul_case(
                 (&matmul, kernels::MATMUL_TILE),
+                &mut rng,
+                [7, 5, 3],
+                flags,
+                extra,
+            ),
+            MATMUL_TOLERANCE,
+        );
+    }
+    let tiled = kernel(kernels::MATMUL_TILED, "main");
+    for flags in [0, TRANSPOSE_A | TRANSPOSE_B] {
+        check(
+            &matmul_case(
+                (&tiled, kernels::MATMUL_TILED_TILE),
                 &mut rng,
                 [7, 5, 3],
                 flags,

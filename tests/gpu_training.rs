@@ -3,13 +3,14 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use dfdx_playground::gpu::context::block_on;
+use dfdx_playground::gpu::kernels::MatmulVariant;
 use dfdx_playground::gpu::{Gpu, GpuTrainer};
 use dfdx_playground::optimizer::{state_buffer_names, OptimizerState};
 use dfdx_playground::presets;
 use dfdx_playground::spec::{
     Activation, Decay, KernelRegularizer, LayerSpec, Loss, OptimizerSpec, Padding, ScheduleSpec,
 };
-use dfdx_playground::{EpochMetrics, NetworkSpec, Trainer};
+use dfdx_playground::{EpochMetrics, NetworkSpec, PlaygroundError, Trainer};
 
 /// Relative tolerance per epoch. Both paths run f32 arithmetic on identical batches, but the
 /// GPU sums the epoch's row losses itself and its exp, ln and tanh round differently.
@@ -27,6 +28,10 @@ fn cpu_history(spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
 
 fn gpu_history(spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
     let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter (install mesa-vulkan-drivers)");
+    gpu_history_on(gpu, spec, text)
+}
+
+fn gpu_history_on(gpu: Gpu, spec: &NetworkSpec, text: Option<&str>) -> Vec<EpochMetrics> {
     let mut trainer = GpuTrainer::with_parameters(spec, text, gpu, None).expect("valid spec");
     while let Some(pending) = trainer.train_epoch().expect("GPU submission succeeds") {
         let result = block_on(pending);
@@ -216,6 +221,32 @@ fn rmsprop_mse_matches_cpu() {
 }
 
 #[test]
+fn tiled_matmul_matches_cpu() {
+    // lavapipe is a software adapter, so the trainer would pick the other variant: this runs
+    // the one that hardware adapters get. A short last batch (7), an output width that is not
+    // a multiple of 4 (3 classes), and a conv net whose products have 9-value patches.
+    let mut iris = with_epochs(presets::keras_iris(), 3);
+    iris.batch_size = 7;
+    let mut conv = with_epochs(presets::digits_conv(), 2);
+    conv.batch_size = 16;
+    for (name, spec, text) in [
+        ("iris", iris, None),
+        ("spiral", with_epochs(presets::spiral(), 5), None),
+        ("digits-conv", conv, Some(DIGITS)),
+    ] {
+        let mut gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+        assert_eq!(
+            gpu.matmul,
+            MatmulVariant::Registers,
+            "lavapipe is a software adapter"
+        );
+        gpu.matmul = MatmulVariant::Tiled;
+        let gpu_run = gpu_history_on(gpu, &spec, text);
+        assert_same_metrics(name, &gpu_run, &cpu_history(&spec, text));
+    }
+}
+
+#[test]
 fn odd_batch_sizes_match_cpu() {
     // 150 rows in batches of 7 and 257: a short last batch, and one batch larger than the data.
     for batch_size in [1, 7, 257] {
@@ -270,6 +301,34 @@ fn gpu_weights_resume_on_cpu() {
         metrics.train_loss < fresh * 0.8,
         "resumed {} vs fresh {fresh}",
         metrics.train_loss
+    );
+}
+
+#[test]
+fn lost_device_fails_with_gpu_error() {
+    let spec = presets::keras_iris();
+    let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+    let mut trainer = GpuTrainer::new(&spec, gpu).unwrap();
+    let pending = trainer.train_epoch().unwrap().unwrap();
+    let result = block_on(pending);
+    trainer.record(&result);
+    assert!(result.is_ok(), "{result:?}");
+
+    trainer.destroy_device();
+    // The next epoch and the read-backs fail with a GPU error instead of panicking, so the page
+    // can switch to the CPU.
+    let epoch = trainer.train_epoch().and_then(|pending| {
+        let pending = pending.expect("epochs remain");
+        block_on(pending)
+    });
+    assert!(
+        matches!(epoch, Err(PlaygroundError::Gpu { .. })),
+        "{epoch:?}"
+    );
+    let values = block_on(trainer.reader().read());
+    assert!(
+        matches!(values, Err(PlaygroundError::Gpu { .. })),
+        "{values:?}"
     );
 }
 

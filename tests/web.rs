@@ -2,6 +2,8 @@
 //! presets recorded in tests/fixtures/losses.json and compare with the native losses there.
 #![cfg(target_arch = "wasm32")]
 
+use dfdx_playground::gpu::kernels::MatmulVariant;
+use dfdx_playground::gpu::{Gpu, GpuTrainer};
 use dfdx_playground::web::{create_gpu_session, describe_csv, describe_spec, presets, Session};
 use serde::Serialize;
 use serde_json::Value;
@@ -183,6 +185,45 @@ async fn webgpu_matches_cpu_for_20_epochs() {
                 epoch + 1
             );
         }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn tiled_matmul_matches_cpu_in_browser() {
+    // SwiftShader is a software adapter, so sessions multiply without workgroup memory. This
+    // builds the trainer on the tiled kernel that hardware adapters get, to run it through
+    // Chromium's WGSL compiler too.
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let mut spec: dfdx_playground::NetworkSpec =
+        serde_json::from_value(fixture["keras-iris"]["spec"].clone()).unwrap();
+    spec.epochs = 5;
+
+    let mut gpu = Gpu::new(true)
+        .await
+        .expect("WebGPU adapter (Chromium needs --enable-unsafe-webgpu)");
+    assert_eq!(
+        gpu.matmul,
+        MatmulVariant::Registers,
+        "SwiftShader is a software adapter"
+    );
+    gpu.matmul = MatmulVariant::Tiled;
+
+    let mut trainer = GpuTrainer::new(&spec, gpu).expect("valid spec");
+    let mut losses = Vec::new();
+    while let Some(pending) = trainer.train_epoch().expect("GPU submission") {
+        let result = pending.await;
+        trainer.record(&result);
+        losses.push(result.expect("GPU epoch").train_loss);
+    }
+
+    let cpu = train_losses(&serde_json::to_value(&spec).unwrap());
+    assert_eq!(losses.len(), 5);
+    for (epoch, (g, c)) in losses.iter().zip(&cpu).enumerate() {
+        assert!(
+            (g - c).abs() <= GPU_TOLERANCE * c.abs(),
+            "epoch {}: tiled WebGPU loss {g}, CPU loss {c}",
+            epoch + 1
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 //! and in the browser on WebGPU.
 
 use crate::error::{PlaygroundError, Result};
+use crate::gpu::kernels::MatmulVariant;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,9 @@ pub struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
+    /// The matmul kernels that trainers built on this device run. `new` picks them by the kind
+    /// of adapter, and tests set them to run the other kind's.
+    pub matmul: MatmulVariant,
     /// The first validation or out-of-memory error the device reported. wgpu's default handler
     /// panics, which in wasm would kill the module, so errors are kept here and returned by the
     /// next read-back instead.
@@ -79,10 +83,14 @@ impl Gpu {
             let mut slot = handler_error.lock().expect("GPU error lock");
             slot.get_or_insert_with(|| reported.to_string());
         }));
+        // wgpu reports a software adapter as a CPU device: natively lavapipe, and on the web an
+        // adapter whose `isFallbackAdapter` is true.
+        let software = info.device_type == wgpu::DeviceType::Cpu;
         Ok(Self {
             device,
             queue,
             error,
+            matmul: MatmulVariant::for_adapter(software),
             adapter: AdapterSummary {
                 name: info.name,
                 backend: format!("{:?}", info.backend),

@@ -5,8 +5,8 @@
 //! its bindings, workgroup size and dispatch.
 
 /// Includes a WGSL file with its `//` comments and trailing blanks removed at compile time,
-/// which took 7.9 KB off the gzipped (gzip -9) training module. Every line break stays, so line numbers
-/// in shader compile errors still match the file.
+/// which took 7.9 KB off the gzipped (gzip -9) training module. Every line break stays, so
+/// line numbers in shader compile errors still match the file.
 macro_rules! wgsl {
     ($path:literal) => {{
         const SOURCE: &[u8] = include_bytes!($path);
@@ -24,6 +24,9 @@ pub const MATMUL: &str = wgsl!("kernels/matmul.wgsl");
 /// Matrix product on vec4 reads, for the shapes that [`matmul_vec4_entry`] accepts: entry
 /// points `nn`, `tn` and `nt`, uniform [`MatmulParams`].
 pub const MATMUL_VEC4: &str = wgsl!("kernels/matmul_vec4.wgsl");
+/// Matrix product through tiles in workgroup memory, for any shape: entry point `main`,
+/// uniform [`MatmulParams`].
+pub const MATMUL_TILED: &str = wgsl!("kernels/matmul_tiled.wgsl");
 /// Bias addition and bias gradient: entry points `add_bias` and `bias_grad`, uniform
 /// [`ShapeParams`].
 pub const BIAS: &str = wgsl!("kernels/bias.wgsl");
@@ -126,6 +129,31 @@ pub const TRANSPOSE_B: u32 = 2;
 pub const MATMUL_TILE: usize = 32;
 /// Outputs of C per `matmul_vec4.wgsl` workgroup along each axis (8 threads × 8 outputs).
 pub const MATMUL_VEC4_TILE: usize = 64;
+/// Outputs of C per `matmul_tiled.wgsl` workgroup along each axis (16 threads × 4 outputs).
+pub const MATMUL_TILED_TILE: usize = 64;
+
+/// The matmul kernels a trainer runs, chosen by the kind of adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatmulVariant {
+    /// `matmul_vec4.wgsl` for the shapes it takes and `matmul.wgsl` for the rest, with no
+    /// workgroup memory: the fastest measured on software adapters (SwiftShader).
+    Registers,
+    /// `matmul_tiled.wgsl` for every shape: tiles in workgroup memory, as TensorFlow.js's
+    /// WebGPU backend multiplies. Chosen for hardware adapters, where no timing exists yet.
+    Tiled,
+}
+
+impl MatmulVariant {
+    /// Returns the variant for a software adapter (`software`, such as SwiftShader or
+    /// lavapipe) or a hardware one.
+    pub fn for_adapter(software: bool) -> Self {
+        if software {
+            Self::Registers
+        } else {
+            Self::Tiled
+        }
+    }
+}
 
 /// Returns the `matmul_vec4.wgsl` entry point that computes `params`, or None when the product
 /// needs `matmul.wgsl`. The vec4 kernels read the rows of each stored operand four values at a
@@ -142,7 +170,7 @@ pub fn matmul_vec4_entry(params: &MatmulParams) -> Option<&'static str> {
     }
 }
 
-/// Uniform of `matmul.wgsl` and `matmul_vec4.wgsl`: C (m×n) = op(A)·op(B) with inner dimension k, and the
+/// Uniform of `matmul.wgsl`, `matmul_vec4.wgsl` and `matmul_tiled.wgsl`: C (m×n) = op(A)·op(B) with inner dimension k, and the
 /// [`TRANSPOSE_A`] and [`TRANSPOSE_B`] bits in `flags`.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
@@ -373,6 +401,7 @@ mod tests {
         let kernels = [
             (MATMUL, include_str!("kernels/matmul.wgsl")),
             (MATMUL_VEC4, include_str!("kernels/matmul_vec4.wgsl")),
+            (MATMUL_TILED, include_str!("kernels/matmul_tiled.wgsl")),
             (BIAS, include_str!("kernels/bias.wgsl")),
             (ACTIVATION, include_str!("kernels/activation.wgsl")),
             (DROPOUT, include_str!("kernels/dropout.wgsl")),

@@ -8,8 +8,8 @@ use crate::error::{PlaygroundError, Result};
 use crate::gpu::context::{groups, Gpu, Kernel};
 use crate::gpu::kernels::{
     self, activation_kind, loss_kind, target_kind, ActivationParams, DropoutParams, GatherParams,
-    LossParams, MatmulParams, OptimizerParams, PenaltyParams, ReduceParams, ShapeParams,
-    MATMUL_TILE, MATMUL_VEC4_TILE, TRANSPOSE_A, TRANSPOSE_B,
+    LossParams, MatmulParams, MatmulVariant, OptimizerParams, PenaltyParams, ReduceParams,
+    ShapeParams, MATMUL_TILE, MATMUL_TILED_TILE, MATMUL_VEC4_TILE, TRANSPOSE_A, TRANSPOSE_B,
 };
 use crate::network::Network;
 use crate::optimizer::{self, OptimizerState};
@@ -106,33 +106,48 @@ impl Dispatch {
     }
 }
 
-/// The matmul pipelines: `matmul.wgsl` for any shape and the `matmul_vec4.wgsl` entry points.
-struct MatmulKernels {
-    any: Kernel,
-    nn: Kernel,
-    tn: Kernel,
-    nt: Kernel,
+/// The matmul pipelines of the device's [`MatmulVariant`].
+enum MatmulKernels {
+    /// `matmul.wgsl` for any shape and the `matmul_vec4.wgsl` entry points.
+    Registers {
+        any: Kernel,
+        nn: Kernel,
+        tn: Kernel,
+        nt: Kernel,
+    },
+    Tiled(Kernel),
 }
 
 impl MatmulKernels {
     fn new(gpu: &Gpu) -> Self {
-        let vec4 = |entry| gpu.kernel(&format!("matmul_{entry}"), kernels::MATMUL_VEC4, entry);
-        Self {
-            any: gpu.kernel("matmul", kernels::MATMUL, "main"),
-            nn: vec4("nn"),
-            tn: vec4("tn"),
-            nt: vec4("nt"),
+        match gpu.matmul {
+            MatmulVariant::Registers => {
+                let vec4 =
+                    |entry| gpu.kernel(&format!("matmul_{entry}"), kernels::MATMUL_VEC4, entry);
+                Self::Registers {
+                    any: gpu.kernel("matmul", kernels::MATMUL, "main"),
+                    nn: vec4("nn"),
+                    tn: vec4("tn"),
+                    nt: vec4("nt"),
+                }
+            }
+            MatmulVariant::Tiled => {
+                Self::Tiled(gpu.kernel("matmul_tiled", kernels::MATMUL_TILED, "main"))
+            }
         }
     }
 
     /// Returns the pipeline for products shaped like `shape` and its outputs per workgroup
     /// along each axis of C.
     fn pick(&self, shape: &MatmulParams) -> (&Kernel, usize) {
-        match kernels::matmul_vec4_entry(shape) {
-            Some("nn") => (&self.nn, MATMUL_VEC4_TILE),
-            Some("tn") => (&self.tn, MATMUL_VEC4_TILE),
-            Some("nt") => (&self.nt, MATMUL_VEC4_TILE),
-            _ => (&self.any, MATMUL_TILE),
+        match self {
+            Self::Tiled(tiled) => (tiled, MATMUL_TILED_TILE),
+            Self::Registers { any, nn, tn, nt } => match kernels::matmul_vec4_entry(shape) {
+                Some("nn") => (nn, MATMUL_VEC4_TILE),
+                Some("tn") => (tn, MATMUL_VEC4_TILE),
+                Some("nt") => (nt, MATMUL_VEC4_TILE),
+                _ => (any, MATMUL_TILE),
+            },
         }
     }
 }
@@ -704,6 +719,12 @@ impl GpuTrainer {
 
     pub fn adapter(&self) -> &crate::gpu::context::AdapterSummary {
         &self.gpu.adapter
+    }
+
+    /// Destroys the device, which loses it as a driver reset or a removed GPU would: every later
+    /// epoch and read-back fails with a GPU error. Tests use it to check the switch to the CPU.
+    pub fn destroy_device(&self) {
+        self.gpu.device.destroy();
     }
 
     /// Epochs finished so far.

@@ -1,5 +1,7 @@
 // Per-epoch line charts of a training, a validation and a test series, and on the loss chart a
-// dashed penalty series when the spec has a kernel regularizer, drawn with uPlot.
+// dashed penalty series when the spec has a kernel regularizer, drawn with uPlot. The penalty
+// has its own y axis on the right: an L2 penalty can be far larger than the data loss, and on
+// a shared axis it would flatten the loss lines.
 import uPlot from '../vendor/uPlot.esm.js';
 
 const COLORS = { train: '#1f6feb', validation: '#8250df', test: '#e36209', penalty: '#1a7f37' };
@@ -33,9 +35,9 @@ export class EpochChart {
   build() {
     this.plot?.destroy();
     // An empty loss chart still gets a y axis, from 0 to 1, until the first epoch arrives.
-    const y = this.yRange
-      ? { range: () => this.yRange }
-      : { range: (u, min, max) => (min == null ? [0, 1] : uPlot.rangeNum(min, max, 0.1, true)) };
+    const automatic = { range: (u, min, max) => (min == null ? [0, 1] : uPlot.rangeNum(min, max, 0.1, true)) };
+    const y = this.yRange ? { range: () => this.yRange } : automatic;
+    const penalty = this.shown.penalty;
     const series = [
       { label: 'epoch' },
       ...this.series().map((name) => ({
@@ -43,7 +45,7 @@ export class EpochChart {
         stroke: COLORS[name],
         width: 2,
         // The penalty is dashed, so it reads as a different kind of line from the losses.
-        ...(name === 'penalty' ? { dash: [6, 4] } : {}),
+        ...(name === 'penalty' ? { dash: [6, 4], scale: 'penalty' } : {}),
         points: { show: false },
       })),
     ];
@@ -52,12 +54,20 @@ export class EpochChart {
         width: this.width(),
         height: HEIGHT,
         // The x axis spans the planned epochs from the start, as Keras's progress bar does.
-        scales: { x: { time: false, range: () => [1, Math.max(2, this.plannedEpochs)] }, y },
+        scales: {
+          x: { time: false, range: () => [1, Math.max(2, this.plannedEpochs)] },
+          y,
+          ...(penalty ? { penalty: automatic } : {}),
+        },
         // A static legend names the series; values under the cursor would only repeat the
         // readouts.
         legend: { live: false },
         // Whole epochs only on the x axis.
-        axes: [{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] }, {}],
+        axes: [
+          { label: 'epoch', incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] },
+          {},
+          ...(penalty ? [{ scale: 'penalty', side: 1, stroke: COLORS.penalty, grid: { show: false } }] : []),
+        ],
         series,
       },
       this.data(),
@@ -93,6 +103,14 @@ export class EpochChart {
     this.values.validation.push(validation);
     this.values.test.push(test);
     this.values.penalty.push(penalty);
+  }
+
+  /** Drops the epochs after `epoch`, for a run that continues from an earlier epoch. */
+  truncate(epoch) {
+    const firstDropped = this.epochs.findIndex((value) => value > epoch);
+    if (firstDropped < 0) return;
+    this.epochs.length = firstDropped;
+    for (const name of SERIES) this.values[name].length = firstDropped;
   }
 
   /** Redraws with every epoch pushed so far. */

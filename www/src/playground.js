@@ -197,7 +197,16 @@ export function createPlayground(root, options = {}) {
       state.backend = backend;
       let key = 'switchedLost';
       if (notice.kept) key = notice.optimizerKept ? 'switchedKeptOptimizer' : 'switchedKept';
-      state.backendNotice = t(key, { error: notice.message });
+      if (notice.checkpoint) key = 'switchedCheckpoint';
+      state.backendNotice = t(key, { error: notice.message, epoch: notice.resumedFrom });
+      // The CPU continues from an earlier epoch after a lost device, so the epochs after it
+      // are trained again and their old points go.
+      if (notice.resumedFrom < state.epoch) {
+        lossChart.truncate(notice.resumedFrom);
+        accuracyChart.truncate(notice.resumedFrom);
+        state.epoch = notice.resumedFrom;
+        scheduleDraw();
+      }
       renderBackend();
     },
     state({ running }) {

@@ -28,6 +28,11 @@ const VIEWS_MIN_MS = 200;
 const VIEWS_TIME_SHARE = 0.1;
 /** Rows of one confusion-matrix cell sent to the page. */
 const MAX_CELL_ROWS = 100;
+/**
+ * Time between two checkpoints of a WebGPU run, in ms. After a lost device the CPU trains again
+ * at most this long plus one epoch.
+ */
+const CHECKPOINT_MS = 1000;
 
 /** The session in use: a CPU `Session` or a `GpuSession`, as `backend.kind` records. */
 let session = null;
@@ -60,9 +65,19 @@ let pointsSent = false;
 let gridSize = GRID_SIZE;
 /**
  * Set by the `simulate-gpu-failure` command, which the end-to-end tests send: the next WebGPU
- * epoch fails as a lost device would, so the switch to the CPU can be tested without one.
+ * epoch fails as a failed pipeline would, with the device still readable, so the switch to the
+ * CPU can be tested without a failing GPU.
  */
 let failNextGpuEpoch = false;
+/** Set by the `simulate-gpu-loss` command: the next WebGPU epoch first destroys the device. */
+let loseNextGpuDevice = false;
+/**
+ * Weights and optimizer state read back from the WebGPU session, `{ epoch, values, optimizer }`,
+ * which the CPU continues from when a lost device leaves nothing to read. Each read-back is a
+ * round trip to the device, so one is taken at most every CHECKPOINT_MS.
+ */
+let checkpoint = null;
+let checkpointAt = 0;
 /** The wasm module's exports, from init(); the `memory` command reads their memory. */
 let wasmExports = null;
 /** Promise of the tools module (code export and model files), imported on first use. */
@@ -261,6 +276,10 @@ async function trainGpuEpoch() {
     failNextGpuEpoch = false;
     throw pageError('a simulated WebGPU failure', { code: 'gpu', message: 'a simulated WebGPU failure' });
   }
+  if (loseNextGpuDevice) {
+    loseNextGpuDevice = false;
+    current.destroyDevice();
+  }
   inFlight = true;
   let metrics;
   try {
@@ -273,12 +292,32 @@ async function trainGpuEpoch() {
   epochMs += performance.now() - start;
   if (metrics) recordEpoch(metrics);
   sendEpochs();
+  if (!current.finished && performance.now() - checkpointAt >= CHECKPOINT_MS) {
+    await saveCheckpoint(current);
+  }
+}
+
+/** Reads the weights and optimizer state back from `gpuSession` into `checkpoint`. */
+async function saveCheckpoint(gpuSession) {
+  checkpointAt = performance.now();
+  inFlight = true;
+  try {
+    const epoch = gpuSession.completedEpochs;
+    const values = await gpuSession.parameterValues();
+    const optimizer = await gpuSession.optimizerState();
+    if (gpuSession === session) checkpoint = { epoch, values, optimizer };
+  } catch {
+    // A failing device also fails the next epoch, which switches to the CPU.
+  } finally {
+    inFlight = false;
+  }
 }
 
 /**
  * Continues on the CPU after WebGPU failed in the middle of a run, with the weights and the
  * optimizer state read back from the device. Without the optimizer state the CPU optimizer
- * starts from zero state; without the weights (a lost device) the run restarts on the CPU.
+ * starts from zero state. Without the weights (a lost device) the run continues from the last
+ * checkpoint, or restarts when there is none.
  */
 async function switchToCpu(error) {
   const gpuSession = session;
@@ -286,6 +325,8 @@ async function switchToCpu(error) {
   let next;
   let kept = true;
   let optimizerKept = false;
+  let fromCheckpoint = false;
+  let resumedFrom = epochsDone;
   try {
     const values = await gpuSession.parameterValues();
     try {
@@ -296,14 +337,24 @@ async function switchToCpu(error) {
       next = Session.resume(spec, dataText, values, epochsDone);
     }
   } catch {
-    kept = false;
-    next = new Session(spec, dataText);
+    if (checkpoint) {
+      next = Session.resume(spec, dataText, checkpoint.values, checkpoint.epoch, checkpoint.optimizer);
+      fromCheckpoint = true;
+      optimizerKept = true;
+      resumedFrom = checkpoint.epoch;
+    } else {
+      kept = false;
+      next = cpuSession(spec, initialValues, dataText);
+      resumedFrom = 0;
+    }
   }
   session = next;
+  checkpoint = null;
   gpuSession.free();
   dropProbe();
   backend = { kind: 'cpu', reason: 'gpu-failed', adapter: backend.adapter };
-  post('backend', { backend, notice: { message: error.message, kept, optimizerKept } });
+  const notice = { message: error.message, kept, optimizerKept, checkpoint: fromCheckpoint, resumedFrom };
+  post('backend', { backend, notice });
 }
 
 /** Losses that need class labels, which a regression target cannot train with. */
@@ -425,6 +476,8 @@ async function load(requestId, nextSpec, nextSetting = setting, values = null, u
   dropProbe();
   pointsSent = false;
   session = built.session;
+  checkpoint = null;
+  checkpointAt = performance.now();
   const summary = session.summary();
   gridSize = Math.max(MIN_GRID_SIZE,
     Math.min(GRID_SIZE, Math.floor(Math.sqrt(GRID_BUDGET / Math.max(1, summary.parameters)))));
@@ -454,6 +507,10 @@ async function step() {
     await sendViews(true);
   } catch (error) {
     sendEpochs();
+    if (error?.details?.code === 'gpu' && backend.kind === 'gpu') {
+      await switchToCpu(error);
+      return;
+    }
     post('error', { error: errorPayload(error) });
   }
 }
@@ -587,6 +644,9 @@ async function handle(data) {
       break;
     case 'simulate-gpu-failure':
       failNextGpuEpoch = true;
+      break;
+    case 'simulate-gpu-loss':
+      loseNextGpuDevice = true;
       break;
     default:
       post('error', { error: { message: `Unknown command: ${data.type}`, details: null } });

@@ -268,9 +268,9 @@ describe('WebGPU backend', () => {
     await page.close();
   });
 
-  test('GPU failure continues on the CPU', async () => {
+  /** Opens the page with a handle on its Worker, so the test can send it simulated failures. */
+  async function openWorkerPage() {
     const page = await gpuBrowser.context.newPage();
-    // Keep a handle on the page's Worker, so the test can send it the simulated failure.
     await page.addInitScript(() => {
       const PageWorker = globalThis.Worker;
       globalThis.Worker = class extends PageWorker {
@@ -281,6 +281,11 @@ describe('WebGPU backend', () => {
       };
     });
     await page.goto(`${server.origin}/`);
+    return page;
+  }
+
+  test('GPU failure continues on the CPU', async () => {
+    const page = await openWorkerPage();
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
     await page.selectOption(byTestId('backend-setting'), 'gpu');
     await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
@@ -301,6 +306,41 @@ describe('WebGPU backend', () => {
     assert.equal(await chartPoints(page, 'loss-chart'), 30);
     const accuracy = await readNumber(page, 'train-metric');
     assert.ok(accuracy >= 0.85, `training accuracy after the switch ${accuracy}`);
+    await page.close();
+  });
+
+  test('lost GPU device continues from a checkpoint', async () => {
+    const page = await openWorkerPage();
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
+    await page.selectOption(byTestId('backend-setting'), 'gpu');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
+    await setNumber(page, 'epochs', 2000);
+    await page.waitForFunction((s) => document.querySelector(s).textContent === '2000', byTestId('epochs-total'));
+
+    await page.click(byTestId('play'));
+    // The Worker reads a checkpoint back at most once a second, so after 1.5 s of training it
+    // holds one from after the first epoch or later.
+    await waitForEpoch(page, 1);
+    await page.waitForTimeout(1500);
+    const lostAt = await readNumber(page, 'epoch');
+    assert.ok(lostAt < 2000, `all ${lostAt} epochs ran before the device was lost`);
+    // The Worker destroys the WebGPU device before its next epoch, and nothing can be read back.
+    await page.evaluate(() => globalThis.playgroundWorker.postMessage({ type: 'simulate-gpu-loss' }));
+    await page.waitForFunction((s) => document.querySelector(s).textContent === 'CPU (wasm)', byTestId('backend'));
+    const reason = await page.textContent(byTestId('backend-reason'));
+    const saved = /training continues on the CPU from the weights and optimizer state saved after epoch (\d+)\./.exec(reason);
+    assert.ok(saved, reason);
+    const savedEpoch = Number(saved[1]);
+    assert.ok(savedEpoch >= 1, reason);
+    assert.ok(savedEpoch <= lostAt + 1, `checkpoint epoch ${savedEpoch}, device lost after epoch ${lostAt}`);
+
+    await waitForEpoch(page, 2000);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
+    // The epochs after the checkpoint were trained again on the CPU and drawn once.
+    assert.equal(await chartPoints(page, 'loss-chart'), 2000);
+    assert.equal(await chartPoints(page, 'accuracy-chart'), 2000);
+    const accuracy = await readNumber(page, 'train-metric');
+    assert.ok(accuracy >= 0.9, `training accuracy after the switch ${accuracy}`);
     await page.close();
   });
 
@@ -1131,6 +1171,8 @@ describe('training options', () => {
     const legend = await page.textContent('#loss-chart .u-legend');
     assert.match(legend, /training data loss/);
     assert.match(legend, /L1\/L2 penalty/);
+    // The penalty has its own y axis, besides the epoch axis and the loss axis.
+    assert.equal(await page.locator('#loss-chart .u-axis').count(), 3);
 
     await page.click(byTestId('step'));
     await waitForEpoch(page, 1);

@@ -4,7 +4,8 @@
 // Workgroup size 8×8 with a 4×4 block of C per thread, so one workgroup covers 32×32 outputs and
 // the host dispatches [ceil(n / 32), ceil(m / 32), 1]. The kernel uses no workgroup barriers or
 // shared-memory tiles because, measured on SwiftShader (Chrome's software WebGPU), tiled kernels
-// with barriers ran 5–10× slower than this form. Tiled kernels usually win on real GPUs.
+// with barriers ran 5–10× slower than this form. Software adapters run this kernel for the
+// shapes that matmul_vec4.wgsl does not take, and hardware adapters run matmul_tiled.wgsl.
 
 struct MatmulParams {
     m: u32,

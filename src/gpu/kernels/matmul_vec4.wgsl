@@ -14,8 +14,7 @@
 // invocations side by side on one CPU core and pays for each load per invocation, so a vec4
 // load costs about what a scalar one does, and the 8×8 block reuses each loaded value 8 times.
 // Like matmul.wgsl, it uses no workgroup barriers or shared memory, which ran 5–10× slower on
-// SwiftShader.
-// NOTE: not measured on a hardware GPU, where shared-memory tiles usually win.
+// SwiftShader. Hardware adapters get matmul_tiled.wgsl instead.
 
 struct MatmulParams {
     m: u32,
