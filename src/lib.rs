@@ -21,13 +21,13 @@ pub mod views;
 
 #[cfg(all(target_arch = "wasm32", feature = "web-training"))]
 pub mod web;
-#[cfg(all(target_arch = "wasm32", feature = "web-tools"))]
-pub mod web_tools;
 #[cfg(all(
     target_arch = "wasm32",
     any(feature = "web-training", feature = "web-tools")
 ))]
 mod web_convert;
+#[cfg(all(target_arch = "wasm32", feature = "web-tools"))]
+pub mod web_tools;
 
 pub use error::PlaygroundError;
 pub use spec::NetworkSpec;

@@ -23,7 +23,9 @@ impl From<PlaygroundError> for JsValue {
 }
 
 /// Serializes maps as plain objects (not `Map`s), which is what the page reads.
-pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
+pub(crate) fn to_js<T: Serialize + ?Sized>(
+    value: &T,
+) -> Result<JsValue, serde_wasm_bindgen::Error> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
 }
 
@@ -49,4 +51,3 @@ pub(crate) fn parse_values(values: JsValue) -> Result<Option<Vec<Vec<f32>>>, Pla
             message: format!("the weights are invalid: {error}"),
         })
 }
-

@@ -76,7 +76,9 @@ const fn strip_comments<const N: usize>(source: &[u8]) -> ([u8; N], usize) {
         }
         let mut code_end = line_start;
         while code_end < line_end
-            && !(source[code_end] == b'/' && code_end + 1 < line_end && source[code_end + 1] == b'/')
+            && !(source[code_end] == b'/'
+                && code_end + 1 < line_end
+                && source[code_end + 1] == b'/')
         {
             code_end += 1;
         }
@@ -387,7 +389,10 @@ mod tests {
     fn strip_comments_keeps_code_and_lines() {
         let source = "// header\nlet a = 1; // one\n    let b = a / 2;  \n\t// indented\n}\n";
         assert_eq!(stripped(source), "\nlet a = 1;\n    let b = a / 2;\n\n}\n");
-        assert_eq!(strip_comments::<0>(source.as_bytes()).1, stripped(source).len());
+        assert_eq!(
+            strip_comments::<0>(source.as_bytes()).1,
+            stripped(source).len()
+        );
     }
 
     #[test]
@@ -420,8 +425,15 @@ mod tests {
         for (index, (code, file)) in kernels.into_iter().enumerate() {
             assert!(file.contains("//"), "kernel {index}: the file has comments");
             assert!(!code.contains("//"), "kernel {index}: a comment is left");
-            assert_eq!(code.lines().count(), file.lines().count(), "kernel {index}: lines");
-            assert!(code.len() < file.len(), "kernel {index}: nothing was stripped");
+            assert_eq!(
+                code.lines().count(),
+                file.lines().count(),
+                "kernel {index}: lines"
+            );
+            assert!(
+                code.len() < file.len(),
+                "kernel {index}: nothing was stripped"
+            );
         }
     }
 }
