@@ -7,7 +7,7 @@ source scripts/setup.sh
 setup_build_tools
 
 # Two modules from one crate: training (src/web.rs), which the page loads at start, and the
-# code export and model files (src/web_tools.rs), which the Worker imports on first use. Both
+# code export and model files (src/web/tools.rs), which the Worker imports on first use. Both
 # builds write the same file name, so each is bound before the next build.
 module=target/wasm32-unknown-unknown/release/dfdx_playground.wasm
 cargo build --release --target wasm32-unknown-unknown --no-default-features --features web-training

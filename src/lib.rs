@@ -1,6 +1,6 @@
 //! dfdx-playground: dense networks that a web page edits at run time, built and trained with
 //! dfdx on runtime-shaped tensors. The core is free of the DOM and is tested natively; `web`
-//! and `web_tools` hold every `#[wasm_bindgen]` item.
+//! holds every `#[wasm_bindgen]` item.
 
 pub mod codegen;
 pub mod csv;
@@ -19,15 +19,11 @@ pub mod spec;
 pub mod train;
 pub mod views;
 
-#[cfg(all(target_arch = "wasm32", feature = "web-training"))]
-pub mod web;
 #[cfg(all(
     target_arch = "wasm32",
     any(feature = "web-training", feature = "web-tools")
 ))]
-mod web_convert;
-#[cfg(all(target_arch = "wasm32", feature = "web-tools"))]
-pub mod web_tools;
+pub mod web;
 
 pub use error::PlaygroundError;
 pub use spec::NetworkSpec;

@@ -1,5 +1,5 @@
 //! Conversions between the core's types and JavaScript values, shared by the two halves of the
-//! wasm API (`web`, `web_tools`). Specs and metrics cross as plain JavaScript objects through
+//! wasm API (`training`, `tools`). Specs and metrics cross as plain JavaScript objects through
 //! serde-wasm-bindgen; errors cross as JavaScript `Error`s, converted here once.
 
 use crate::error::PlaygroundError;

@@ -1,14 +1,13 @@
-//! The `#[wasm_bindgen]` items of the code export and of model files. The page builds them into
-//! a second wasm module, which the Worker imports when the code panel first comes into view or
-//! a visitor saves or loads a model file, so that the training module stays small.
+//! The `#[wasm_bindgen]` items of the code export and of model files: the page's second wasm
+//! module.
 
+use super::convert::{engine_error, parse_spec, parse_values, to_js};
 use crate::error::PlaygroundError;
-use crate::web_convert::{engine_error, parse_spec, parse_values, to_js};
 use crate::{codegen, model_file};
 use wasm_bindgen::prelude::*;
 
 /// Installs the panic hook in a module built with `web-tools` alone. A module built with
-/// both features gets it from `web::start`.
+/// both features gets it from `training::start`.
 #[cfg(not(feature = "web-training"))]
 #[wasm_bindgen(start)]
 pub fn start() {
