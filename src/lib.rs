@@ -21,7 +21,7 @@ pub mod views;
 
 #[cfg(all(
     target_arch = "wasm32",
-    any(feature = "web-training", feature = "web-tools")
+    any(feature = "web-training", feature = "web-tools", feature = "web-gpu")
 ))]
 pub mod web;
 

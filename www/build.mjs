@@ -11,9 +11,9 @@ const dist = join(www, '..', 'dist');
 const optimize = !process.argv.includes('--no-wasm-opt');
 
 const pkg = join(www, 'pkg');
-// The training module, loaded at start, and the code export and model-file module, which the
-// Worker imports on first use (see scripts/build.sh).
-const modules = ['dfdx_playground_bg.wasm', 'dfdx_playground_tools_bg.wasm'];
+// The CPU training module, loaded at start, then the WebGPU training module and the code export
+// and model-file module, which the Worker imports on first use (see scripts/build.sh).
+const modules = ['dfdx_playground_bg.wasm', 'dfdx_playground_gpu_bg.wasm', 'dfdx_playground_tools_bg.wasm'];
 for (const module of modules) {
   if (!(await stat(join(pkg, module)).catch(() => null))) {
     console.error(`www/pkg/ has no ${module}: run scripts/build.sh, which runs wasm-bindgen first.`);

@@ -4,7 +4,8 @@
 //! registers). `twins.rs` has a CPU version of every entry point, and each WGSL file documents
 //! its bindings, workgroup size and dispatch.
 
-/// Includes a WGSL file with its `//` comments and trailing blanks removed at compile time,
+/// Includes a WGSL file with its `//` comments and indentation and trailing blanks removed at
+/// compile time,
 /// which took 7.2 KB off the gzipped (gzip -9) module that scripts/build.sh wrote. Every line
 /// break stays, so line numbers in shader compile errors still match the file.
 macro_rules! wgsl {
@@ -62,8 +63,8 @@ pub const LAYER_NORM: &str = wgsl!("kernels/layer_norm.wgsl");
 /// [`NormParams`].
 pub const SCALE_SHIFT: &str = wgsl!("kernels/scale_shift.wgsl");
 
-/// Copies `source` without `//` comments or the blanks before line ends into the first bytes of
-/// the array, and returns it with the stripped length. With `N` = 0 it only measures that
+/// Copies `source` without `//` comments or the blanks at line starts and ends into the first
+/// bytes of the array, and returns it with the stripped length. With `N` = 0 it only measures that
 /// length. WGSL has no string literals, so every `//` starts a comment.
 const fn strip_comments<const N: usize>(source: &[u8]) -> ([u8; N], usize) {
     let mut out = [0; N];
@@ -74,7 +75,11 @@ const fn strip_comments<const N: usize>(source: &[u8]) -> ([u8; N], usize) {
         while line_end < source.len() && source[line_end] != b'\n' {
             line_end += 1;
         }
-        let mut code_end = line_start;
+        let mut code_start = line_start;
+        while code_start < line_end && matches!(source[code_start], b' ' | b'\t') {
+            code_start += 1;
+        }
+        let mut code_end = code_start;
         while code_end < line_end
             && !(source[code_end] == b'/'
                 && code_end + 1 < line_end
@@ -82,10 +87,10 @@ const fn strip_comments<const N: usize>(source: &[u8]) -> ([u8; N], usize) {
         {
             code_end += 1;
         }
-        while code_end > line_start && matches!(source[code_end - 1], b' ' | b'\t' | b'\r') {
+        while code_end > code_start && matches!(source[code_end - 1], b' ' | b'\t' | b'\r') {
             code_end -= 1;
         }
-        let mut i = line_start;
+        let mut i = code_start;
         while i < code_end {
             if N > 0 {
                 out[len] = source[i];
@@ -388,7 +393,7 @@ mod tests {
     #[test]
     fn strip_comments_keeps_code_and_lines() {
         let source = "// header\nlet a = 1; // one\n    let b = a / 2;  \n\t// indented\n}\n";
-        assert_eq!(stripped(source), "\nlet a = 1;\n    let b = a / 2;\n\n}\n");
+        assert_eq!(stripped(source), "\nlet a = 1;\nlet b = a / 2;\n\n}\n");
         assert_eq!(
             strip_comments::<0>(source.as_bytes()).1,
             stripped(source).len()

@@ -7,7 +7,7 @@ use crate::{codegen, model_file};
 use wasm_bindgen::prelude::*;
 
 /// Installs the panic hook in a module built with `web-tools` alone. A module built with
-/// both features gets it from `training::start`.
+/// `web-training` too gets it from `training::start`.
 #[cfg(not(feature = "web-training"))]
 #[wasm_bindgen(start)]
 pub fn start() {

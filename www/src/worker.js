@@ -3,7 +3,7 @@
 // slices the Worker yields to its event loop, so `pause`, `load` and `reset` arrive while a run
 // is going.
 import init, {
-  createGpuSession, dataFileName, describeCsv, gpuUnsupportedLayer, presets, Session,
+  dataFileName, describeCsv, gpuUnsupportedLayer, presets, Session,
 } from '../pkg/dfdx_playground.js';
 import { chooseBackend, probeAdapter } from './backend.js';
 
@@ -82,6 +82,8 @@ let checkpointAt = 0;
 let wasmExports = null;
 /** Promise of the tools module (code export and model files), imported on first use. */
 let toolsModule = null;
+/** Promise of the WebGPU training module, imported when WebGPU is first picked. */
+let gpuModule = null;
 /** Set while a slice is queued or a WebGPU epoch is in flight. */
 let scheduled = false;
 let inFlight = false;
@@ -438,6 +440,14 @@ async function buildSession(nextSpec, nextSetting, values, text) {
   const probe = nextSetting === 'cpu' ? null : await probeAdapter();
   const choice = chooseBackend(nextSetting, probe, gpuUnsupportedLayer(nextSpec));
   if (choice.kind === 'gpu') {
+    let createGpuSession;
+    try {
+      ({ createGpuSession } = await webgpu());
+    } catch (error) {
+      // Without the module there is no WebGPU path, so training runs on the CPU with the reason.
+      const cpu = { kind: 'cpu', reason: 'gpu-failed', adapter: choice.adapter, error: error.message };
+      return { session: cpuSession(nextSpec, values, text), backend: cpu };
+    }
     try {
       const gpuSession = await createGpuSession(
         nextSpec, choice.allowFallback, values ?? undefined, text,
@@ -515,21 +525,37 @@ async function step() {
   }
 }
 
+/** Imports the wasm module whose glue is `path`; resolves with its exports once instantiated. */
+function lazyModule(path) {
+  return import(path).then(async (module) => {
+    await module.default();
+    return module;
+  });
+}
+
+/**
+ * Resolves with the WebGPU module's exports: `createGpuSession` and `GpuSession`. It contains wgpu
+ * and the WGSL kernels, which a visit that trains on the CPU never loads. A failed load is not
+ * cached, so the next use retries.
+ */
+function webgpu() {
+  gpuModule ??= lazyModule('../pkg/dfdx_playground_gpu.js').catch((error) => {
+    gpuModule = null;
+    throw error;
+  });
+  return gpuModule;
+}
+
 /**
  * Resolves with the tools module's exports: `encodeModel`, `decodeModel` and `generateCode`.
  * They live in a second wasm module, built from the same crate, so that the training module
  * that every visit loads stays small. A failed load is not cached, so the next use retries.
  */
 function tools() {
-  toolsModule ??= import('../pkg/dfdx_playground_tools.js')
-    .then(async (module) => {
-      await module.default();
-      return module;
-    })
-    .catch((error) => {
-      toolsModule = null;
-      throw error;
-    });
+  toolsModule ??= lazyModule('../pkg/dfdx_playground_tools.js').catch((error) => {
+    toolsModule = null;
+    throw error;
+  });
   return toolsModule;
 }
 

@@ -21,6 +21,9 @@ after(async () => {
 const byTestId = (id) => `[data-testid="${id}"]`;
 
 /** Opens the page and waits until the engine has loaded the first preset. */
+/** Tells the request for the WebGPU training module's wasm file. */
+const gpuModule = (url) => url.endsWith('/pkg/dfdx_playground_gpu_bg.wasm');
+
 async function openPage(path = '/') {
   const page = await browser.context.newPage();
   const requests = [];
@@ -92,6 +95,8 @@ describe('playground page', () => {
     const origin = new URL(server.origin).origin;
     const foreign = requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'));
     assert.deepEqual(foreign, [], 'requests outside the page origin');
+    // WebGPU training is a module of its own, which training on the CPU never loads.
+    assert.equal(requests.filter(gpuModule).length, 0, 'WebGPU module loaded for CPU training');
     assert.deepEqual(failures, [], 'console errors');
     await page.close();
   });
@@ -254,8 +259,10 @@ describe('WebGPU backend', () => {
     await gpuBrowser?.close();
   });
 
-  async function openGpuPage() {
+  /** Opens the page in the browser with WebGPU; `requests` collects the URLs it requests. */
+  async function openGpuPage(requests = []) {
     const page = await gpuBrowser.context.newPage();
+    page.on('request', (request) => requests.push(request.url()));
     await page.goto(`${server.origin}/`);
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
     return page;
@@ -403,7 +410,8 @@ describe('WebGPU backend', () => {
   });
 
   test('forced GPU trains like the CPU', async () => {
-    const page = await openGpuPage();
+    const requests = [];
+    const page = await openGpuPage(requests);
     await page.click(byTestId('play'));
     await waitForEpoch(page, 10);
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
@@ -418,9 +426,12 @@ describe('WebGPU backend', () => {
     };
     const cpuViews = await viewNumbers();
 
+    // Auto chose the CPU, so the WebGPU module has not loaded yet.
+    assert.equal(requests.filter(gpuModule).length, 0);
     await page.selectOption(byTestId('backend-setting'), 'gpu');
     await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
     assert.match(await page.textContent(byTestId('backend-reason')), /Training runs on WebGPU \(.+\), as chosen/);
+    assert.equal(requests.filter(gpuModule).length, 1);
     await page.click(byTestId('play'));
     await waitForEpoch(page, 10);
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
