@@ -10,9 +10,10 @@
 // with fast workgroup memory saves most of the trips to device memory. TensorFlow.js's WebGPU
 // backend tiles its matmul the same way (matmul_packed_webgpu.js in
 // @tensorflow/tfjs-backend-webgpu 4.22). On SwiftShader, the software adapter, the barriers
-// cost more than they save: for the products of a 784-256-256-10 network at batch 128 this
-// kernel ran 1.3–2.8× slower than matmul.wgsl and 10–20× slower than matmul_vec4.wgsl. So the
-// trainer uses it only on hardware adapters (`MatmulVariant` in kernels.rs).
+// cost more than they save: for the products of a 784-256-256-10 network at batch 128
+// (bench/matmul.mjs) this kernel ran as fast as matmul.wgsl or up to 1.5× slower, and 7–12×
+// slower than matmul_vec4.wgsl. So the trainer uses it only on hardware adapters
+// (`MatmulVariant` in kernels.rs).
 // NOTE: the choice for hardware adapters follows how GPUs usually behave. It was not measured
 // here, where the only adapters are software ones.
 
