@@ -45,6 +45,14 @@ fn store(block: mat4x4<f32>, row0: u32, col: u32) {
     }
 }
 
+// Returns where rows first … first + 3 of the row-major m×k operand A start, in vec4s. A row
+// past the edge of C starts where the last row does, which keeps its reads in bounds.
+fn row_starts(first: u32, k4: u32) -> vec4<u32> {
+    let last = params.m - 1u;
+    let rows = vec4<u32>(first, first + 1u, first + 2u, first + 3u);
+    return min(rows, vec4<u32>(last)) * k4;
+}
+
 fn store_all(blocks: array<mat4x4<f32>, 4>, row0: u32, col0: u32) {
     store(blocks[0], row0, col0);
     store(blocks[2], row0 + 4u, col0);
@@ -67,15 +75,8 @@ fn nn(@builtin(global_invocation_id) id: vec3<u32>) {
     // Rows and the second vec4 column past the edge of C read the last valid one, which keeps
     // every read in bounds without a branch; store_all drops their results.
     let col1 = min(col0 + 1u, n4 - 1u);
-    let last = m - 1u;
-    let r0 = row0 * k4;
-    let r1 = min(row0 + 1u, last) * k4;
-    let r2 = min(row0 + 2u, last) * k4;
-    let r3 = min(row0 + 3u, last) * k4;
-    let r4 = min(row0 + 4u, last) * k4;
-    let r5 = min(row0 + 5u, last) * k4;
-    let r6 = min(row0 + 6u, last) * k4;
-    let r7 = min(row0 + 7u, last) * k4;
+    let low = row_starts(row0, k4);
+    let high = row_starts(row0 + 4u, k4);
     var s00 = mat4x4<f32>();
     var s01 = mat4x4<f32>();
     var s10 = mat4x4<f32>();
@@ -84,8 +85,8 @@ fn nn(@builtin(global_invocation_id) id: vec3<u32>) {
         let p = 4u * q * n4;
         let b0 = mat4x4<f32>(b[p + col0], b[p + n4 + col0], b[p + 2u * n4 + col0], b[p + 3u * n4 + col0]);
         let b1 = mat4x4<f32>(b[p + col1], b[p + n4 + col1], b[p + 2u * n4 + col1], b[p + 3u * n4 + col1]);
-        let a0 = mat4x4<f32>(a[r0 + q], a[r1 + q], a[r2 + q], a[r3 + q]);
-        let a1 = mat4x4<f32>(a[r4 + q], a[r5 + q], a[r6 + q], a[r7 + q]);
+        let a0 = mat4x4<f32>(a[low.x + q], a[low.y + q], a[low.z + q], a[low.w + q]);
+        let a1 = mat4x4<f32>(a[high.x + q], a[high.y + q], a[high.z + q], a[high.w + q]);
         s00 += b0 * a0;
         s01 += b1 * a0;
         s10 += b0 * a1;
@@ -153,15 +154,8 @@ fn nt(@builtin(global_invocation_id) id: vec3<u32>) {
     // and columns swapped, so each is transposed.
     let j0 = col0 * 4u * k4;
     let j1 = min(col0 + 1u, n4 - 1u) * 4u * k4;
-    let last = m - 1u;
-    let r0 = row0 * k4;
-    let r1 = min(row0 + 1u, last) * k4;
-    let r2 = min(row0 + 2u, last) * k4;
-    let r3 = min(row0 + 3u, last) * k4;
-    let r4 = min(row0 + 4u, last) * k4;
-    let r5 = min(row0 + 5u, last) * k4;
-    let r6 = min(row0 + 6u, last) * k4;
-    let r7 = min(row0 + 7u, last) * k4;
+    let low = row_starts(row0, k4);
+    let high = row_starts(row0 + 4u, k4);
     var s00 = mat4x4<f32>();
     var s01 = mat4x4<f32>();
     var s10 = mat4x4<f32>();
@@ -169,8 +163,8 @@ fn nt(@builtin(global_invocation_id) id: vec3<u32>) {
     for (var q = 0u; q < k4; q++) {
         let b0 = transpose(mat4x4<f32>(b[j0 + q], b[j0 + k4 + q], b[j0 + 2u * k4 + q], b[j0 + 3u * k4 + q]));
         let b1 = transpose(mat4x4<f32>(b[j1 + q], b[j1 + k4 + q], b[j1 + 2u * k4 + q], b[j1 + 3u * k4 + q]));
-        let a0 = mat4x4<f32>(a[r0 + q], a[r1 + q], a[r2 + q], a[r3 + q]);
-        let a1 = mat4x4<f32>(a[r4 + q], a[r5 + q], a[r6 + q], a[r7 + q]);
+        let a0 = mat4x4<f32>(a[low.x + q], a[low.y + q], a[low.z + q], a[low.w + q]);
+        let a1 = mat4x4<f32>(a[high.x + q], a[high.y + q], a[high.z + q], a[high.w + q]);
         s00 += b0 * a0;
         s01 += b1 * a0;
         s10 += b0 * a1;
