@@ -275,8 +275,11 @@ describe('WebGPU backend', () => {
     await page.close();
   });
 
-  /** Opens the page with a handle on its Worker, so the test can send it simulated failures. */
-  async function openWorkerPage() {
+  /**
+   * Opens the page with a handle on its Worker, so that the test can send it simulated
+   * failures, and sets it to train `epochs` epochs on WebGPU.
+   */
+  async function openWorkerPage(epochs) {
     const page = await gpuBrowser.context.newPage();
     await page.addInitScript(() => {
       const PageWorker = globalThis.Worker;
@@ -288,16 +291,19 @@ describe('WebGPU backend', () => {
       };
     });
     await page.goto(`${server.origin}/`);
+    await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
+    await page.selectOption(byTestId('backend-setting'), 'gpu');
+    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
+    await setNumber(page, 'epochs', epochs);
+    await page.waitForFunction(
+      ({ selector, epochs }) => document.querySelector(selector).textContent === String(epochs),
+      { selector: byTestId('epochs-total'), epochs },
+    );
     return page;
   }
 
   test('GPU failure continues on the CPU', async () => {
-    const page = await openWorkerPage();
-    await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
-    await page.selectOption(byTestId('backend-setting'), 'gpu');
-    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
-    await setNumber(page, 'epochs', 30);
-    await page.waitForFunction((s) => document.querySelector(s).textContent === '30', byTestId('epochs-total'));
+    const page = await openWorkerPage(30);
 
     await page.click(byTestId('play'));
     await waitForEpoch(page, 3);
@@ -317,16 +323,11 @@ describe('WebGPU backend', () => {
   });
 
   test('lost GPU device continues from a checkpoint', async () => {
-    const page = await openWorkerPage();
-    await page.waitForSelector(`${byTestId('play')}:not([disabled])`, { timeout: 30_000 });
-    await page.selectOption(byTestId('backend-setting'), 'gpu');
-    await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
-    await setNumber(page, 'epochs', 2000);
-    await page.waitForFunction((s) => document.querySelector(s).textContent === '2000', byTestId('epochs-total'));
+    const page = await openWorkerPage(2000);
 
     await page.click(byTestId('play'));
     // The Worker reads a checkpoint back at most once a second, so after 1.5 s of training it
-    // holds one from after the first epoch or later.
+    // has one from after the first epoch or later.
     await waitForEpoch(page, 1);
     await page.waitForTimeout(1500);
     const lostAt = await readNumber(page, 'epoch');
