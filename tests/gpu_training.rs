@@ -305,6 +305,35 @@ fn gpu_weights_resume_on_cpu() {
 }
 
 #[test]
+fn checkpoint_matches_device_buffers() {
+    // Momentum SGD keeps one state buffer per tensor and Adam two; batch normalization adds
+    // stored tensors that are not trained.
+    let mut iris = with_epochs(presets::keras_iris(), 3);
+    iris.layers.insert(1, LayerSpec::BatchNorm);
+    for (name, spec) in [("adam", iris), ("sgd", with_epochs(presets::circle(), 3))] {
+        let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
+        let mut trainer = GpuTrainer::new(&spec, gpu).unwrap();
+        assert_eq!(
+            trainer.checkpoint(),
+            None,
+            "{name}: checkpoint before the first epoch"
+        );
+        for _ in 0..3 {
+            let pending = trainer.train_epoch().unwrap().unwrap();
+            let result = block_on(pending);
+            trainer.record(&result);
+            result.unwrap();
+        }
+        let checkpoint = trainer.checkpoint().expect("a checkpoint after 3 epochs");
+        assert_eq!(checkpoint.epoch, 3, "{name}: epoch");
+        let values = block_on(trainer.reader().read()).unwrap();
+        assert_eq!(checkpoint.values, values, "{name}: values");
+        let optimizer = block_on(trainer.optimizer_reader().read()).unwrap();
+        assert_eq!(checkpoint.optimizer, optimizer, "{name}: optimizer state");
+    }
+}
+
+#[test]
 fn lost_device_fails_with_gpu_error() {
     let spec = presets::keras_iris();
     let gpu = block_on(Gpu::new(true)).expect("a Vulkan adapter");
@@ -315,6 +344,11 @@ fn lost_device_fails_with_gpu_error() {
     assert!(result.is_ok(), "{result:?}");
 
     trainer.destroy_device();
+    // The checkpoint of epoch 1 is on the host, so the device's loss leaves it readable.
+    assert_eq!(
+        trainer.checkpoint().map(|checkpoint| checkpoint.epoch),
+        Some(1)
+    );
     // The next epoch and the read-backs fail with a GPU error instead of panicking, so the page
     // can switch to the CPU.
     let epoch = trainer.train_epoch().and_then(|pending| {

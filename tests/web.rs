@@ -229,8 +229,8 @@ async fn tiled_matmul_matches_cpu_in_browser() {
 
 #[wasm_bindgen_test]
 async fn gpu_state_resumes_in_session() {
-    // The weights and the optimizer state cross to a CPU session as JavaScript values, as the
-    // Worker passes them when WebGPU fails, and the run continues as if uninterrupted.
+    // The checkpoint's weights and optimizer state cross to a CPU session as JavaScript values,
+    // as the Worker passes them when WebGPU fails, and the run continues as if uninterrupted.
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
     let mut spec = fixture["keras-iris"]["spec"].clone();
     spec["epochs"] = 6.into();
@@ -244,14 +244,27 @@ async fn gpu_state_resumes_in_session() {
         let metrics = JsFuture::from(gpu.train_epoch()).await.expect("GPU epoch");
         losses.push(from_js(metrics)["train_loss"].as_f64().unwrap());
     }
-    let values = JsFuture::from(gpu.parameter_values()).await.unwrap();
-    let state = JsFuture::from(gpu.optimizer_state()).await.unwrap();
+    let checkpoint = from_js(gpu.checkpoint().unwrap());
+    assert_eq!(checkpoint["epoch"], 2);
     assert_eq!(
-        from_js(state.clone())["step"],
+        checkpoint["optimizer"]["step"],
         2 * 5,
         "150 rows in batches of 32"
     );
-    let mut session = Session::resume(to_js(&spec), None, values, 2, state).unwrap();
+    // The checkpoint equals the device buffers after the last epoch.
+    let values = JsFuture::from(gpu.parameter_values()).await.unwrap();
+    let state = JsFuture::from(gpu.optimizer_state()).await.unwrap();
+    assert_eq!(checkpoint["values"], from_js(values));
+    assert_eq!(checkpoint["optimizer"], from_js(state));
+
+    let mut session = Session::resume(
+        to_js(&spec),
+        None,
+        to_js(&checkpoint["values"]),
+        2,
+        to_js(&checkpoint["optimizer"]),
+    )
+    .unwrap();
     loop {
         let metrics = session.train_epoch().unwrap();
         if metrics.is_null() {

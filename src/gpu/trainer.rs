@@ -23,6 +23,7 @@ use crate::train::{summarize, EpochMetrics, Evaluation, NetworkSummary};
 use bytemuck::Zeroable;
 use dfdx::prelude::Cpu;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 mod image;
 mod norm;
@@ -334,6 +335,25 @@ pub struct GpuTrainer {
     step: u32,
     history: Vec<EpochMetrics>,
     failure: Option<PlaygroundError>,
+    /// The buffers that each epoch copies into `snapshot`, in order: every stored tensor, then
+    /// each trainable tensor's optimizer state buffers.
+    checkpoint_sources: Vec<(wgpu::Buffer, usize)>,
+    /// Device copy of `checkpoint_sources` at the end of the last submitted epoch.
+    snapshot: wgpu::Buffer,
+    /// The last epoch's snapshot on the host, which an epoch's future stores after its metrics.
+    checkpoint: Arc<Mutex<Option<Checkpoint>>>,
+}
+
+/// The weights and optimizer state after an epoch, read back with the epoch's metrics. It lives
+/// on the host, so a CPU session can continue from it after the device is lost.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Checkpoint {
+    /// Epochs finished.
+    pub epoch: usize,
+    /// Every stored tensor, as [`ParameterReader::read`] returns them.
+    pub values: Vec<Vec<f32>>,
+    /// The optimizer state after the epoch's last batch, as [`OptimizerReader::read`] returns it.
+    pub optimizer: OptimizerState,
 }
 
 /// Names the first layer type (as Keras names it) that the WebGPU path cannot train, so that
@@ -684,6 +704,16 @@ impl GpuTrainer {
             Dispatch::new(&gpu, &kernels.reduce, &reduce, &[&row_stats, &test_totals]);
 
         let dropout_seed = SplitMix64::stream(valid.seed, STREAM_DROPOUT).next_u64() as u32;
+        let state_buffers = optimizer::state_buffer_names(&valid.spec.optimizer).len();
+        let mut checkpoint_sources: Vec<(wgpu::Buffer, usize)> =
+            layers.iter().flat_map(GpuLayer::stored_tensors).collect();
+        for parameter in layers.iter().flat_map(GpuLayer::parameters) {
+            for buffer in &parameter.state[..state_buffers] {
+                checkpoint_sources.push((buffer.clone(), parameter.len));
+            }
+        }
+        let snapshot_len = checkpoint_sources.iter().map(|(_, len)| len).sum();
+        let snapshot = gpu.zeros("checkpoint", snapshot_len);
         Ok(Self {
             shuffle: SplitMix64::stream(valid.seed, STREAM_SHUFFLE),
             gpu,
@@ -710,6 +740,9 @@ impl GpuTrainer {
             step: 0,
             history: Vec::new(),
             failure: None,
+            checkpoint_sources,
+            snapshot,
+            checkpoint: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -785,6 +818,13 @@ impl GpuTrainer {
             // Uniforms are rewritten per batch, so each batch is its own submission.
             self.gpu.queue.submit([encoder.finish()]);
         }
+        let mut encoder = self.encoder();
+        let mut offset = 0;
+        for (buffer, len) in &self.checkpoint_sources {
+            encoder.copy_buffer_to_buffer(buffer, 0, &self.snapshot, offset * 4, *len as u64 * 4);
+            offset += *len as u64;
+        }
+        self.gpu.queue.submit([encoder.finish()]);
 
         let validation_rows = self.data.validation.rows();
         self.encode_evaluation(
@@ -803,6 +843,16 @@ impl GpuTrainer {
         let validation_totals = self.validation_totals.clone();
         let test_totals = self.test_totals.clone();
         let penalty_total = self.penalty_total.clone();
+        let snapshot = self.snapshot.clone();
+        let stored_tensors = self.reader().tensors.len();
+        let lengths: Vec<usize> = self
+            .checkpoint_sources
+            .iter()
+            .map(|(_, len)| *len)
+            .collect();
+        let state_buffers = optimizer::state_buffer_names(&self.valid.spec.optimizer).len();
+        let step = self.step;
+        let slot = self.checkpoint.clone();
         Ok(Some(async move {
             let read = |totals: wgpu::Buffer, rows: usize| {
                 let gpu = gpu.clone();
@@ -831,12 +881,40 @@ impl GpuTrainer {
                     learning_rate,
                 });
             }
+
+            let data = gpu.read_f32(&snapshot, lengths.iter().sum()).await?;
+            let mut parts = Vec::with_capacity(lengths.len());
+            let mut start = 0;
+            for len in &lengths {
+                parts.push(data[start..start + len].to_vec());
+                start += len;
+            }
+            let state = parts.split_off(stored_tensors);
+            let checkpoint = Checkpoint {
+                epoch,
+                values: parts,
+                optimizer: OptimizerState {
+                    step,
+                    buffers: state
+                        .chunks(state_buffers)
+                        .map(|buffers| buffers.to_vec())
+                        .collect(),
+                },
+            };
+            *slot.lock().expect("checkpoint lock") = Some(checkpoint);
+
             Ok(EpochMetrics {
                 train_penalty,
                 learning_rate,
                 ..EpochMetrics::new(task, epoch, train, validation, test, train_rows)
             })
         }))
+    }
+
+    /// Returns the weights and optimizer state after the last epoch whose metrics came back, or
+    /// None before the first. The copy is on the host, so it outlives a lost device.
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        self.checkpoint.lock().expect("checkpoint lock").clone()
     }
 
     /// Stores an epoch's metrics, or the error that ended training, once its future resolved.

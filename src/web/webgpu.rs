@@ -88,16 +88,18 @@ impl GpuSession {
         self.trainer.borrow().destroy_device();
     }
 
+    /// Returns `{ epoch, values, optimizer }`: the weights and biases and the optimizer state
+    /// after the last epoch whose metrics came back, or null before the first. They are a copy
+    /// in wasm memory, so they can be read after the device is lost, and `Session.resume` takes
+    /// them to continue the run on the CPU.
+    pub fn checkpoint(&self) -> Result<JsValue, PlaygroundError> {
+        to_js(&self.trainer.borrow().checkpoint()).map_err(engine_error)
+    }
+
     /// Epochs submitted so far.
     #[wasm_bindgen(getter)]
     pub fn epoch(&self) -> u32 {
         self.trainer.borrow().epoch() as u32
-    }
-
-    /// Epochs whose metrics came back, which a CPU session resumes after.
-    #[wasm_bindgen(getter, js_name = completedEpochs)]
-    pub fn completed_epochs(&self) -> u32 {
-        self.trainer.borrow().history().len() as u32
     }
 
     #[wasm_bindgen(getter)]

@@ -105,14 +105,6 @@ export class EpochChart {
     this.values.penalty.push(penalty);
   }
 
-  /** Drops the epochs after `epoch`, for a run that continues from an earlier epoch. */
-  truncate(epoch) {
-    const firstDropped = this.epochs.findIndex((value) => value > epoch);
-    if (firstDropped < 0) return;
-    this.epochs.length = firstDropped;
-    for (const name of SERIES) this.values[name].length = firstDropped;
-  }
-
   /** Redraws with every epoch pushed so far. */
   draw() {
     this.plot.setData(this.data());

@@ -195,18 +195,8 @@ export function createPlayground(root, options = {}) {
     },
     backend({ backend, notice }) {
       state.backend = backend;
-      let key = 'switchedLost';
-      if (notice.kept) key = notice.optimizerKept ? 'switchedKeptOptimizer' : 'switchedKept';
-      if (notice.checkpoint) key = 'switchedCheckpoint';
+      const key = notice.kept ? 'switchedKept' : 'switchedLost';
       state.backendNotice = t(key, { error: notice.message, epoch: notice.resumedFrom });
-      // The CPU continues from an earlier epoch after a lost device, so the epochs after it
-      // are trained again and their old points go.
-      if (notice.resumedFrom < state.epoch) {
-        lossChart.truncate(notice.resumedFrom);
-        accuracyChart.truncate(notice.resumedFrom);
-        state.epoch = notice.resumedFrom;
-        scheduleDraw();
-      }
       renderBackend();
     },
     state({ running }) {

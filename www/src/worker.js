@@ -28,11 +28,6 @@ const VIEWS_MIN_MS = 200;
 const VIEWS_TIME_SHARE = 0.1;
 /** Rows of one confusion-matrix cell sent to the page. */
 const MAX_CELL_ROWS = 100;
-/**
- * Time between two checkpoints of a WebGPU run, in ms. After a lost device the CPU trains again
- * at most this long plus one epoch.
- */
-const CHECKPOINT_MS = 1000;
 
 /** The session in use: a CPU `Session` or a `GpuSession`, as `backend.kind` records. */
 let session = null;
@@ -71,13 +66,6 @@ let gridSize = GRID_SIZE;
 let failNextGpuEpoch = false;
 /** Set by the `simulate-gpu-loss` command: the next WebGPU epoch first destroys the device. */
 let loseNextGpuDevice = false;
-/**
- * Weights and optimizer state read back from the WebGPU session, `{ epoch, values, optimizer }`,
- * which the CPU continues from when a lost device leaves nothing to read. Each read-back is a
- * round trip to the device, so one is taken at most every CHECKPOINT_MS.
- */
-let checkpoint = null;
-let checkpointAt = 0;
 /** The wasm module's exports, from init(); the `memory` command reads their memory. */
 let wasmExports = null;
 /** Promise of the tools module (code export and model files), imported on first use. */
@@ -242,7 +230,7 @@ async function tick() {
   } catch (error) {
     sendEpochs();
     if (error?.details?.code === 'gpu' && backend.kind === 'gpu') {
-      await switchToCpu(error);
+      switchToCpu(error);
       if (running) schedule();
       return;
     }
@@ -294,68 +282,24 @@ async function trainGpuEpoch() {
   epochMs += performance.now() - start;
   if (metrics) recordEpoch(metrics);
   sendEpochs();
-  if (!current.finished && performance.now() - checkpointAt >= CHECKPOINT_MS) {
-    await saveCheckpoint(current);
-  }
-}
-
-/** Reads the weights and optimizer state back from `gpuSession` into `checkpoint`. */
-async function saveCheckpoint(gpuSession) {
-  checkpointAt = performance.now();
-  inFlight = true;
-  try {
-    const epoch = gpuSession.completedEpochs;
-    const values = await gpuSession.parameterValues();
-    const optimizer = await gpuSession.optimizerState();
-    if (gpuSession === session) checkpoint = { epoch, values, optimizer };
-  } catch {
-    // A failing device also fails the next epoch, which switches to the CPU.
-  } finally {
-    inFlight = false;
-  }
 }
 
 /**
- * Continues on the CPU after WebGPU failed in the middle of a run, with the weights and the
- * optimizer state read back from the device. Without the optimizer state the CPU optimizer
- * starts from zero state. Without the weights (a lost device) the run continues from the last
- * checkpoint, or restarts when there is none.
+ * Continues on the CPU after WebGPU failed in the middle of a run, from the weights and optimizer
+ * state that the session copied to wasm memory after its last finished epoch. The copy needs no
+ * device, so a lost device loses only the epoch it was training. A failure in the first epoch
+ * leaves no copy, and the run starts again.
  */
-async function switchToCpu(error) {
+function switchToCpu(error) {
   const gpuSession = session;
-  const epochsDone = gpuSession.completedEpochs;
-  let next;
-  let kept = true;
-  let optimizerKept = false;
-  let fromCheckpoint = false;
-  let resumedFrom = epochsDone;
-  try {
-    const values = await gpuSession.parameterValues();
-    try {
-      const optimizer = await gpuSession.optimizerState();
-      next = Session.resume(spec, dataText, values, epochsDone, optimizer);
-      optimizerKept = true;
-    } catch {
-      next = Session.resume(spec, dataText, values, epochsDone);
-    }
-  } catch {
-    if (checkpoint) {
-      next = Session.resume(spec, dataText, checkpoint.values, checkpoint.epoch, checkpoint.optimizer);
-      fromCheckpoint = true;
-      optimizerKept = true;
-      resumedFrom = checkpoint.epoch;
-    } else {
-      kept = false;
-      next = cpuSession(spec, initialValues, dataText);
-      resumedFrom = 0;
-    }
-  }
-  session = next;
-  checkpoint = null;
+  const saved = gpuSession.checkpoint();
+  session = saved
+    ? Session.resume(spec, dataText, saved.values, saved.epoch, saved.optimizer)
+    : cpuSession(spec, initialValues, dataText);
   gpuSession.free();
   dropProbe();
   backend = { kind: 'cpu', reason: 'gpu-failed', adapter: backend.adapter };
-  const notice = { message: error.message, kept, optimizerKept, checkpoint: fromCheckpoint, resumedFrom };
+  const notice = { message: error.message, kept: Boolean(saved), resumedFrom: saved?.epoch ?? 0 };
   post('backend', { backend, notice });
 }
 
@@ -486,8 +430,6 @@ async function load(requestId, nextSpec, nextSetting = setting, values = null, u
   dropProbe();
   pointsSent = false;
   session = built.session;
-  checkpoint = null;
-  checkpointAt = performance.now();
   const summary = session.summary();
   gridSize = Math.max(MIN_GRID_SIZE,
     Math.min(GRID_SIZE, Math.floor(Math.sqrt(GRID_BUDGET / Math.max(1, summary.parameters)))));
@@ -518,7 +460,7 @@ async function step() {
   } catch (error) {
     sendEpochs();
     if (error?.details?.code === 'gpu' && backend.kind === 'gpu') {
-      await switchToCpu(error);
+      switchToCpu(error);
       return;
     }
     post('error', { error: errorPayload(error) });

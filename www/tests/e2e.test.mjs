@@ -311,7 +311,7 @@ describe('WebGPU backend', () => {
     await page.waitForFunction((s) => document.querySelector(s).textContent === 'CPU (wasm)', byTestId('backend'));
     assert.match(
       await page.textContent(byTestId('backend-reason')),
-      /WebGPU failed in the middle of training \(a simulated WebGPU failure\); training continues on the CPU from the current weights and the optimizer's state\./,
+      /WebGPU failed in the middle of training \(a simulated WebGPU failure\); training continues on the CPU from the weights and the optimizer's state after epoch \d+\./,
     );
     await waitForEpoch(page, 30);
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
@@ -322,33 +322,27 @@ describe('WebGPU backend', () => {
     await page.close();
   });
 
-  test('lost GPU device continues from a checkpoint', async () => {
-    const page = await openWorkerPage(2000);
-
+  test('lost GPU device continues on the CPU', async () => {
+    const page = await openWorkerPage(30);
     await page.click(byTestId('play'));
-    // The Worker reads a checkpoint back at most once a second, so after 1.5 s of training it
-    // has one from after the first epoch or later.
-    await waitForEpoch(page, 1);
-    await page.waitForTimeout(1500);
+    await waitForEpoch(page, 3);
     const lostAt = await readNumber(page, 'epoch');
-    assert.ok(lostAt < 2000, `all ${lostAt} epochs ran before the device was lost`);
     // The Worker destroys the WebGPU device before its next epoch, and nothing can be read back.
     await page.evaluate(() => globalThis.playgroundWorker.postMessage({ type: 'simulate-gpu-loss' }));
     await page.waitForFunction((s) => document.querySelector(s).textContent === 'CPU (wasm)', byTestId('backend'));
     const reason = await page.textContent(byTestId('backend-reason'));
-    const saved = /training continues on the CPU from the weights and optimizer state saved after epoch (\d+)\./.exec(reason);
-    assert.ok(saved, reason);
-    const savedEpoch = Number(saved[1]);
-    assert.ok(savedEpoch >= 1, reason);
-    assert.ok(savedEpoch <= lostAt + 1, `checkpoint epoch ${savedEpoch}, device lost after epoch ${lostAt}`);
+    const resumed = /training continues on the CPU from the weights and the optimizer's state after epoch (\d+)\./.exec(reason);
+    assert.ok(resumed, reason);
+    // Epochs may finish between the readout and the command, never fewer.
+    assert.ok(Number(resumed[1]) >= lostAt, `resumed after epoch ${resumed[1]}, lost after ${lostAt}`);
 
-    await waitForEpoch(page, 2000);
+    await waitForEpoch(page, 30);
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
-    // The epochs after the checkpoint were trained again on the CPU and drawn once.
-    assert.equal(await chartPoints(page, 'loss-chart'), 2000);
-    assert.equal(await chartPoints(page, 'accuracy-chart'), 2000);
+    // Every epoch appears once: the CPU resumed after the last epoch WebGPU finished.
+    assert.equal(await chartPoints(page, 'loss-chart'), 30);
+    assert.equal(await chartPoints(page, 'accuracy-chart'), 30);
     const accuracy = await readNumber(page, 'train-metric');
-    assert.ok(accuracy >= 0.9, `training accuracy after the switch ${accuracy}`);
+    assert.ok(accuracy >= 0.85, `training accuracy after the switch ${accuracy}`);
     await page.close();
   });
 
