@@ -516,12 +516,13 @@ export function createPlayground(root, options = {}) {
    * on its way (a preset picked a moment ago), the edit builds on that proposal rather than on
    * the accepted spec, so that the quick edit is not applied to the previous network.
    */
-  function edit(change) {
+  /** Proposes the current network changed by `change`, as the preset `presetId` or custom. */
+  function edit(change, presetId = 'custom') {
     if (!state.spec) return;
     const base = state.pending.size > 0 && state.proposedSpec ? state.proposedSpec : state.spec;
     const next = structuredClone(base);
     change(next);
-    propose(next);
+    propose(next, presetId);
   }
 
   /**
@@ -1229,7 +1230,9 @@ export function createPlayground(root, options = {}) {
   }
   $('backend-setting').addEventListener('change', () => {
     state.backendSetting = $('backend-setting').value;
-    edit(() => {});
+    // The backend is not part of the network, so the preset it came from stays selected.
+    const preset = state.pending.size > 0 && state.proposedSpec ? state.proposedPreset : state.presetId;
+    edit(() => {}, preset);
   });
   $('optimizer').addEventListener('change', () => edit((s) => {
     const type = $('optimizer').value;

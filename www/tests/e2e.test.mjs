@@ -427,6 +427,8 @@ describe('WebGPU backend', () => {
     await page.waitForFunction((s) => document.querySelector(s).textContent.startsWith('WebGPU'), byTestId('backend'));
     assert.match(await page.textContent(byTestId('backend-reason')), /Training runs on WebGPU \(.+\), as chosen/);
     assert.equal(requests.filter(gpuModule).length, 1);
+    // The backend is no part of the network, so the preset stays selected.
+    assert.equal(await page.inputValue(byTestId('preset')), 'keras-iris');
     await page.click(byTestId('play'));
     await waitForEpoch(page, 10);
     await page.waitForSelector(`${byTestId('play')}:not([disabled])`);
