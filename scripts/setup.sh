@@ -59,7 +59,9 @@ setup_test_tools() {
       "${packages[@]}"
   fi
   local browser driver
-  browser=$(chromium --version | grep -oE '[0-9]+' | head -1)
+  # Debian's launcher prints a shell error on some machines before the version, from the
+  # /dev/shm size check in /etc/chromium.d/dev-shm, so only stdout is read.
+  browser=$(chromium --version 2>/dev/null | grep -oE '[0-9]+' | head -1)
   driver=$(chromedriver --version | grep -oE '[0-9]+' | head -1)
   if [ "$browser" != "$driver" ]; then
     log "Chromium $browser and ChromeDriver $driver differ; run: apt-get install chromium chromium-driver"
