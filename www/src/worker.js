@@ -287,15 +287,22 @@ async function trainGpuEpoch() {
 /**
  * Continues on the CPU after WebGPU failed in the middle of a run, from the weights and optimizer
  * state that the session copied to wasm memory after its last finished epoch. The copy needs no
- * device, so a lost device loses only the epoch it was training. A failure in the first epoch
- * leaves no copy, and the run starts again.
+ * device, so a lost device loses only the epoch it was training. Without a copy (a failure in
+ * the first epoch) the run starts again.
  */
 function switchToCpu(error) {
   const gpuSession = session;
-  const saved = gpuSession.checkpoint();
-  session = saved
-    ? Session.resume(spec, dataText, saved.values, saved.epoch, saved.optimizer)
-    : cpuSession(spec, initialValues, dataText);
+  let saved = null;
+  let next = null;
+  try {
+    saved = gpuSession.checkpoint();
+    if (saved) next = Session.resume(spec, dataText, saved.values, saved.epoch, saved.optimizer);
+  } catch (resumeError) {
+    // A checkpoint that cannot be read or resumed is a bug. The run then starts again.
+    console.error('The WebGPU checkpoint could not be resumed on the CPU:', resumeError);
+    saved = null;
+  }
+  session = next ?? cpuSession(spec, initialValues, dataText);
   gpuSession.free();
   dropProbe();
   backend = { kind: 'cpu', reason: 'gpu-failed', adapter: backend.adapter };
