@@ -338,6 +338,8 @@ pub struct GpuTrainer {
     /// The buffers that each epoch copies into `snapshot`, in order: every stored tensor, then
     /// each trainable tensor's optimizer state buffers.
     checkpoint_sources: Vec<(wgpu::Buffer, usize)>,
+    /// The layout that splits `snapshot` into a [`Checkpoint`], shared with the epochs' futures.
+    checkpoint_layout: Arc<CheckpointLayout>,
     /// Device copy of `checkpoint_sources` at the end of the last submitted epoch.
     snapshot: wgpu::Buffer,
     /// The last epoch's snapshot on the host, which an epoch's future stores after its metrics.
@@ -354,6 +356,41 @@ pub struct Checkpoint {
     pub values: Vec<Vec<f32>>,
     /// The optimizer state after the epoch's last batch, as [`OptimizerReader::read`] returns it.
     pub optimizer: OptimizerState,
+}
+
+/// The order and lengths of the buffers in a trainer's snapshot.
+struct CheckpointLayout {
+    /// Lengths of the copied buffers, in the order of `GpuTrainer::checkpoint_sources`.
+    lengths: Vec<usize>,
+    /// The number of stored tensors among them. The rest are optimizer state buffers.
+    stored_tensors: usize,
+    /// Optimizer state buffers per trainable tensor: 1 for SGD, 2 otherwise.
+    state_buffers: usize,
+}
+
+impl CheckpointLayout {
+    /// Splits the snapshot `data` read back after epoch `epoch`, whose last update was optimizer
+    /// step `step`, into a checkpoint.
+    fn split(&self, data: &[f32], epoch: usize, step: u32) -> Checkpoint {
+        let mut parts = Vec::with_capacity(self.lengths.len());
+        let mut start = 0;
+        for len in &self.lengths {
+            parts.push(data[start..start + len].to_vec());
+            start += len;
+        }
+        let state = parts.split_off(self.stored_tensors);
+        Checkpoint {
+            epoch,
+            values: parts,
+            optimizer: OptimizerState {
+                step,
+                buffers: state
+                    .chunks(self.state_buffers)
+                    .map(|buffers| buffers.to_vec())
+                    .collect(),
+            },
+        }
+    }
 }
 
 /// Names the first layer type (as Keras names it) that the WebGPU path cannot train, so that
@@ -707,13 +744,18 @@ impl GpuTrainer {
         let state_buffers = optimizer::state_buffer_names(&valid.spec.optimizer).len();
         let mut checkpoint_sources: Vec<(wgpu::Buffer, usize)> =
             layers.iter().flat_map(GpuLayer::stored_tensors).collect();
+        let stored_tensors = checkpoint_sources.len();
         for parameter in layers.iter().flat_map(GpuLayer::parameters) {
             for buffer in &parameter.state[..state_buffers] {
                 checkpoint_sources.push((buffer.clone(), parameter.len));
             }
         }
-        let snapshot_len = checkpoint_sources.iter().map(|(_, len)| len).sum();
-        let snapshot = gpu.zeros("checkpoint", snapshot_len);
+        let checkpoint_layout = Arc::new(CheckpointLayout {
+            lengths: checkpoint_sources.iter().map(|(_, len)| *len).collect(),
+            stored_tensors,
+            state_buffers,
+        });
+        let snapshot = gpu.zeros("checkpoint", checkpoint_layout.lengths.iter().sum());
         Ok(Self {
             shuffle: SplitMix64::stream(valid.seed, STREAM_SHUFFLE),
             gpu,
@@ -741,6 +783,7 @@ impl GpuTrainer {
             history: Vec::new(),
             failure: None,
             checkpoint_sources,
+            checkpoint_layout,
             snapshot,
             checkpoint: Arc::new(Mutex::new(None)),
         })
@@ -844,13 +887,7 @@ impl GpuTrainer {
         let test_totals = self.test_totals.clone();
         let penalty_total = self.penalty_total.clone();
         let snapshot = self.snapshot.clone();
-        let stored_tensors = self.reader().tensors.len();
-        let lengths: Vec<usize> = self
-            .checkpoint_sources
-            .iter()
-            .map(|(_, len)| *len)
-            .collect();
-        let state_buffers = optimizer::state_buffer_names(&self.valid.spec.optimizer).len();
+        let layout = self.checkpoint_layout.clone();
         let step = self.step;
         let slot = self.checkpoint.clone();
         Ok(Some(async move {
@@ -882,26 +919,8 @@ impl GpuTrainer {
                 });
             }
 
-            let data = gpu.read_f32(&snapshot, lengths.iter().sum()).await?;
-            let mut parts = Vec::with_capacity(lengths.len());
-            let mut start = 0;
-            for len in &lengths {
-                parts.push(data[start..start + len].to_vec());
-                start += len;
-            }
-            let state = parts.split_off(stored_tensors);
-            let checkpoint = Checkpoint {
-                epoch,
-                values: parts,
-                optimizer: OptimizerState {
-                    step,
-                    buffers: state
-                        .chunks(state_buffers)
-                        .map(|buffers| buffers.to_vec())
-                        .collect(),
-                },
-            };
-            *slot.lock().expect("checkpoint lock") = Some(checkpoint);
+            let data = gpu.read_f32(&snapshot, layout.lengths.iter().sum()).await?;
+            *slot.lock().expect("checkpoint lock") = Some(layout.split(&data, epoch, step));
 
             Ok(EpochMetrics {
                 train_penalty,
@@ -927,14 +946,10 @@ impl GpuTrainer {
 
     /// Returns a reader of the current weights and biases that holds no borrow of the trainer.
     pub fn reader(&self) -> ParameterReader {
-        let tensors = self
-            .layers
-            .iter()
-            .flat_map(GpuLayer::stored_tensors)
-            .collect();
+        let stored_tensors = self.checkpoint_layout.stored_tensors;
         ParameterReader {
             gpu: self.gpu.clone(),
-            tensors,
+            tensors: self.checkpoint_sources[..stored_tensors].to_vec(),
         }
     }
 
